@@ -1,0 +1,1 @@
+"""Offline checks against the real schemas: botocore, Kubernetes OpenAPI, Datadog models."""

@@ -1,0 +1,1 @@
+"""ECS Fargate services instrumented with Datadog."""

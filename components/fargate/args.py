@@ -1,0 +1,191 @@
+"""Typed inputs of an instrumented Fargate service.
+
+`TaskSpec` holds only plain values, so that the container definitions can be built and tested as a
+pure function; `InstrumentedServiceArgs` adds what is only known at deployment time (ARNs that are
+outputs of other resources) and where the service runs.
+"""
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Literal
+
+import pulumi
+
+from components.datadog_site import DatadogSite
+
+CpuArchitecture = Literal["X86_64", "ARM64"]
+AgentTransport = Literal["unix-socket", "loopback"]
+
+
+@dataclass(frozen=True)
+class SecretEnv:
+    """An environment variable that ECS reads from Secrets Manager when the container starts."""
+
+    name: str
+    """Variable name inside the container."""
+    secret_arn: str
+    """Full secret ARN, including the six-character suffix Secrets Manager appends."""
+    json_key: str | None = None
+    """Key inside a JSON secret; None injects the whole secret string."""
+    kms_key_arn: str | None = None
+    """Customer-managed KMS key that encrypts the secret, so the execution role may decrypt it."""
+
+    @property
+    def value_from(self) -> str:
+        """The `valueFrom` ECS expects: `<secret arn>:<json key>:<version stage>:<version id>`."""
+        return secret_value_from(self.secret_arn, self.json_key)
+
+
+def secret_value_from(secret_arn: str, json_key: str | None) -> str:
+    # The two trailing colons (version stage and id left empty) are part of the syntax: without
+    # them ECS looks for a version stage named after the JSON key.
+    return f"{secret_arn}:{json_key}::" if json_key else secret_arn
+
+
+@dataclass(frozen=True)
+class AgentSidecar:
+    """The Datadog Agent running next to the app in the same task."""
+
+    image: str
+    """Pinned agent image, e.g. public.ecr.aws/datadog/agent:7.81.1."""
+    cpu: int
+    """CPU units reserved for the agent out of the task's."""
+    memory: int
+    """Hard memory limit (MiB) of the agent out of the task's."""
+    transport: AgentTransport = "unix-socket"
+    """How the tracer and DogStatsD reach the agent: a shared Unix socket volume or loopback."""
+
+
+@dataclass(frozen=True)
+class LlmObservability:
+    """LLM Observability for LangChain/OpenAI apps (ddtrace >= 2.9)."""
+
+    ml_app: str
+    """Name the LLM application is grouped under in Datadog."""
+
+
+@dataclass(frozen=True)
+class TraceSettings:
+    """Tracer behaviour of ddtrace in the app container."""
+
+    enabled: bool = True
+    """DD_TRACE_ENABLED."""
+    sample_rate: float = 1.0
+    """Share of traces kept by the tracer (0..1): 1.0 in dev, lower in production to bound cost."""
+    logs_injection: bool = True
+    """DD_LOGS_INJECTION: trace ids in log records, so logs and traces link up."""
+    profiling: bool = False
+    """DD_PROFILING_ENABLED: continuous profiler."""
+
+
+@dataclass(frozen=True)
+class DatadogLogs:
+    """Ship container logs through a FireLens (Fluent Bit) router straight to Datadog."""
+
+    router_image: str
+    """Pinned aws-for-fluent-bit image."""
+    router_cpu: int
+    """CPU units of the log router."""
+    router_memory: int
+    """Hard memory limit (MiB) of the log router."""
+    router_log_retention_days: int = 7
+    """The router's own logs go to CloudWatch (they explain lost app logs), kept this long."""
+    source: str = "python"
+    """`ddsource`, which selects Datadog's log pipeline."""
+
+
+@dataclass(frozen=True)
+class CloudWatchLogs:
+    """Ship container logs to a CloudWatch Logs group (the awslogs driver)."""
+
+    retention_days: int
+    """Retention of the log group."""
+
+
+LogShipping = DatadogLogs | CloudWatchLogs
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """Everything that shapes the task's containers, as plain values."""
+
+    service: str
+    """DD_SERVICE, also the app container's name."""
+    environment: str
+    """DD_ENV."""
+    version: str
+    """DD_VERSION: the deployed image's version."""
+    image: str
+    """Pinned app image."""
+    command: tuple[str, ...]
+    """The app's start command, without ddtrace-run."""
+    cpu: int
+    """Task CPU units (a Fargate size)."""
+    memory: int
+    """Task memory in MiB (a Fargate size for `cpu`)."""
+    datadog_site: DatadogSite
+    """Datadog site the data goes to; every endpoint is derived from it."""
+    logs: LogShipping
+    """Where container logs go."""
+    agent: AgentSidecar | None
+    """The agent sidecar, or None for agentless mode."""
+    port: int | None = None
+    """Container port the app listens on, if any."""
+    wrap_with_ddtrace: bool = True
+    """Prefix the command with ddtrace-run, which patches libraries before the app starts."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Extra plain environment variables (never keys or passwords)."""
+    secrets: tuple[SecretEnv, ...] = ()
+    """Extra environment variables read from Secrets Manager."""
+    trace: TraceSettings = TraceSettings()
+    """Tracer settings."""
+    llm_observability: LlmObservability | None = None
+    """LLM Observability, or None when off."""
+    cpu_architecture: CpuArchitecture = "X86_64"
+    """CPU architecture the image is built for."""
+
+
+@dataclass(frozen=True)
+class ApiKeySecretRef:
+    """Where the Datadog API key lives: a JSON secret with the key under `DD_API_KEY`."""
+
+    secret_arn: pulumi.Input[str]
+    """Full ARN of the secret."""
+    kms_key_arn: pulumi.Input[str | None] = None
+    """Customer-managed KMS key of the secret, when it has one."""
+
+
+@dataclass(frozen=True)
+class ServicePlacement:
+    """Where the ECS service runs; without it only the task definition is registered."""
+
+    cluster_arn: str
+    """ECS cluster ARN."""
+    subnet_ids: tuple[str, ...]
+    """Subnets of the tasks' network interfaces."""
+    security_group_ids: tuple[str, ...] = ()
+    """Security groups of the tasks."""
+    assign_public_ip: bool = False
+    """Public IP on the tasks (only for public subnets without a NAT)."""
+    desired_count: int = 1
+    """Number of tasks."""
+    enable_execute_command: bool = False
+    """ECS Exec into running tasks (adds the SSM channel permissions to the task role)."""
+
+
+@dataclass(frozen=True)
+class InstrumentedServiceArgs:
+    """Inputs of `InstrumentedFargateService`."""
+
+    task: TaskSpec
+    """What runs in the task."""
+    api_key: ApiKeySecretRef
+    """The Datadog API key secret."""
+    placement: ServicePlacement | None = None
+    """The ECS service to run, or None to register the task definition only."""
+    execution_role_arn: pulumi.Input[str] | None = None
+    """Bring-your-own execution role, used as is (it must already read the secrets)."""
+    task_role_arn: pulumi.Input[str] | None = None
+    """Bring-your-own task role, used as is."""
+    tags: Mapping[str, str] = field(default_factory=dict)
+    """Tags for every AWS resource of the service."""

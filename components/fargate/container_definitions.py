@@ -1,0 +1,303 @@
+"""Container definitions of an instrumented Fargate task, as the ECS API wants them.
+
+Pure functions of a `TaskSpec` and a few resolved strings, so every value can be tested directly.
+"""
+
+import json
+from dataclasses import dataclass
+from typing import Any, Final
+
+from components.datadog_site import logs_intake_host
+from components.fargate.args import (
+    CloudWatchLogs,
+    DatadogLogs,
+    TaskSpec,
+    secret_value_from,
+)
+
+AGENT_CONTAINER: Final = "datadog-agent"
+LOG_ROUTER_CONTAINER: Final = "log-router"
+SOCKET_VOLUME: Final = "dd-sockets"
+SOCKET_DIR: Final = "/var/run/datadog"
+API_KEY_JSON_KEY: Final = "DD_API_KEY"
+
+# The smallest share of the task the app may be left with once the sidecars took theirs; below
+# this a Python service with ddtrace does not start reliably.
+MIN_APP_CPU: Final = 64
+MIN_APP_MEMORY: Final = 256
+
+# Variables the builder owns. A service's own `env` may not set them: a silent override would
+# break unified service tagging or route data to the wrong place.
+RESERVED_ENV: Final = frozenset(
+    {
+        "DD_SERVICE",
+        "DD_ENV",
+        "DD_VERSION",
+        "DD_SITE",
+        "DD_API_KEY",
+        "DD_TRACE_ENABLED",
+        "DD_TRACE_SAMPLE_RATE",
+        "DD_TRACE_SAMPLING_RULES",
+        "DD_LOGS_INJECTION",
+        "DD_PROFILING_ENABLED",
+        "DD_AGENT_HOST",
+        "DD_TRACE_AGENT_URL",
+        "DD_DOGSTATSD_URL",
+        "DD_LLMOBS_ENABLED",
+        "DD_LLMOBS_ML_APP",
+        "DD_LLMOBS_AGENTLESS_ENABLED",
+    }
+)
+
+
+@dataclass(frozen=True)
+class ContainerBudget:
+    """How the task's CPU and memory are shared out."""
+
+    app_cpu: int
+    app_memory: int
+
+
+def container_budget(task: TaskSpec) -> ContainerBudget:
+    """The app's share of the task once the sidecars took theirs; ValueError when too small."""
+    sidecar_cpu = sidecar_memory = 0
+    if task.agent is not None:
+        sidecar_cpu += task.agent.cpu
+        sidecar_memory += task.agent.memory
+    if isinstance(task.logs, DatadogLogs):
+        sidecar_cpu += task.logs.router_cpu
+        sidecar_memory += task.logs.router_memory
+    budget = ContainerBudget(task.cpu - sidecar_cpu, task.memory - sidecar_memory)
+    if budget.app_memory < MIN_APP_MEMORY:
+        raise ValueError(
+            f"{task.memory} MiB leaves {budget.app_memory} MiB for the app after the sidecars' "
+            f"{sidecar_memory} MiB (the app needs at least {MIN_APP_MEMORY})"
+        )
+    if budget.app_cpu < MIN_APP_CPU:
+        raise ValueError(
+            f"{task.cpu} CPU units leave {budget.app_cpu} for the app after the sidecars' "
+            f"{sidecar_cpu} (the app needs at least {MIN_APP_CPU})"
+        )
+    return budget
+
+
+def app_command(task: TaskSpec) -> list[str]:
+    """The start command, wrapped in ddtrace-run when asked; ValueError if that would wrap twice."""
+    command = list(task.command)
+    if not task.wrap_with_ddtrace:
+        return command
+    if command and command[0] == "ddtrace-run":
+        raise ValueError(
+            "command already starts with ddtrace-run; remove it or turn off wrapping "
+            "(wrapping twice patches every library twice)"
+        )
+    return ["ddtrace-run", *command]
+
+
+def api_key_value_from(api_key_secret_arn: str) -> str:
+    """`valueFrom` of the Datadog API key inside the JSON secret."""
+    return secret_value_from(api_key_secret_arn, API_KEY_JSON_KEY)
+
+
+def log_group_name(task: TaskSpec) -> str:
+    """The CloudWatch group of the task: all containers' logs, or only the log router's."""
+    base = f"/ecs/{task.environment}/{task.service}"
+    return f"{base}/{LOG_ROUTER_CONTAINER}" if isinstance(task.logs, DatadogLogs) else base
+
+
+def log_retention_days(task: TaskSpec) -> int:
+    if isinstance(task.logs, DatadogLogs):
+        return task.logs.router_log_retention_days
+    return task.logs.retention_days
+
+
+def task_volume_names(task: TaskSpec) -> list[str]:
+    """Task volumes: the socket directory shared by the app and the agent, when they use one."""
+    if task.agent is not None and task.agent.transport == "unix-socket":
+        return [SOCKET_VOLUME]
+    return []
+
+
+def app_environment(task: TaskSpec) -> dict[str, str]:
+    """Plain environment of the app container (secrets go through `secrets`, never here)."""
+    sample_rate = _rate(task.trace.sample_rate)
+    env = {
+        **task.env,
+        "DD_SERVICE": task.service,
+        "DD_ENV": task.environment,
+        "DD_VERSION": task.version,
+        "DD_TRACE_ENABLED": _flag(task.trace.enabled),
+        "DD_LOGS_INJECTION": _flag(task.trace.logs_injection),
+        "DD_PROFILING_ENABLED": _flag(task.trace.profiling),
+        # ddtrace 3 removed DD_TRACE_SAMPLE_RATE and reads only sampling rules; older tracers read
+        # the rate. Setting both keeps the configured rate in force on every ddtrace version.
+        "DD_TRACE_SAMPLE_RATE": sample_rate,
+        "DD_TRACE_SAMPLING_RULES": json.dumps([{"sample_rate": task.trace.sample_rate}]),
+    }
+    if task.agent is None:
+        env["DD_SITE"] = task.datadog_site
+    elif task.agent.transport == "unix-socket":
+        env["DD_TRACE_AGENT_URL"] = f"unix://{SOCKET_DIR}/apm.socket"
+        env["DD_DOGSTATSD_URL"] = f"unix://{SOCKET_DIR}/dsd.socket"
+    else:
+        env["DD_AGENT_HOST"] = "127.0.0.1"
+    if task.llm_observability is not None:
+        env["DD_LLMOBS_ENABLED"] = "1"
+        env["DD_LLMOBS_ML_APP"] = task.llm_observability.ml_app
+        env["DD_LLMOBS_AGENTLESS_ENABLED"] = "1" if task.agent is None else "0"
+    return env
+
+
+def container_definitions(task: TaskSpec, *, api_key_secret_arn: str, region: str) -> list[Any]:
+    """The task's container definitions: the app, then the agent and the log router if any."""
+    containers = [_app_container(task, api_key_secret_arn, region)]
+    if task.agent is not None:
+        containers.append(_agent_container(task, api_key_secret_arn, region))
+    if isinstance(task.logs, DatadogLogs):
+        containers.append(_log_router_container(task, task.logs, region))
+    return containers
+
+
+def _app_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict[str, Any]:
+    budget = container_budget(task)
+    secrets = {s.name: s.value_from for s in task.secrets}
+    if task.agent is None:
+        secrets["DD_API_KEY"] = api_key_value_from(api_key_secret_arn)
+    container: dict[str, Any] = {
+        "name": task.service,
+        "image": task.image,
+        "essential": True,
+        "command": app_command(task),
+        "cpu": budget.app_cpu,
+        "memory": budget.app_memory,
+        "environment": _name_values(app_environment(task)),
+        "dockerLabels": {
+            "com.datadoghq.tags.env": task.environment,
+            "com.datadoghq.tags.service": task.service,
+            "com.datadoghq.tags.version": task.version,
+        },
+        "logConfiguration": _log_configuration(task, task.service, api_key_secret_arn, region),
+    }
+    # ECS drops empty lists from what it stores; sending one would show as a diff on every preview.
+    if secrets:
+        container["secrets"] = [{"name": n, "valueFrom": v} for n, v in sorted(secrets.items())]
+    if task.port is not None:
+        container["portMappings"] = [
+            {"containerPort": task.port, "protocol": "tcp", "name": "http"}
+        ]
+    depends_on = []
+    if task.agent is not None:
+        # Traces sent before the agent listens are lost: start the app once the agent is healthy.
+        depends_on.append({"containerName": AGENT_CONTAINER, "condition": "HEALTHY"})
+    if isinstance(task.logs, DatadogLogs):
+        depends_on.append({"containerName": LOG_ROUTER_CONTAINER, "condition": "START"})
+    if depends_on:
+        container["dependsOn"] = depends_on
+    if task_volume_names(task):
+        container["mountPoints"] = [_socket_mount()]
+    return container
+
+
+def _agent_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict[str, Any]:
+    assert task.agent is not None
+    env = {
+        "ECS_FARGATE": "true",
+        "DD_SITE": task.datadog_site,
+        "DD_ENV": task.environment,
+        "DD_APM_ENABLED": "true",
+        # Logs reach Datadog through FireLens or CloudWatch, never twice through the agent.
+        "DD_LOGS_ENABLED": "false",
+    }
+    if task.agent.transport == "unix-socket":
+        env["DD_APM_RECEIVER_SOCKET"] = f"{SOCKET_DIR}/apm.socket"
+        env["DD_DOGSTATSD_SOCKET"] = f"{SOCKET_DIR}/dsd.socket"
+    container: dict[str, Any] = {
+        "name": AGENT_CONTAINER,
+        "image": task.agent.image,
+        # An agent crash must not take the app down with it.
+        "essential": False,
+        "cpu": task.agent.cpu,
+        "memory": task.agent.memory,
+        "environment": _name_values(env),
+        "secrets": [{"name": "DD_API_KEY", "valueFrom": api_key_value_from(api_key_secret_arn)}],
+        "healthCheck": {
+            "command": ["CMD-SHELL", "/probe.sh"],
+            "interval": 15,
+            "timeout": 5,
+            "retries": 3,
+            "startPeriod": 60,
+        },
+        "logConfiguration": _log_configuration(task, AGENT_CONTAINER, api_key_secret_arn, region),
+    }
+    # Loopback needs no port mappings: in awsvpc mode the containers share one network namespace,
+    # and mappings would only expose the agent on the task's network interface.
+    if task_volume_names(task):
+        container["mountPoints"] = [_socket_mount()]
+    return container
+
+
+def _log_router_container(task: TaskSpec, logs: DatadogLogs, region: str) -> dict[str, Any]:
+    return {
+        "name": LOG_ROUTER_CONTAINER,
+        "image": logs.router_image,
+        # An essential router that crashes would kill the task; losing logs for a while is better.
+        "essential": False,
+        "cpu": logs.router_cpu,
+        "memory": logs.router_memory,
+        "firelensConfiguration": {
+            "type": "fluentbit",
+            "options": {"enable-ecs-log-metadata": "true"},
+        },
+        "logConfiguration": _awslogs(task, LOG_ROUTER_CONTAINER, region),
+    }
+
+
+def _log_configuration(
+    task: TaskSpec, container: str, api_key_secret_arn: str, region: str
+) -> dict[str, Any]:
+    if isinstance(task.logs, CloudWatchLogs):
+        return _awslogs(task, container, region)
+    # The app's logs carry its service and source; a sidecar's logs are tagged with its own name.
+    is_app = container == task.service
+    return {
+        "logDriver": "awsfirelens",
+        "options": {
+            "Name": "datadog",
+            "Host": logs_intake_host(task.datadog_site),
+            "TLS": "on",
+            "compress": "gzip",
+            "provider": "ecs",
+            "dd_service": task.service if is_app else container,
+            "dd_source": task.logs.source if is_app else container,
+            "dd_message_key": "log",
+            "dd_tags": f"env:{task.environment},version:{task.version}",
+        },
+        "secretOptions": [{"name": "apikey", "valueFrom": api_key_value_from(api_key_secret_arn)}],
+    }
+
+
+def _awslogs(task: TaskSpec, container: str, region: str) -> dict[str, Any]:
+    return {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": log_group_name(task),
+            "awslogs-region": region,
+            "awslogs-stream-prefix": container,
+        },
+    }
+
+
+def _socket_mount() -> dict[str, Any]:
+    return {"sourceVolume": SOCKET_VOLUME, "containerPath": SOCKET_DIR, "readOnly": False}
+
+
+def _name_values(env: dict[str, str]) -> list[dict[str, str]]:
+    return [{"name": name, "value": value} for name, value in sorted(env.items())]
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+def _rate(value: float) -> str:
+    return str(float(value))

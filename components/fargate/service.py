@@ -1,0 +1,220 @@
+"""An ECS Fargate service for a Python app traced by ddtrace, with its roles, logs and task."""
+
+import json
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.fargate.args import InstrumentedServiceArgs, ServicePlacement
+from components.fargate.container_definitions import (
+    app_command,
+    container_budget,
+    container_definitions,
+    log_group_name,
+    log_retention_days,
+    task_volume_names,
+)
+from components.fargate.iam import (
+    EXECUTION_ROLE_MANAGED_POLICY,
+    ecs_tasks_assume_role_policy,
+    managed_policy_arn,
+    secrets_read_policy,
+    task_role_policy,
+)
+
+# JSON-key secrets in `valueFrom` need Fargate platform 1.4.0 or later; pinning it (rather than
+# LATEST) keeps deployments reproducible.
+FARGATE_PLATFORM_VERSION = "1.4.0"
+
+
+def referenced_secret_arns(containers: list[Any]) -> set[str]:
+    """Secret ARNs that the containers read, with any `:json-key:stage:id` suffix cut off."""
+    value_froms = [
+        entry["valueFrom"]
+        for container in containers
+        for entry in [
+            *container.get("secrets", []),
+            *container.get("logConfiguration", {}).get("secretOptions", []),
+        ]
+    ]
+    # arn:partition:secretsmanager:region:account:secret:name-AbCdEf is seven fields.
+    return {":".join(value.split(":")[:7]) for value in value_froms}
+
+
+class InstrumentedFargateService(pulumi.ComponentResource):
+    """Task definition (and service) with ddtrace, unified service tagging and Datadog logs."""
+
+    task_definition_arn: pulumi.Output[str]
+    """ARN of the task definition revision."""
+    container_definitions: pulumi.Output[str]
+    """The container definitions as registered (JSON)."""
+    execution_role_arn: pulumi.Output[str]
+    """Role ECS uses to pull images, read secrets and write logs."""
+    task_role_arn: pulumi.Output[str]
+    """Role the containers run as."""
+    service_name: pulumi.Output[str | None]
+    """Name of the ECS service, or None when only the task definition is registered."""
+
+    def __init__(
+        self, name: str, args: InstrumentedServiceArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("observability:fargate:InstrumentedFargateService", name, None, opts)
+        task = args.task
+        # Reject an impossible task before anything is registered, not inside an apply.
+        container_budget(task)
+        app_command(task)
+
+        invoke_opts = pulumi.InvokeOutputOptions(parent=self)
+        region = aws.get_region_output(opts=invoke_opts).region
+        partition = aws.get_partition_output(opts=invoke_opts).partition
+        tags = dict(args.tags)
+
+        log_group = aws.cloudwatch.LogGroup(
+            f"{name}-logs",
+            name=log_group_name(task),
+            retention_in_days=log_retention_days(task),
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.container_definitions = pulumi.Output.all(
+            api_key_secret_arn=args.api_key.secret_arn, region=region
+        ).apply(lambda v: json.dumps(container_definitions(task, **v)))
+
+        self.execution_role_arn = (
+            pulumi.Output.from_input(args.execution_role_arn)
+            if args.execution_role_arn is not None
+            else self._execution_role(name, args, region, partition)
+        )
+        self.task_role_arn = (
+            pulumi.Output.from_input(args.task_role_arn)
+            if args.task_role_arn is not None
+            else self._task_role(name, args)
+        )
+        task_definition = aws.ecs.TaskDefinition(
+            f"{name}-task",
+            family=f"{task.environment}-{task.service}",
+            cpu=str(task.cpu),
+            memory=str(task.memory),
+            network_mode="awsvpc",
+            requires_compatibilities=["FARGATE"],
+            runtime_platform=aws.ecs.TaskDefinitionRuntimePlatformArgs(
+                operating_system_family="LINUX", cpu_architecture=task.cpu_architecture
+            ),
+            execution_role_arn=self.execution_role_arn,
+            task_role_arn=self.task_role_arn,
+            container_definitions=self.container_definitions,
+            volumes=[aws.ecs.TaskDefinitionVolumeArgs(name=v) for v in task_volume_names(task)],
+            tags=tags,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[log_group]),
+        )
+        self.task_definition_arn = task_definition.arn
+        self.service_name = pulumi.Output.from_input(None)
+        if args.placement is not None:
+            self.service_name = self._service(name, args.placement, task_definition, args).name
+        self.register_outputs(
+            {
+                "task_definition_arn": self.task_definition_arn,
+                "execution_role_arn": self.execution_role_arn,
+                "task_role_arn": self.task_role_arn,
+                "service_name": self.service_name,
+            }
+        )
+
+    def _execution_role(
+        self,
+        name: str,
+        args: InstrumentedServiceArgs,
+        region: pulumi.Output[str],
+        partition: pulumi.Output[str],
+    ) -> pulumi.Output[str]:
+        role = aws.iam.Role(
+            f"{name}-execution-role",
+            assume_role_policy=json.dumps(ecs_tasks_assume_role_policy()),
+            description=f"ECS execution role of {args.task.service} ({args.task.environment})",
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.iam.RolePolicyAttachment(
+            f"{name}-execution-managed",
+            role=role.name,
+            policy_arn=partition.apply(
+                lambda p: managed_policy_arn(p, EXECUTION_ROLE_MANAGED_POLICY)
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        # The policy names exactly the secrets the container definitions read, so the two
+        # cannot drift apart.
+        extra_keys = [s.kms_key_arn for s in args.task.secrets if s.kms_key_arn]
+        policy = pulumi.Output.all(
+            containers=self.container_definitions,
+            api_key_kms=args.api_key.kms_key_arn,
+            region=region,
+        ).apply(
+            lambda v: json.dumps(
+                secrets_read_policy(
+                    referenced_secret_arns(json.loads(v["containers"])),
+                    [k for k in [v["api_key_kms"], *extra_keys] if k],
+                    v["region"],
+                )
+            )
+        )
+        aws.iam.RolePolicy(
+            f"{name}-execution-secrets",
+            role=role.id,
+            policy=policy,
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        return role.arn
+
+    def _task_role(self, name: str, args: InstrumentedServiceArgs) -> pulumi.Output[str]:
+        role = aws.iam.Role(
+            f"{name}-task-role",
+            assume_role_policy=json.dumps(ecs_tasks_assume_role_policy()),
+            description=f"Task role of {args.task.service} ({args.task.environment})",
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        policy = task_role_policy(
+            agent_sidecar=args.task.agent is not None,
+            ecs_exec=args.placement is not None and args.placement.enable_execute_command,
+        )
+        if policy is not None:
+            aws.iam.RolePolicy(
+                f"{name}-task-policy",
+                role=role.id,
+                policy=json.dumps(policy),
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+        return role.arn
+
+    def _service(
+        self,
+        name: str,
+        placement: ServicePlacement,
+        task_definition: aws.ecs.TaskDefinition,
+        args: InstrumentedServiceArgs,
+    ) -> aws.ecs.Service:
+        return aws.ecs.Service(
+            f"{name}-service",
+            name=args.task.service,
+            cluster=placement.cluster_arn,
+            task_definition=task_definition.arn,
+            desired_count=placement.desired_count,
+            launch_type="FARGATE",
+            platform_version=FARGATE_PLATFORM_VERSION,
+            network_configuration={
+                "subnets": list(placement.subnet_ids),
+                "security_groups": list(placement.security_group_ids),
+                "assign_public_ip": placement.assign_public_ip,
+            },
+            # A deployment whose tasks never become healthy rolls back instead of looping.
+            deployment_circuit_breaker={"enable": True, "rollback": True},
+            deployment_minimum_healthy_percent=100,
+            deployment_maximum_percent=200,
+            enable_execute_command=placement.enable_execute_command,
+            enable_ecs_managed_tags=True,
+            propagate_tags="SERVICE",
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self),
+        )

@@ -1,0 +1,135 @@
+"""ECS task definitions checked against botocore's RegisterTaskDefinition model and Fargate rules.
+
+botocore validates types, required and unknown fields but not enums, so enums are walked here; the
+Fargate sizing and wiring rules are AWS's documented constraints that the model cannot express.
+"""
+
+import json
+from functools import cache
+from typing import Any
+
+import botocore.session
+from botocore.model import ListShape, MapShape, Shape, StructureShape
+from botocore.validate import ParamValidator
+
+from components.fargate.sizes import fargate_size_problem
+
+# Pulumi-only inputs that never reach the ECS API.
+_PULUMI_ONLY = frozenset({"skipDestroy", "trackLatest", "region", "arn", "revision"})
+
+
+@cache
+def _input_shape() -> StructureShape:
+    model = botocore.session.get_session().get_service_model("ecs")
+    shape = model.operation_model("RegisterTaskDefinition").input_shape
+    assert isinstance(shape, StructureShape)
+    return shape
+
+
+def register_request(inputs: dict[str, Any]) -> dict[str, Any]:
+    """The RegisterTaskDefinition request that Pulumi's provider sends for these inputs."""
+    request = {k: v for k, v in inputs.items() if k not in _PULUMI_ONLY}
+    if isinstance(request.get("containerDefinitions"), str):
+        request["containerDefinitions"] = json.loads(request["containerDefinitions"])
+    if isinstance(request.get("tags"), dict):
+        request["tags"] = [{"key": k, "value": v} for k, v in request["tags"].items()]
+    if "volumes" in request:
+        request["volumes"] = [_api_volume(v) for v in request["volumes"]]
+    return request
+
+
+def _api_volume(volume: dict[str, Any]) -> dict[str, Any]:
+    api_volume = dict(volume)
+    if "hostPath" in api_volume:
+        api_volume["host"] = {"sourcePath": api_volume.pop("hostPath")}
+    return api_volume
+
+
+def task_definition_problems(inputs: dict[str, Any]) -> list[str]:
+    """Everything ECS would reject about this task definition, one sentence each."""
+    request = register_request(inputs)
+    report = ParamValidator().validate(request, _input_shape())
+    problems = [line for line in report.generate_report().splitlines() if line.strip()]
+    problems += _enum_problems(request, _input_shape(), "")
+    if "FARGATE" in request.get("requiresCompatibilities", []) and not report.has_errors():
+        problems += _fargate_problems(request)
+    return problems
+
+
+def _enum_problems(value: Any, shape: Shape, path: str) -> list[str]:
+    if isinstance(shape, StructureShape) and isinstance(value, dict):
+        return [
+            problem
+            for name, member in value.items()
+            if name in shape.members
+            for problem in _enum_problems(member, shape.members[name], f"{path}.{name}")
+        ]
+    if isinstance(shape, ListShape) and isinstance(value, list):
+        return [
+            problem
+            for index, item in enumerate(value)
+            for problem in _enum_problems(item, shape.member, f"{path}[{index}]")
+        ]
+    if isinstance(shape, MapShape) and isinstance(value, dict):
+        return [p for k, v in value.items() for p in _enum_problems(v, shape.value, f"{path}.{k}")]
+    allowed = getattr(shape, "enum", None)
+    if allowed and value not in allowed:
+        return [f"{path.lstrip('.')}: {value!r} is not one of {', '.join(allowed)}"]
+    return []
+
+
+def _fargate_problems(request: dict[str, Any]) -> list[str]:
+    problems = []
+    if request.get("networkMode") != "awsvpc":
+        problems.append(f"networkMode: Fargate needs awsvpc, not {request.get('networkMode')!r}")
+    problems += _sizing_problems(request)
+    containers = request["containerDefinitions"]
+    if not any(c.get("essential", True) for c in containers):
+        problems.append("containerDefinitions: no container is essential")
+    volumes = {v["name"] for v in request.get("volumes", [])}
+    for index, container in enumerate(containers):
+        problems += [
+            f"containerDefinitions[{index}].{problem}"
+            for problem in _wiring_problems(container, containers, volumes)
+        ]
+    return problems
+
+
+def _sizing_problems(request: dict[str, Any]) -> list[str]:
+    try:
+        cpu, memory = int(request["cpu"]), int(request["memory"])
+    except (KeyError, ValueError):
+        return ["cpu, memory: Fargate needs task-level cpu and memory"]
+    problems = []
+    size_problem = fargate_size_problem(cpu, memory)
+    if size_problem:
+        problems.append(f"cpu, memory: {size_problem}")
+    containers = request["containerDefinitions"]
+    used_cpu = sum(c.get("cpu", 0) for c in containers)
+    used_memory = sum(c.get("memory") or c.get("memoryReservation") or 0 for c in containers)
+    if used_cpu > cpu:
+        problems.append(f"containerDefinitions: containers take {used_cpu} CPU units of {cpu}")
+    if used_memory > memory:
+        problems.append(f"containerDefinitions: containers take {used_memory} MiB of {memory}")
+    return problems
+
+
+def _wiring_problems(
+    container: dict[str, Any], containers: list[dict[str, Any]], volumes: set[str]
+) -> list[str]:
+    problems = []
+    health_checked = {c["name"] for c in containers if "healthCheck" in c}
+    for dependency in container.get("dependsOn", []):
+        target = dependency["containerName"]
+        if target not in {c["name"] for c in containers}:
+            problems.append(f"dependsOn: no container named {target!r}")
+        elif dependency["condition"] == "HEALTHY" and target not in health_checked:
+            problems.append(f"dependsOn: {target!r} has no health check to wait for")
+    for mount in container.get("mountPoints", []):
+        if mount.get("sourceVolume") not in volumes:
+            problems.append(f"mountPoints: no task volume {mount.get('sourceVolume')!r}")
+    for mapping in container.get("portMappings", []):
+        host_port = mapping.get("hostPort")
+        if host_port is not None and host_port != mapping.get("containerPort"):
+            problems.append("portMappings: awsvpc needs hostPort == containerPort")
+    return problems

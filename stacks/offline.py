@@ -1,0 +1,299 @@
+"""Run a Pulumi program offline: a recording mock engine with realistic answers.
+
+The plan command and the tests share this engine, so what a test asserts on is exactly what the
+plan shows. Each registered resource is recorded as the engine receives it (wire form, camelCase)
+with secret values masked, and validated against the real schemas in `stacks.checks`.
+"""
+
+import asyncio
+import hashlib
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Final
+
+import pulumi
+from pulumi.runtime import mocks, rpc, settings
+from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.sync_await import _sync_await
+
+from stacks.checks.resources import resource_problems
+
+PROJECT: Final = "observability"
+ACCOUNT_ID: Final = "123456789012"
+SECRET_MASK: Final = "[secret]"
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    """One registration as the engine received it, secrets masked."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool
+    protect: bool
+    inputs: dict[str, Any]
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "urn": self.urn,
+            "type": self.type,
+            "name": self.name,
+            "parent": self.parent,
+            "custom": self.custom,
+            "protect": self.protect,
+            "inputs": self.inputs,
+        }
+
+
+@dataclass(frozen=True)
+class ResourceProblem:
+    """A registered resource that its schema or the project's rules reject."""
+
+    urn: str
+    problem: str
+
+    def __str__(self) -> str:
+        return f"{self.urn}: {self.problem}"
+
+
+class ResourceValidationError(Exception):
+    """Raised at registration in strict mode, so the test or plan that registered it fails."""
+
+
+@dataclass
+class ProgramRun:
+    """What one offline run of a program registered and exported."""
+
+    resources: list[RecordedResource] = field(default_factory=list)
+    stack_outputs: dict[str, Any] = field(default_factory=dict)
+    problems: list[ResourceProblem] = field(default_factory=list)
+
+    def by_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def named(self, name: str) -> RecordedResource:
+        matches = [r for r in self.resources if r.name == name]
+        if len(matches) != 1:
+            raise KeyError(f"{len(matches)} resources named {name!r}")
+        return matches[0]
+
+
+def mask_secrets(value: Any) -> Any:
+    """The value with every secret replaced by the mask."""
+    if rpc.is_rpc_secret(value):
+        return SECRET_MASK
+    if isinstance(value, dict):
+        return {k: mask_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [mask_secrets(v) for v in value]
+    return value
+
+
+def unwrap_secrets(value: Any) -> Any:
+    """The value with secrets unwrapped, for validators that must see real payloads."""
+    if rpc.is_rpc_secret(value):
+        return unwrap_secrets(rpc.unwrap_rpc_secret(value))
+    if isinstance(value, dict):
+        return {k: unwrap_secrets(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [unwrap_secrets(v) for v in value]
+    return value
+
+
+def _short_hash(text: str, length: int) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:length]
+
+
+class OfflineMocks(mocks.Mocks):
+    """Answers the provider would give, shaped like AWS's, for one account and region."""
+
+    def __init__(self, region: str) -> None:
+        self.region = region
+
+    def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+        answers: dict[str, Callable[[], dict[str, Any]]] = {
+            "aws:index/getRegion:getRegion": lambda: {
+                "id": self.region,
+                "name": self.region,
+                "region": self.region,
+                "description": self.region,
+                "endpoint": f"ec2.{self.region}.amazonaws.com",
+            },
+            "aws:index/getPartition:getPartition": lambda: {
+                "id": "aws",
+                "partition": "aws",
+                "dnsSuffix": "amazonaws.com",
+                "reverseDnsPrefix": "com.amazonaws",
+            },
+            "aws:index/getCallerIdentity:getCallerIdentity": lambda: {
+                "id": ACCOUNT_ID,
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan",
+                "userId": "AIDAOFFLINEPLAN00000",
+            },
+        }
+        answer = answers.get(args.token)
+        if answer is None:
+            raise NotImplementedError(
+                f"the offline engine has no answer for invoke {args.token}; add one to "
+                "stacks/offline.py so that the plan stays realistic"
+            )
+        return answer(), []
+
+    def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        inputs = args.inputs
+        physical = (
+            inputs.get("name") or inputs.get("family") or f"{args.name}-{_short_hash(args.name, 7)}"
+        )
+        arn = self._arn(args.typ, physical, inputs)
+        state = {**inputs}
+        resource_id = physical
+        if arn is not None:
+            state["arn"] = arn
+            resource_id = (
+                arn if args.typ.startswith(("aws:secretsmanager", "aws:ecs/service")) else physical
+            )
+        if args.typ == "aws:kms/key:Key":
+            resource_id = state["keyId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, args.name))
+            state["arn"] = f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:key/{resource_id}"
+        if args.typ == "aws:ecs/taskDefinition:TaskDefinition":
+            state["revision"] = 1
+            state["arnWithoutRevision"] = arn.rsplit(":", 1)[0] if arn else None
+        if "name" not in state and args.typ.startswith("aws:"):
+            state["name"] = physical
+        return resource_id, state
+
+    def _arn(self, type_: str, physical: str, inputs: Mapping[str, Any]) -> str | None:
+        prefix = f"arn:aws:{{}}:{self.region}:{ACCOUNT_ID}"
+        templates = {
+            "aws:secretsmanager/secret:Secret": (
+                f"{prefix.format('secretsmanager')}:secret:{physical}-{_short_hash(physical, 6)}"
+            ),
+            "aws:iam/role:Role": f"arn:aws:iam::{ACCOUNT_ID}:role/{physical}",
+            "aws:iam/policy:Policy": f"arn:aws:iam::{ACCOUNT_ID}:policy/{physical}",
+            "aws:cloudwatch/logGroup:LogGroup": f"{prefix.format('logs')}:log-group:{physical}",
+            "aws:ecs/taskDefinition:TaskDefinition": (
+                f"{prefix.format('ecs')}:task-definition/{physical}:1"
+            ),
+            "aws:ecs/service:Service": (
+                f"{prefix.format('ecs')}:service/"
+                f"{str(inputs.get('cluster', '')).rsplit('/', 1)[-1]}/{physical}"
+            ),
+            "aws:kms/alias:Alias": f"{prefix.format('kms')}:{physical}",
+        }
+        return templates.get(type_)
+
+
+class RecordingMonitor(mocks.MockMonitor):
+    """The SDK's mock monitor, keeping what it is told: parent, protect, secrets, order."""
+
+    def __init__(self, mocks_: OfflineMocks, run: ProgramRun, *, strict: bool) -> None:
+        super().__init__(mocks_)
+        self.run = run
+        self.strict = strict
+
+    def RegisterResource(self, request: Any) -> Any:
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if request.type == "pulumi:pulumi:Stack":
+            return resource_pb2.RegisterResourceResponse(urn=urn)
+        wire_inputs = rpc.deserialize_properties(request.object)
+        plain_inputs = unwrap_secrets(wire_inputs)
+        for problem in resource_problems(request.type, plain_inputs):
+            if self.strict:
+                raise ResourceValidationError(f"{urn}: {problem}")
+            self.run.problems.append(ResourceProblem(urn, problem))
+        resource_id, state = self.mocks.new_resource(
+            mocks.MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=wire_inputs,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+            )
+        )
+        parent = (
+            request.parent
+            if request.parent and "::pulumi:pulumi:Stack::" not in request.parent
+            else None
+        )
+        self.run.resources.append(
+            RecordedResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=parent,
+                custom=bool(request.custom),
+                protect=bool(request.protect),
+                inputs=mask_secrets(wire_inputs),
+            )
+        )
+        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
+        return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
+
+
+def run_program(
+    program: Callable[[], object],
+    *,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: tuple[str, ...] = (),
+    strict: bool = True,
+) -> ProgramRun:
+    """Run `program` under the recording engine and return what it registered and exported.
+
+    Each run gets its own event loop, root stack and config, so several programs can run in one
+    process (the SDK otherwise keeps one root stack per process).
+    """
+    config = dict(config or {})
+    run = ProgramRun()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
+    try:
+        settings.ROOT.set(None)
+        pulumi.runtime.set_all_config(config, list(secret_keys))
+        region = config.get("aws:region", "us-east-1")
+        engine_mocks = OfflineMocks(region)
+        pulumi.runtime.set_mocks(
+            engine_mocks,
+            project=PROJECT,
+            stack=stack,
+            preview=False,
+            monitor=RecordingMonitor(engine_mocks, run, strict=strict),
+        )
+        _sync_await(run_pulumi_func(program))
+        run.stack_outputs = _sync_await(_resolved_stack_outputs())
+    finally:
+        _close(loop)
+    return run
+
+
+def _close(loop: asyncio.AbstractEventLoop) -> None:
+    """Leave no task, RPC or root stack behind for the next run in this process."""
+    pending = asyncio.all_tasks(loop)
+    for task in pending:
+        task.cancel()
+    # A failed run leaves registrations that raised behind; their errors were already reported.
+    loop.set_exception_handler(lambda _loop, _context: None)
+    loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    settings.SETTINGS.rpc_manager.clear()
+    settings.SETTINGS.outputs.clear()
+    settings.ROOT.set(None)
+    asyncio.set_event_loop(None)
+    loop.close()
+
+
+async def _resolved_stack_outputs() -> dict[str, Any]:
+    root = settings.get_root_resource()
+    outputs: dict[str, Any] = getattr(root, "outputs", {}) or {}
+    resolved = {}
+    for key, value in outputs.items():
+        output = pulumi.Output.from_input(value)
+        plain = await output.future()
+        resolved[key] = SECRET_MASK if await output.is_secret() else plain
+    return resolved
