@@ -189,3 +189,9 @@ class InstrumentedServiceArgs:
     """Bring-your-own task role, used as is."""
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every AWS resource of the service."""
+
+
+# Pinned defaults: `latest` once regressed the agent's memory badly, and 2.x of aws-for-fluent-bit
+# reached end of life in June 2026.
+DEFAULT_AGENT_IMAGE = "public.ecr.aws/datadog/agent:7.81.1"
+DEFAULT_LOG_ROUTER_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.4.8"

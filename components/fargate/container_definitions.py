@@ -50,6 +50,14 @@ RESERVED_ENV: Final = frozenset(
 )
 
 
+class TaskTooSmallError(ValueError):
+    """The sidecars leave the app too little of the task's `field` ("cpu" or "memory")."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 @dataclass(frozen=True)
 class ContainerBudget:
     """How the task's CPU and memory are shared out."""
@@ -69,14 +77,16 @@ def container_budget(task: TaskSpec) -> ContainerBudget:
         sidecar_memory += task.logs.router_memory
     budget = ContainerBudget(task.cpu - sidecar_cpu, task.memory - sidecar_memory)
     if budget.app_memory < MIN_APP_MEMORY:
-        raise ValueError(
+        raise TaskTooSmallError(
+            "memory",
             f"{task.memory} MiB leaves {budget.app_memory} MiB for the app after the sidecars' "
-            f"{sidecar_memory} MiB (the app needs at least {MIN_APP_MEMORY})"
+            f"{sidecar_memory} MiB (the app needs at least {MIN_APP_MEMORY})",
         )
     if budget.app_cpu < MIN_APP_CPU:
-        raise ValueError(
+        raise TaskTooSmallError(
+            "cpu",
             f"{task.cpu} CPU units leave {budget.app_cpu} for the app after the sidecars' "
-            f"{sidecar_cpu} (the app needs at least {MIN_APP_CPU})"
+            f"{sidecar_cpu} (the app needs at least {MIN_APP_CPU})",
         )
     return budget
 

@@ -1,0 +1,5 @@
+"""Pulumi entry point: `pulumi up` runs this with the selected stack's configuration."""
+
+from stacks.program import main
+
+main()

@@ -1,0 +1,31 @@
+"""Command line of the project's offline tools: `python -m stacks <command> ...`."""
+
+import argparse
+import sys
+from pathlib import Path
+
+from stacks.plan import plan
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stacks", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan_parser = commands.add_parser(
+        "plan", help="run the program offline and write out/<stack>/resources.json"
+    )
+    plan_parser.add_argument("--stack", required=True, help="stack name, e.g. dev or production")
+    plan_parser.add_argument(
+        "--config-file", type=Path, help="plan this stack file instead of Pulumi.<stack>.yaml"
+    )
+    plan_parser.add_argument("--out", type=Path, help="output folder (default: out/<stack>)")
+
+    args = parser.parse_args(argv)
+    if args.command == "plan":
+        return plan(args.stack, args.config_file, args.out)
+    parser.error(f"unknown command {args.command}")
+    return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

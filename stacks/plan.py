@@ -1,0 +1,80 @@
+"""`python -m stacks plan`: run the real program offline and write what it would register."""
+
+import json
+import runpy
+import sys
+from collections import Counter
+from pathlib import Path
+
+from stacks.config import StackConfigError
+from stacks.offline import ProgramRun, RecordedResource, ResourceValidationError, run_program
+from stacks.stack_file import REPO_ROOT, default_stack_path, read_stack_file
+
+EXIT_INVALID_CONFIG = 2
+EXIT_INVALID_RESOURCE = 1
+
+
+def run_stack(stack: str, config_file: Path | None = None, *, strict: bool = True) -> ProgramRun:
+    """Run `__main__.py` for a stack under the offline engine (raises StackConfigError)."""
+    path = config_file or default_stack_path(stack)
+    stack_file = read_stack_file(path, stack_source(stack, config_file))
+    return run_program(
+        lambda: runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__"),
+        stack=stack,
+        config=stack_file.config,
+        secret_keys=stack_file.secret_keys,
+        strict=strict,
+    )
+
+
+def stack_source(stack: str, config_file: Path | None) -> str:
+    """How messages name the stack file: as the user gave it, or Pulumi's own name for it."""
+    return str(config_file) if config_file else default_stack_path(stack).name
+
+
+def plan(stack: str, config_file: Path | None, out: Path | None) -> int:
+    out_dir = out or REPO_ROOT / "out" / stack
+    resources_file = out_dir / "resources.json"
+    # A failed plan must not leave an earlier plan's output looking current.
+    resources_file.unlink(missing_ok=True)
+    source = stack_source(stack, config_file)
+    try:
+        run = run_stack(stack, config_file)
+    except StackConfigError as error:
+        print(error.render(source), file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    except ResourceValidationError as error:
+        print(f"{source}: a resource fails its schema: {error}", file=sys.stderr)
+        return EXIT_INVALID_RESOURCE
+    out_dir.mkdir(parents=True, exist_ok=True)
+    resources_file.write_text(
+        json.dumps([r.to_json() for r in run.resources], indent=2, sort_keys=True) + "\n"
+    )
+    print(render_tree(stack, source, run.resources))
+    print(f"\nwrote {resources_file}")
+    return 0
+
+
+def render_tree(stack: str, source: str, resources: list[RecordedResource]) -> str:
+    """The resource tree, children under their component, then counts by type."""
+    children: dict[str | None, list[RecordedResource]] = {}
+    for resource in resources:
+        children.setdefault(resource.parent, []).append(resource)
+    lines = [f"stack {stack} ({source}): {len(resources)} resources"]
+
+    def walk(parent: str | None, indent: str) -> None:
+        siblings = children.get(parent, [])
+        for index, resource in enumerate(siblings):
+            last = index == len(siblings) - 1
+            flags = " [protected]" if resource.protect else ""
+            lines.append(
+                f"{indent}{'└─' if last else '├─'} {resource.name}  ({resource.type}){flags}"
+            )
+            walk(resource.urn, indent + ("   " if last else "│  "))
+
+    walk(None, "")
+    counts = Counter(r.type for r in resources)
+    lines.append("\nresources by type:")
+    width = max((len(t) for t in counts), default=0)
+    lines += [f"  {t:<{width}}  {n:>4}" for t, n in sorted(counts.items())]
+    return "\n".join(lines)
