@@ -135,12 +135,13 @@ def _path(loc: Sequence[int | str]) -> str:
 
 
 def _problem(error: Mapping[str, Any]) -> ConfigProblem:
-    loc = list(error["loc"])
+    loc, _ = _resolve(error["loc"])
     kind, message = error["type"], error["msg"]
     if kind == "missing":
         text = "required key is missing"
     elif kind == "extra_forbidden":
-        allowed = _allowed_keys(StackConfig, loc[:-1])
+        _, parent = _resolve(error["loc"][:-1])
+        allowed = _keys(parent) if parent is not None else []
         text = f"unknown key (allowed: {', '.join(allowed)})"
     elif kind == "value_error":
         text = message.removeprefix("Value error, ")
@@ -149,27 +150,36 @@ def _problem(error: Mapping[str, Any]) -> ConfigProblem:
     return ConfigProblem(_path(loc), text)
 
 
-def _allowed_keys(model: type[BaseModel], loc: Sequence[int | str]) -> list[str]:
-    """The config keys a model accepts at `loc` (aliases, as they are written in stack files)."""
-    annotation: Any = model
+def _resolve(loc: Sequence[int | str]) -> tuple[list[int | str], type[BaseModel] | None]:
+    """`loc` with field names turned into the keys written in stack files, and the model at its end.
+
+    pydantic reports most locations by alias but some (defaults it validates) by field name.
+    """
+    resolved: list[int | str] = []
+    annotation: Any = StackConfig
     for part in loc:
         annotation = _unwrap(annotation)
         if isinstance(part, int):
-            annotation = get_args(annotation)[0]
+            annotation = get_args(annotation)[0] if get_args(annotation) else None
+            resolved.append(part)
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
-            field = next(
-                f for name, f in annotation.model_fields.items() if (f.alias or name) == part
+            field = annotation.model_fields.get(str(part)) or next(
+                (f for f in annotation.model_fields.values() if f.alias == part), None
             )
-            annotation = field.annotation
-        else:  # a dict's value type
-            annotation = get_args(annotation)[-1]
+            resolved.append(field.alias or part if field is not None else part)
+            annotation = field.annotation if field is not None else None
+        else:  # a key of a dict: kept as written, the value type follows
+            resolved.append(part)
+            annotation = get_args(annotation)[-1] if get_args(annotation) else None
     annotation = _unwrap(annotation)
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [
-            f"{NAMESPACE}:{f.alias}" if annotation is StackConfig else (f.alias or name)
-            for name, f in annotation.model_fields.items()
-        ]
-    return []
+    is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
+    return resolved, annotation if is_model else None
+
+
+def _keys(model: type[BaseModel]) -> list[str]:
+    """The keys a model accepts, as written in stack files (top-level keys with the namespace)."""
+    keys = [field.alias or name for name, field in model.model_fields.items()]
+    return [f"{NAMESPACE}:{key}" for key in keys] if model is StackConfig else keys
 
 
 def _unwrap(annotation: Any) -> Any:

@@ -8,7 +8,8 @@ with secret values masked, and validated against the real schemas in `stacks.che
 import asyncio
 import hashlib
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Final
 
@@ -237,15 +238,15 @@ class RecordingMonitor(mocks.MockMonitor):
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
 
 
-def run_program(
-    program: Callable[[], object],
+@contextmanager
+def offline_engine(
     *,
     stack: str,
     config: Mapping[str, str] | None = None,
     secret_keys: tuple[str, ...] = (),
     strict: bool = True,
-) -> ProgramRun:
-    """Run `program` under the recording engine and return what it registered and exported.
+) -> Iterator[ProgramRun]:
+    """Install the recording engine for one program run; yields what the run records.
 
     Each run gets its own event loop, root stack and config, so several programs can run in one
     process (the SDK otherwise keeps one root stack per process).
@@ -257,8 +258,7 @@ def run_program(
     try:
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config(config, list(secret_keys))
-        region = config.get("aws:region", "us-east-1")
-        engine_mocks = OfflineMocks(region)
+        engine_mocks = OfflineMocks(config.get("aws:region", "us-east-1"))
         pulumi.runtime.set_mocks(
             engine_mocks,
             project=PROJECT,
@@ -266,10 +266,23 @@ def run_program(
             preview=False,
             monitor=RecordingMonitor(engine_mocks, run, strict=strict),
         )
-        _sync_await(run_pulumi_func(program))
-        run.stack_outputs = _sync_await(_resolved_stack_outputs())
+        yield run
     finally:
         _close(loop)
+
+
+def run_program(
+    program: Callable[[], object],
+    *,
+    stack: str,
+    config: Mapping[str, str] | None = None,
+    secret_keys: tuple[str, ...] = (),
+    strict: bool = True,
+) -> ProgramRun:
+    """Run `program` under the recording engine and return what it registered and exported."""
+    with offline_engine(stack=stack, config=config, secret_keys=secret_keys, strict=strict) as run:
+        _sync_await(run_pulumi_func(program))
+        run.stack_outputs = _sync_await(_resolved_stack_outputs())
     return run
 
 

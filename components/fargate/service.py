@@ -59,11 +59,11 @@ class InstrumentedFargateService(pulumi.ComponentResource):
     def __init__(
         self, name: str, args: InstrumentedServiceArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        super().__init__("observability:fargate:InstrumentedFargateService", name, None, opts)
         task = args.task
-        # Reject an impossible task before anything is registered, not inside an apply.
+        # Reject an impossible task before anything, the component included, is registered.
         container_budget(task)
         app_command(task)
+        super().__init__("observability:fargate:InstrumentedFargateService", name, None, opts)
 
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         region = aws.get_region_output(opts=invoke_opts).region

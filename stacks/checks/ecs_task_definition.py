@@ -86,7 +86,7 @@ def _fargate_problems(request: dict[str, Any]) -> list[str]:
     containers = request["containerDefinitions"]
     if not any(c.get("essential", True) for c in containers):
         problems.append("containerDefinitions: no container is essential")
-    volumes = {v["name"] for v in request.get("volumes", [])}
+    volumes = {v.get("name") for v in request.get("volumes", [])}
     for index, container in enumerate(containers):
         problems += [
             f"containerDefinitions[{index}].{problem}"
@@ -118,10 +118,10 @@ def _wiring_problems(
     container: dict[str, Any], containers: list[dict[str, Any]], volumes: set[str]
 ) -> list[str]:
     problems = []
-    health_checked = {c["name"] for c in containers if "healthCheck" in c}
+    health_checked = {c.get("name") for c in containers if "healthCheck" in c}
     for dependency in container.get("dependsOn", []):
         target = dependency["containerName"]
-        if target not in {c["name"] for c in containers}:
+        if target not in {c.get("name") for c in containers}:
             problems.append(f"dependsOn: no container named {target!r}")
         elif dependency["condition"] == "HEALTHY" and target not in health_checked:
             problems.append(f"dependsOn: {target!r} has no health check to wait for")

@@ -1,0 +1,118 @@
+"""The task definition check: botocore's model, its enums, and Fargate's rules."""
+
+import json
+from typing import Any
+
+import pytest
+
+from components.fargate.container_definitions import container_definitions
+from stacks.checks.ecs_task_definition import register_request, task_definition_problems
+from tests.factories import API_KEY_ARN, task
+
+
+def inputs(**overrides: Any) -> dict[str, Any]:
+    """Wire-form inputs of a valid Fargate task definition, as Pulumi sends them."""
+    containers = container_definitions(task(), api_key_secret_arn=API_KEY_ARN, region="eu-west-1")
+    values: dict[str, Any] = {
+        "family": "dev-checkout-api",
+        "cpu": "512",
+        "memory": "1024",
+        "networkMode": "awsvpc",
+        "requiresCompatibilities": ["FARGATE"],
+        "executionRoleArn": "arn:aws:iam::123456789012:role/exec",
+        "taskRoleArn": "arn:aws:iam::123456789012:role/task",
+        "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"},
+        "volumes": [{"name": "dd-sockets"}],
+        "containerDefinitions": json.dumps(containers),
+        "tags": {"env": "dev"},
+        "skipDestroy": False,
+    }
+    values.update(overrides)
+    return values
+
+
+def with_container_change(change: Any) -> dict[str, Any]:
+    containers = json.loads(inputs()["containerDefinitions"])
+    change(containers)
+    return inputs(containerDefinitions=json.dumps(containers))
+
+
+def test_the_built_task_definition_passes() -> None:
+    assert task_definition_problems(inputs()) == []
+
+
+def test_pulumi_inputs_become_the_api_request() -> None:
+    request = register_request(inputs(volumes=[{"name": "v", "hostPath": "/data"}]))
+    assert request["tags"] == [{"key": "env", "value": "dev"}]
+    assert request["volumes"] == [{"name": "v", "host": {"sourcePath": "/data"}}]
+    assert "skipDestroy" not in request
+    assert isinstance(request["containerDefinitions"], list)
+
+
+def test_misspelled_container_field_is_rejected() -> None:
+    def misspell(containers: list[dict[str, Any]]) -> None:
+        containers[0]["enviroment"] = containers[0].pop("environment")
+
+    problems = task_definition_problems(with_container_change(misspell))
+    assert any('Unknown parameter in containerDefinitions[0]: "enviroment"' in p for p in problems)
+
+
+def test_wrong_type_is_rejected() -> None:
+    def stringify(containers: list[dict[str, Any]]) -> None:
+        containers[0]["cpu"] = "416"
+
+    problems = task_definition_problems(with_container_change(stringify))
+    assert any("Invalid type for parameter containerDefinitions[0].cpu" in p for p in problems)
+
+
+def test_missing_required_field_is_rejected() -> None:
+    def drop_value_from(containers: list[dict[str, Any]]) -> None:
+        del containers[1]["secrets"][0]["valueFrom"]
+
+    problems = task_definition_problems(with_container_change(drop_value_from))
+    assert problems == [
+        'Missing required parameter in containerDefinitions[1].secrets[0]: "valueFrom"'
+    ]
+
+
+def test_enum_values_are_checked() -> None:
+    def bad_condition(containers: list[dict[str, Any]]) -> None:
+        containers[0]["dependsOn"][0]["condition"] = "READY"
+
+    problems = task_definition_problems(with_container_change(bad_condition))
+    assert "containerDefinitions[0].dependsOn[0].condition: 'READY' is not one of " in problems[0]
+    assert "HEALTHY" in problems[0]
+    assert task_definition_problems(inputs(networkMode="bridged"))[0].startswith(
+        "networkMode: 'bridged' is not one of bridge, host, awsvpc, none"
+    )
+
+
+@pytest.mark.parametrize(
+    ("overrides", "problem"),
+    [
+        ({"memory": "3000"}, "cpu, memory: 3000 is not a valid Fargate memory for cpu 512"),
+        ({"cpu": "384"}, "cpu, memory: 384 is not a Fargate cpu value"),
+        ({"networkMode": "bridge"}, "networkMode: Fargate needs awsvpc, not 'bridge'"),
+        ({"volumes": []}, "containerDefinitions[0].mountPoints: no task volume 'dd-sockets'"),
+    ],
+)
+def test_fargate_rules(overrides: dict[str, Any], problem: str) -> None:
+    assert any(p.startswith(problem) for p in task_definition_problems(inputs(**overrides)))
+
+
+def test_containers_must_fit_the_task() -> None:
+    def grow(containers: list[dict[str, Any]]) -> None:
+        containers[0]["memory"] = 2048
+
+    problems = task_definition_problems(with_container_change(grow))
+    assert "containerDefinitions: containers take 2432 MiB of 1024" in problems
+
+
+def test_waiting_on_a_container_without_health_check_is_rejected() -> None:
+    def drop_probe(containers: list[dict[str, Any]]) -> None:
+        del containers[1]["healthCheck"]
+
+    problems = task_definition_problems(with_container_change(drop_probe))
+    assert problems == [
+        "containerDefinitions[0].dependsOn: 'datadog-agent' has no health check to wait for"
+    ]

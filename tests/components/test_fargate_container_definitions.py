@@ -1,0 +1,230 @@
+"""The container definitions builder, value by value."""
+
+import dataclasses
+import json
+
+import pytest
+
+from components.fargate.args import AgentSidecar, LlmObservability, SecretEnv, TraceSettings
+from components.fargate.container_definitions import (
+    TaskTooSmallError,
+    app_command,
+    app_environment,
+    container_budget,
+    container_definitions,
+    log_group_name,
+    task_volume_names,
+)
+from tests.factories import API_KEY_ARN, CLOUDWATCH, CMK_ARN, DB_SECRET_ARN, SIDECAR, task
+
+
+def build(**overrides: object) -> dict[str, dict]:
+    containers = container_definitions(
+        task(**overrides), api_key_secret_arn=API_KEY_ARN, region="eu-west-1"
+    )
+    # The payload must survive the JSON round trip the component does.
+    containers = json.loads(json.dumps(containers))
+    return {c["name"]: c for c in containers}
+
+
+def env_of(container: dict) -> dict[str, str]:
+    names = [e["name"] for e in container["environment"]]
+    assert names == sorted(names), "environment is sorted so previews show no reordering noise"
+    return {e["name"]: e["value"] for e in container["environment"]}
+
+
+def test_app_command_is_wrapped_in_ddtrace_run_once() -> None:
+    assert build()["checkout-api"]["command"] == [
+        "ddtrace-run", "uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000",
+    ]  # fmt: skip
+    assert app_command(task(wrap_with_ddtrace=False))[0] == "uvicorn"
+    with pytest.raises(ValueError, match="already starts with ddtrace-run"):
+        app_command(task(command=("ddtrace-run", "uvicorn", "app:app")))
+
+
+def test_unified_service_tagging_in_env_and_ecs_labels() -> None:
+    app = build()["checkout-api"]
+    env = env_of(app)
+    assert (env["DD_SERVICE"], env["DD_ENV"], env["DD_VERSION"]) == ("checkout-api", "dev", "1.8.2")
+    assert app["dockerLabels"] == {
+        "com.datadoghq.tags.env": "dev",
+        "com.datadoghq.tags.service": "checkout-api",
+        "com.datadoghq.tags.version": "1.8.2",
+    }
+    assert not any(label.startswith("tags.datadoghq.com") for label in app["dockerLabels"])
+
+
+def test_tracer_settings_reach_both_sampling_variables() -> None:
+    env = app_environment(task(trace=TraceSettings(sample_rate=0.1, profiling=True)))
+    assert env["DD_TRACE_ENABLED"] == "true"
+    assert env["DD_LOGS_INJECTION"] == "true"
+    assert env["DD_PROFILING_ENABLED"] == "true"
+    assert env["DD_TRACE_SAMPLE_RATE"] == "0.1"
+    assert json.loads(env["DD_TRACE_SAMPLING_RULES"]) == [{"sample_rate": 0.1}]
+
+
+def test_sidecar_over_unix_socket() -> None:
+    containers = build()
+    app, agent = containers["checkout-api"], containers["datadog-agent"]
+    env = env_of(app)
+    assert env["DD_TRACE_AGENT_URL"] == "unix:///var/run/datadog/apm.socket"
+    assert env["DD_DOGSTATSD_URL"] == "unix:///var/run/datadog/dsd.socket"
+    assert "DD_AGENT_HOST" not in env
+    agent_env = env_of(agent)
+    assert agent_env["DD_APM_RECEIVER_SOCKET"] == "/var/run/datadog/apm.socket"
+    assert agent_env["DD_DOGSTATSD_SOCKET"] == "/var/run/datadog/dsd.socket"
+    assert agent_env["ECS_FARGATE"] == "true"
+    assert agent_env["DD_SITE"] == "datadoghq.eu"
+    mount = {"sourceVolume": "dd-sockets", "containerPath": "/var/run/datadog", "readOnly": False}
+    assert app["mountPoints"] == agent["mountPoints"] == [mount]
+    assert task_volume_names(task()) == ["dd-sockets"]
+
+
+def test_sidecar_over_loopback_needs_no_volume_or_port_mappings() -> None:
+    loopback = dataclasses.replace(SIDECAR, transport="loopback")
+    containers = build(agent=loopback)
+    assert env_of(containers["checkout-api"])["DD_AGENT_HOST"] == "127.0.0.1"
+    assert "mountPoints" not in containers["checkout-api"]
+    assert "portMappings" not in containers["datadog-agent"]
+    assert task_volume_names(task(agent=loopback)) == []
+
+
+def test_agent_sidecar_is_pinned_non_essential_health_checked_and_awaited() -> None:
+    containers = build()
+    agent = containers["datadog-agent"]
+    assert agent["image"] == "public.ecr.aws/datadog/agent:7.81.1"
+    assert agent["essential"] is False
+    assert agent["healthCheck"] == {
+        "command": ["CMD-SHELL", "/probe.sh"],
+        "interval": 15,
+        "timeout": 5,
+        "retries": 3,
+        "startPeriod": 60,
+    }
+    assert containers["checkout-api"]["dependsOn"] == [
+        {"containerName": "datadog-agent", "condition": "HEALTHY"},
+        {"containerName": "log-router", "condition": "START"},
+    ]
+
+
+def test_api_key_only_through_secrets_with_the_json_key_suffix() -> None:
+    containers = build()
+    value_from = f"{API_KEY_ARN}:DD_API_KEY::"
+    assert containers["datadog-agent"]["secrets"] == [
+        {"name": "DD_API_KEY", "valueFrom": value_from}
+    ]
+    for container in containers.values():
+        plain_names = [e["name"] for e in container.get("environment", [])]
+        assert "DD_API_KEY" not in plain_names
+        assert API_KEY_ARN not in json.dumps(container.get("environment", []))
+    # With a sidecar the app holds no key at all.
+    assert "secrets" not in containers["checkout-api"]
+
+
+def test_agentless_llm_observability_gives_the_app_key_and_site() -> None:
+    containers = build(agent=None, llm_observability=LlmObservability(ml_app="assistant"))
+    assert set(containers) == {"checkout-api", "log-router"}
+    app = containers["checkout-api"]
+    env = env_of(app)
+    assert env["DD_LLMOBS_ENABLED"] == "1"
+    assert env["DD_LLMOBS_ML_APP"] == "assistant"
+    assert env["DD_LLMOBS_AGENTLESS_ENABLED"] == "1"
+    assert env["DD_SITE"] == "datadoghq.eu"
+    assert "DD_API_KEY" not in env
+    assert app["secrets"] == [{"name": "DD_API_KEY", "valueFrom": f"{API_KEY_ARN}:DD_API_KEY::"}]
+    assert app["dependsOn"] == [{"containerName": "log-router", "condition": "START"}]
+
+
+def test_llm_observability_through_the_sidecar_is_not_agentless() -> None:
+    env = env_of(build(llm_observability=LlmObservability(ml_app="assistant"))["checkout-api"])
+    assert env["DD_LLMOBS_AGENTLESS_ENABLED"] == "0"
+    assert "DD_SITE" not in env
+
+
+def test_extra_secrets_keep_their_json_key_form() -> None:
+    secret = SecretEnv(name="DATABASE_URL", secret_arn=DB_SECRET_ARN, json_key="url")
+    plain = SecretEnv(name="RAW", secret_arn=DB_SECRET_ARN, kms_key_arn=CMK_ARN)
+    app = build(secrets=(secret, plain))["checkout-api"]
+    assert app["secrets"] == [
+        {"name": "DATABASE_URL", "valueFrom": f"{DB_SECRET_ARN}:url::"},
+        {"name": "RAW", "valueFrom": DB_SECRET_ARN},
+    ]
+
+
+@pytest.mark.parametrize(
+    ("site", "host"),
+    [
+        ("datadoghq.com", "http-intake.logs.datadoghq.com"),
+        ("datadoghq.eu", "http-intake.logs.datadoghq.eu"),
+        ("us5.datadoghq.com", "http-intake.logs.us5.datadoghq.com"),
+        ("ap1.datadoghq.com", "http-intake.logs.ap1.datadoghq.com"),
+    ],
+)
+def test_firelens_ships_to_the_sites_own_intake(site: str, host: str) -> None:
+    containers = build(datadog_site=site)
+    log_config = containers["checkout-api"]["logConfiguration"]
+    assert log_config["logDriver"] == "awsfirelens"
+    assert log_config["options"] == {
+        "Name": "datadog",
+        "Host": host,
+        "TLS": "on",
+        "compress": "gzip",
+        "provider": "ecs",
+        "dd_service": "checkout-api",
+        "dd_source": "python",
+        "dd_message_key": "log",
+        "dd_tags": "env:dev,version:1.8.2",
+    }
+    assert log_config["secretOptions"] == [
+        {"name": "apikey", "valueFrom": f"{API_KEY_ARN}:DD_API_KEY::"}
+    ]
+    assert (
+        containers["datadog-agent"]["logConfiguration"]["options"]["dd_service"] == "datadog-agent"
+    )
+
+
+def test_log_router_is_pinned_non_essential_and_logs_to_cloudwatch() -> None:
+    router = build()["log-router"]
+    assert router["image"] == "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.4.8"
+    assert router["essential"] is False
+    assert router["firelensConfiguration"] == {
+        "type": "fluentbit",
+        "options": {"enable-ecs-log-metadata": "true"},
+    }
+    assert router["logConfiguration"] == {
+        "logDriver": "awslogs",
+        "options": {
+            "awslogs-group": "/ecs/dev/checkout-api/log-router",
+            "awslogs-region": "eu-west-1",
+            "awslogs-stream-prefix": "log-router",
+        },
+    }
+
+
+def test_cloudwatch_logs_need_no_router() -> None:
+    containers = build(logs=CLOUDWATCH)
+    assert set(containers) == {"checkout-api", "datadog-agent"}
+    assert containers["checkout-api"]["logConfiguration"]["options"] == {
+        "awslogs-group": "/ecs/dev/checkout-api",
+        "awslogs-region": "eu-west-1",
+        "awslogs-stream-prefix": "checkout-api",
+    }
+    assert log_group_name(task(logs=CLOUDWATCH)) == "/ecs/dev/checkout-api"
+
+
+def test_containers_share_out_the_task_exactly() -> None:
+    containers = build()
+    assert sum(c["cpu"] for c in containers.values()) == 512
+    assert sum(c["memory"] for c in containers.values()) == 1024
+    assert (containers["checkout-api"]["cpu"], containers["checkout-api"]["memory"]) == (416, 640)
+    assert container_budget(task(agent=None, logs=CLOUDWATCH)).app_memory == 1024
+
+
+def test_sidecars_that_leave_the_app_too_little_are_rejected() -> None:
+    with pytest.raises(TaskTooSmallError, match="512 MiB leaves 128 MiB for the app") as error:
+        container_budget(task(cpu=256, memory=512))
+    assert error.value.field == "memory"
+    greedy = AgentSidecar(image=SIDECAR.image, cpu=200, memory=256)
+    with pytest.raises(TaskTooSmallError, match="256 CPU units leave 24") as error:
+        container_budget(task(cpu=256, memory=2048, agent=greedy))
+    assert error.value.field == "cpu"

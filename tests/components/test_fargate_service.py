@@ -1,0 +1,223 @@
+"""The Fargate service component, through the inputs the engine receives."""
+
+import json
+import re
+from typing import Any
+
+import pulumi
+import pytest
+
+from components.api_key_secret import DatadogApiKeySecret, DatadogApiKeySecretArgs
+from components.fargate.args import (
+    ApiKeySecretRef,
+    InstrumentedServiceArgs,
+    LlmObservability,
+    SecretEnv,
+    ServicePlacement,
+    TaskSpec,
+)
+from components.fargate.service import InstrumentedFargateService, referenced_secret_arns
+from stacks.offline import ProgramRun, ResourceValidationError, run_program
+from tests.conftest import PulumiChecks
+from tests.factories import API_KEY_ARN, CLOUDWATCH, CMK_ARN, DB_SECRET_ARN, task
+
+PLACEMENT = ServicePlacement(
+    cluster_arn="arn:aws:ecs:eu-west-1:123456789012:cluster/dev",
+    subnet_ids=("subnet-0a1b2c3d4e5f60718",),
+    security_group_ids=("sg-0c3d4e5f60718293a",),
+    desired_count=2,
+)
+
+
+def deploy(spec: TaskSpec, **args: Any) -> ProgramRun:
+    args.setdefault("api_key", ApiKeySecretRef(secret_arn=API_KEY_ARN))
+    return run_program(
+        lambda: InstrumentedFargateService(
+            spec.service, InstrumentedServiceArgs(task=spec, **args)
+        ),
+        stack="dev",
+        config={"aws:region": "eu-west-1"},
+    )
+
+
+def policy(run: ProgramRun, name: str) -> dict[str, Any]:
+    document: dict[str, Any] = json.loads(run.named(name).inputs["policy"])
+    return document
+
+
+def test_task_definition_is_a_fargate_task_with_the_built_containers() -> None:
+    run = deploy(task())
+    inputs = run.named("checkout-api-task").inputs
+    assert inputs["family"] == "dev-checkout-api"
+    assert (inputs["cpu"], inputs["memory"]) == ("512", "1024")
+    assert inputs["networkMode"] == "awsvpc"
+    assert inputs["requiresCompatibilities"] == ["FARGATE"]
+    assert inputs["runtimePlatform"] == {
+        "operatingSystemFamily": "LINUX",
+        "cpuArchitecture": "X86_64",
+    }
+    assert inputs["volumes"] == [{"name": "dd-sockets"}]
+    names = [c["name"] for c in json.loads(inputs["containerDefinitions"])]
+    assert names == ["checkout-api", "datadog-agent", "log-router"]
+    role_arn = r"arn:aws:iam::123456789012:role/checkout-api-{}-role-[0-9a-f]{{7}}"
+    assert re.fullmatch(role_arn.format("execution"), inputs["executionRoleArn"])
+    assert re.fullmatch(role_arn.format("task"), inputs["taskRoleArn"])
+
+
+def test_execution_role_reads_exactly_the_secrets_used() -> None:
+    extra = SecretEnv(
+        name="DATABASE_URL", secret_arn=DB_SECRET_ARN, json_key="url", kms_key_arn=CMK_ARN
+    )
+    run = deploy(task(secrets=(extra,)))
+    statements = policy(run, "checkout-api-execution-secrets")["Statement"]
+    assert statements[0] == {
+        "Sid": "ReadSecrets",
+        "Effect": "Allow",
+        "Action": "secretsmanager:GetSecretValue",
+        "Resource": sorted([API_KEY_ARN, DB_SECRET_ARN]),
+    }
+    assert statements[1] == {
+        "Sid": "DecryptSecrets",
+        "Effect": "Allow",
+        "Action": "kms:Decrypt",
+        "Resource": [CMK_ARN],
+        "Condition": {"StringEquals": {"kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com"}},
+    }
+    for resource in statements[0]["Resource"]:
+        assert "*" not in resource
+        assert not resource.endswith("::")
+    attachment = run.named("checkout-api-execution-managed").inputs
+    assert attachment["policyArn"] == (
+        "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
+    )
+    trust = json.loads(run.named("checkout-api-execution-role").inputs["assumeRolePolicy"])
+    assert trust["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+
+
+def test_no_kms_statement_without_a_customer_managed_key() -> None:
+    statements = policy(deploy(task()), "checkout-api-execution-secrets")["Statement"]
+    assert [s["Sid"] for s in statements] == ["ReadSecrets"]
+
+
+def test_task_role_has_the_agents_ecs_reads_only_with_a_sidecar() -> None:
+    with_sidecar = policy(deploy(task()), "checkout-api-task-policy")
+    assert with_sidecar["Statement"] == [
+        {
+            "Sid": "DatadogAgentEcsRead",
+            "Effect": "Allow",
+            "Action": [
+                "ecs:ListClusters",
+                "ecs:ListContainerInstances",
+                "ecs:DescribeContainerInstances",
+            ],
+            "Resource": "*",
+        }
+    ]
+    agentless = deploy(task(agent=None, llm_observability=LlmObservability(ml_app="a")))
+    assert not agentless.by_type("aws:iam/rolePolicy:RolePolicy")[1:]
+    assert [r.name for r in agentless.by_type("aws:iam/rolePolicy:RolePolicy")] == [
+        "checkout-api-execution-secrets"
+    ]
+
+
+def test_caller_supplied_roles_are_used_as_they_are() -> None:
+    execution = "arn:aws:iam::123456789012:role/platform-ecs-execution"
+    task_role = "arn:aws:iam::123456789012:role/checkout-task"
+    run = deploy(task(), execution_role_arn=execution, task_role_arn=task_role)
+    assert run.by_type("aws:iam/role:Role") == []
+    inputs = run.named("checkout-api-task").inputs
+    assert (inputs["executionRoleArn"], inputs["taskRoleArn"]) == (execution, task_role)
+
+
+def test_service_rolls_back_failed_deployments() -> None:
+    run = deploy(task(), placement=PLACEMENT)
+    service = run.named("checkout-api-service").inputs
+    assert service["deploymentCircuitBreaker"] == {"enable": True, "rollback": True}
+    assert service["launchType"] == "FARGATE"
+    assert service["platformVersion"] == "1.4.0"
+    assert service["desiredCount"] == 2
+    assert service["networkConfiguration"] == {
+        "subnets": ["subnet-0a1b2c3d4e5f60718"],
+        "securityGroups": ["sg-0c3d4e5f60718293a"],
+        "assignPublicIp": False,
+    }
+    assert service["taskDefinition"].endswith(":task-definition/dev-checkout-api:1")
+
+
+def test_without_placement_only_the_task_definition_is_registered() -> None:
+    assert deploy(task()).by_type("aws:ecs/service:Service") == []
+
+
+def test_log_group_matches_the_logs_destination() -> None:
+    firelens = deploy(task()).named("checkout-api-logs").inputs
+    assert (firelens["name"], firelens["retentionInDays"]) == (
+        "/ecs/dev/checkout-api/log-router",
+        7,
+    )
+    cloudwatch = deploy(task(logs=CLOUDWATCH)).named("checkout-api-logs").inputs
+    assert (cloudwatch["name"], cloudwatch["retentionInDays"]) == ("/ecs/dev/checkout-api", 14)
+
+
+def test_impossible_task_is_rejected_before_anything_registers() -> None:
+    registered: list[str] = []
+
+    def program() -> None:
+        try:
+            InstrumentedFargateService(
+                "tiny",
+                InstrumentedServiceArgs(
+                    task=task(cpu=256, memory=512), api_key=ApiKeySecretRef(API_KEY_ARN)
+                ),
+            )
+        except ValueError as error:
+            registered.append(str(error))
+
+    run = run_program(program, stack="dev")
+    assert len(registered) == 1
+    assert "leaves 128 MiB for the app" in registered[0]
+    assert [r.type for r in run.resources] == []
+
+
+def test_an_invalid_task_definition_fails_the_run_that_registers_it() -> None:
+    with pytest.raises(ResourceValidationError, match="3000 is not a valid Fargate memory"):
+        deploy(
+            task(
+                memory=3000,
+                cpu=512,
+                agent=None,
+                logs=CLOUDWATCH,
+                llm_observability=LlmObservability("a"),
+            )
+        )
+
+
+def test_referenced_secret_arns_strip_the_json_key_suffix() -> None:
+    containers = [
+        {"secrets": [{"name": "A", "valueFrom": f"{API_KEY_ARN}:DD_API_KEY::"}]},
+        {"logConfiguration": {"secretOptions": [{"name": "apikey", "valueFrom": DB_SECRET_ARN}]}},
+    ]
+    assert referenced_secret_arns(containers) == {API_KEY_ARN, DB_SECRET_ARN}
+
+
+@pulumi.runtime.test
+def test_api_key_secret_outputs_feed_the_service(
+    pulumi_checks: PulumiChecks,
+) -> pulumi.Output[None]:
+    key = DatadogApiKeySecret(
+        "dd",
+        DatadogApiKeySecretArgs(
+            secret_name="datadog/dev/api-key", api_key="k", customer_managed_key=True
+        ),
+    )
+    reference = key.reference()
+
+    def check(values: list[str]) -> None:
+        secret_arn, kms_arn = values
+        assert secret_arn.startswith(
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/dev/api-key-"
+        )
+        assert kms_arn.startswith("arn:aws:kms:eu-west-1:123456789012:key/")
+
+    return pulumi_checks.expect(
+        pulumi.Output.all(reference.secret_arn, reference.kms_key_arn), check
+    )

@@ -1,0 +1,37 @@
+"""Typical inputs for component tests, overridden per test with dataclasses.replace."""
+
+from components.fargate.args import (
+    DEFAULT_AGENT_IMAGE,
+    DEFAULT_LOG_ROUTER_IMAGE,
+    AgentSidecar,
+    CloudWatchLogs,
+    DatadogLogs,
+    TaskSpec,
+)
+
+API_KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/dev/api-key-AbCdEf"
+DB_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dev/db-Xy12Ab"
+CMK_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1f2e3d4c-5b6a-4789-8abc-def012345678"
+
+SIDECAR = AgentSidecar(image=DEFAULT_AGENT_IMAGE, cpu=64, memory=256)
+FIRELENS = DatadogLogs(router_image=DEFAULT_LOG_ROUTER_IMAGE, router_cpu=32, router_memory=128)
+CLOUDWATCH = CloudWatchLogs(retention_days=14)
+
+
+def task(**overrides: object) -> TaskSpec:
+    """A FastAPI service with an agent sidecar and FireLens, on the EU site."""
+    values: dict[str, object] = {
+        "service": "checkout-api",
+        "environment": "dev",
+        "version": "1.8.2",
+        "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-api:1.8.2",
+        "command": ("uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000"),
+        "cpu": 512,
+        "memory": 1024,
+        "datadog_site": "datadoghq.eu",
+        "logs": FIRELENS,
+        "agent": SIDECAR,
+        "port": 8000,
+    }
+    values.update(overrides)
+    return TaskSpec(**values)  # type: ignore[arg-type]
