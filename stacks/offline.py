@@ -194,6 +194,7 @@ class RecordingMonitor(mocks.MockMonitor):
 
     def __init__(self, mocks_: OfflineMocks, run: ProgramRun, *, strict: bool) -> None:
         super().__init__(mocks_)
+        self.offline_mocks = mocks_
         self.run = run
         self.strict = strict
 
@@ -207,7 +208,7 @@ class RecordingMonitor(mocks.MockMonitor):
             if self.strict:
                 raise ResourceValidationError(f"{urn}: {problem}")
             self.run.problems.append(ResourceProblem(urn, problem))
-        resource_id, state = self.mocks.new_resource(
+        resource_id, state = self.offline_mocks.new_resource(
             mocks.MockResourceArgs(
                 typ=request.type,
                 name=request.name,
@@ -280,8 +281,12 @@ def run_program(
     strict: bool = True,
 ) -> ProgramRun:
     """Run `program` under the recording engine and return what it registered and exported."""
+
+    def run_discarding_result() -> None:
+        program()
+
     with offline_engine(stack=stack, config=config, secret_keys=secret_keys, strict=strict) as run:
-        _sync_await(run_pulumi_func(program))
+        _sync_await(run_pulumi_func(run_discarding_result))
         run.stack_outputs = _sync_await(_resolved_stack_outputs())
     return run
 

@@ -19,12 +19,17 @@ def run_stack(stack: str, config_file: Path | None = None, *, strict: bool = Tru
     path = config_file or default_stack_path(stack)
     stack_file = read_stack_file(path, stack_source(stack, config_file))
     return run_program(
-        lambda: runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__"),
+        _run_main_module,
         stack=stack,
         config=stack_file.config,
         secret_keys=stack_file.secret_keys,
         strict=strict,
     )
+
+
+def _run_main_module() -> None:
+    # Exactly what `pulumi up` runs, so the plan cannot drift from the real program.
+    runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__")
 
 
 def stack_source(stack: str, config_file: Path | None) -> str:

@@ -2,6 +2,7 @@
 
 import dataclasses
 import json
+from typing import Any
 
 import pytest
 
@@ -18,7 +19,7 @@ from components.fargate.container_definitions import (
 from tests.factories import API_KEY_ARN, CLOUDWATCH, CMK_ARN, DB_SECRET_ARN, SIDECAR, task
 
 
-def build(**overrides: object) -> dict[str, dict]:
+def build(**overrides: object) -> dict[str, dict[str, Any]]:
     containers = container_definitions(
         task(**overrides), api_key_secret_arn=API_KEY_ARN, region="eu-west-1"
     )
@@ -27,7 +28,7 @@ def build(**overrides: object) -> dict[str, dict]:
     return {c["name"]: c for c in containers}
 
 
-def env_of(container: dict) -> dict[str, str]:
+def env_of(container: dict[str, Any]) -> dict[str, str]:
     names = [e["name"] for e in container["environment"]]
     assert names == sorted(names), "environment is sorted so previews show no reordering noise"
     return {e["name"]: e["value"] for e in container["environment"]}

@@ -1,0 +1,29 @@
+# Two entry points for a newcomer: `make plan` (offline plan of a stack) and `make test`.
+# Both create the virtualenv Pulumi itself uses (Pulumi.yaml: virtualenv: venv) on first run.
+PYTHON ?= python3
+VENV := venv
+STACK ?= dev
+INSTALLED := $(VENV)/.installed
+
+.PHONY: plan test lint typecheck clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+plan: $(INSTALLED)
+	$(VENV)/bin/python -m stacks plan --stack $(STACK)
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(VENV)/bin/mypy
+
+test: lint typecheck
+	$(VENV)/bin/pytest
+
+clean:
+	rm -rf $(VENV) out .mypy_cache
