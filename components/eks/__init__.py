@@ -1,0 +1,1 @@
+"""Pure payload builders for the Datadog and OpenTelemetry workloads on EKS."""

@@ -1,0 +1,278 @@
+"""The Datadog Agent on EKS through the Datadog Operator.
+
+Two payloads: the settings of the Operator's Helm release, and the `DatadogAgent` object
+(datadoghq.com/v2alpha1) the Operator turns into the node Agent DaemonSet and the Cluster Agent.
+
+The Agent and the node collector (`collector_config`) would otherwise collect some of the same data:
+container logs are tailed by exactly one of them (the collector by default, so the Agent's log
+collection is off by default), and the Agent's OTLP receiver is off with its host ports closed.
+"""
+
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from components.eks.collector_config import (
+    DATADOG_SITES,
+    DEBUG_LOG_PATTERN,
+    HEALTH_CHECK_PATHS,
+    OTLP_GRPC_PORT,
+    OTLP_HTTP_PORT,
+    health_check_log_pattern,
+)
+from components.eks.manifests import API_KEY_SECRET_KEY, ContainerResources
+
+OPERATOR_CHART = "datadog-operator"
+OPERATOR_CHART_VERSION = "2.25.0"
+"""Ships Operator 1.29.0, the version whose DatadogAgent schema stacks/checks/schemas vendors."""
+
+OPERATOR_CHART_REPOSITORY = "https://helm.datadoghq.com"
+AGENT_VERSION = "7.80.1"
+"""Tag of both the node Agent and the Cluster Agent images (their versions move together)."""
+
+
+@dataclass(frozen=True)
+class HelmReleaseSpec:
+    """What a Helm release needs: the chart, pinned, and its values."""
+
+    chart: str
+    version: str
+    repository: str
+    namespace: str
+    values: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class OperatorSettings:
+    """The Datadog Operator's own deployment."""
+
+    namespace: str
+    """Namespace of the Operator (and of the DatadogAgent it reconciles)."""
+
+    api_key_secret_name: str
+    """Secret in `namespace` with the API key under `api-key`, for the Operator's own metrics."""
+
+    cluster_name: str
+    """EKS cluster name the Operator reports under."""
+
+    site: str = "datadoghq.com"
+    """Datadog site."""
+
+    resources: ContainerResources = field(
+        default_factory=lambda: ContainerResources("100m", "128Mi", "200m", "256Mi")
+    )
+    """Resources of the Operator pod (a starting point: it only reconciles a few objects)."""
+
+    def __post_init__(self) -> None:
+        if self.site not in DATADOG_SITES:
+            raise ValueError(f"unknown Datadog site {self.site!r}")
+
+
+@dataclass(frozen=True)
+class AgentOtlpReceiver:
+    """The Agent's own OTLP receiver, off by default: applications send OTLP to the collector."""
+
+    grpc: bool = False
+    """Accept OTLP/gRPC."""
+
+    http: bool = False
+    """Accept OTLP/HTTP."""
+
+    grpc_host_port: int | None = None
+    """Host port for OTLP/gRPC; None keeps it closed. Never the collector's 4317."""
+
+    http_host_port: int | None = None
+    """Host port for OTLP/HTTP; None keeps it closed. Never the collector's 4318."""
+
+    def __post_init__(self) -> None:
+        for enabled, host_port in (
+            (self.grpc, self.grpc_host_port),
+            (self.http, self.http_host_port),
+        ):
+            if host_port is None:
+                continue
+            if not enabled:
+                raise ValueError("a host port needs its OTLP protocol enabled")
+            if host_port in (OTLP_GRPC_PORT, OTLP_HTTP_PORT):
+                raise ValueError(f"host port {host_port} belongs to the OpenTelemetry Collector")
+
+
+@dataclass(frozen=True)
+class AgentFeatures:
+    """Agent features, each switchable."""
+
+    apm: bool = True
+    """Receive ddtrace traces (over the Agent's Unix socket, no host port)."""
+
+    otlp: AgentOtlpReceiver = field(default_factory=AgentOtlpReceiver)
+    """The Agent's OTLP receiver."""
+
+    log_collection: bool = False
+    """Tail container logs. Only one of the Agent and the node collector may do it."""
+
+    container_collect_all: bool = True
+    """With log collection on, tail every container rather than only annotated ones."""
+
+    npm: bool = False
+    """Network Performance Monitoring (runs system-probe, which needs elevated privileges)."""
+
+    cspm: bool = False
+    """Cloud Security Posture Management."""
+
+    cws: bool = False
+    """Cloud Workload Security (runs system-probe, which needs elevated privileges)."""
+
+
+@dataclass(frozen=True)
+class DatadogAgentSettings:
+    """The DatadogAgent object."""
+
+    namespace: str
+    """Namespace of the object, the Agent pods and the API key Secret."""
+
+    cluster_name: str
+    """EKS cluster name (`kube_cluster_name` tag)."""
+
+    environment: str
+    """Deployment environment, added as the `env` tag."""
+
+    api_key_secret_name: str
+    """Secret in `namespace` with the Datadog API key under `api-key`."""
+
+    name: str = "datadog"
+    """Object name; the Operator prefixes the Agent workloads with it."""
+
+    site: str = "datadoghq.com"
+    """Datadog site."""
+
+    features: AgentFeatures = field(default_factory=AgentFeatures)
+    """Which features run."""
+
+    node_agent_resources: ContainerResources = field(
+        default_factory=lambda: ContainerResources("200m", "256Mi", "500m", "512Mi")
+    )
+    """Resources of the node Agent's main container (a starting point, to tune from usage)."""
+
+    cluster_agent_resources: ContainerResources = field(
+        default_factory=lambda: ContainerResources("100m", "256Mi", "300m", "512Mi")
+    )
+    """Resources of each Cluster Agent container (a starting point, to tune from usage)."""
+
+    cluster_agent_replicas: int = 2
+    """Two in production, so admission control and cluster checks survive a node drain."""
+
+    agent_version: str = AGENT_VERSION
+    """Image tag of the node Agent and the Cluster Agent."""
+
+    health_check_paths: tuple[str, ...] = HEALTH_CHECK_PATHS
+    """Request paths whose log lines the Agent drops."""
+
+    def __post_init__(self) -> None:
+        if self.site not in DATADOG_SITES:
+            raise ValueError(f"unknown Datadog site {self.site!r}")
+        if self.cluster_agent_replicas < 1:
+            raise ValueError("the Cluster Agent needs at least one replica")
+
+
+def operator_release(settings: OperatorSettings) -> HelmReleaseSpec:
+    """The Operator's Helm release; it also installs the DatadogAgent CRD."""
+    return HelmReleaseSpec(
+        chart=OPERATOR_CHART,
+        version=OPERATOR_CHART_VERSION,
+        repository=OPERATOR_CHART_REPOSITORY,
+        namespace=settings.namespace,
+        values={
+            "site": settings.site,
+            "clusterName": settings.cluster_name,
+            "apiKeyExistingSecret": settings.api_key_secret_name,
+            "installCRDs": True,
+            "resources": settings.resources.to_kubernetes(),
+        },
+    )
+
+
+def log_processing_rules(health_check_paths: tuple[str, ...]) -> list[dict[str, str]]:
+    """The Agent's log processing rules: drop DEBUG lines and health-check requests."""
+    return [
+        {"type": "exclude_at_match", "name": "exclude_debug", "pattern": DEBUG_LOG_PATTERN},
+        {
+            "type": "exclude_at_match",
+            "name": "exclude_health_checks",
+            "pattern": health_check_log_pattern(health_check_paths),
+        },
+    ]
+
+
+def datadog_agent(settings: DatadogAgentSettings) -> dict[str, Any]:
+    """The DatadogAgent object."""
+    features = settings.features
+    node_agent: dict[str, Any] = {
+        "image": {"tag": settings.agent_version},
+        "containers": {"agent": {"resources": settings.node_agent_resources.to_kubernetes()}},
+    }
+    if features.log_collection:
+        node_agent["env"] = [
+            {
+                "name": "DD_LOGS_CONFIG_PROCESSING_RULES",
+                "value": json.dumps(log_processing_rules(settings.health_check_paths)),
+            }
+        ]
+    return {
+        "apiVersion": "datadoghq.com/v2alpha1",
+        "kind": "DatadogAgent",
+        "metadata": {"name": settings.name, "namespace": settings.namespace},
+        "spec": {
+            "global": {
+                "site": settings.site,
+                "clusterName": settings.cluster_name,
+                "tags": [f"env:{settings.environment}"],
+                "credentials": {
+                    "apiSecret": {
+                        "secretName": settings.api_key_secret_name,
+                        "keyName": API_KEY_SECRET_KEY,
+                    }
+                },
+            },
+            "features": {
+                "apm": {"enabled": features.apm},
+                "otlp": {
+                    "receiver": {
+                        "protocols": {
+                            "grpc": _otlp_protocol(
+                                features.otlp.grpc, features.otlp.grpc_host_port
+                            ),
+                            "http": _otlp_protocol(
+                                features.otlp.http, features.otlp.http_host_port
+                            ),
+                        }
+                    }
+                },
+                "logCollection": {
+                    "enabled": features.log_collection,
+                    "containerCollectAll": features.container_collect_all,
+                },
+                "npm": {"enabled": features.npm},
+                "cspm": {"enabled": features.cspm},
+                "cws": {"enabled": features.cws},
+            },
+            "override": {
+                "nodeAgent": node_agent,
+                "clusterAgent": {
+                    "image": {"tag": settings.agent_version},
+                    "replicas": settings.cluster_agent_replicas,
+                    "containers": {
+                        "cluster-agent": {
+                            "resources": settings.cluster_agent_resources.to_kubernetes()
+                        }
+                    },
+                },
+            },
+        },
+    }
+
+
+def _otlp_protocol(enabled: bool, host_port: int | None) -> dict[str, Any]:
+    host_port_config: dict[str, Any] = {"enabled": host_port is not None}
+    if host_port is not None:
+        host_port_config["hostPort"] = host_port
+    return {"enabled": enabled, "hostPortConfig": host_port_config}

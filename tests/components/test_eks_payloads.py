@@ -1,0 +1,782 @@
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import replace
+from fnmatch import fnmatch
+from typing import Any
+
+import pytest
+import yaml
+
+from components.eks import manifests
+from components.eks.collector_config import (
+    COLLECTOR_IMAGE,
+    DEBUG_LOG_PATTERN,
+    BatchSettings,
+    ClusterCollectorSettings,
+    CollectorSettings,
+    MemoryLimiterSettings,
+    NodeCollectorSettings,
+    cluster_collector_config,
+    health_check_log_pattern,
+    render_collector_config,
+)
+from components.eks.datadog_agent import (
+    AGENT_VERSION,
+    OPERATOR_CHART_VERSION,
+    AgentFeatures,
+    AgentOtlpReceiver,
+    DatadogAgentSettings,
+    HelmReleaseSpec,
+    OperatorSettings,
+    datadog_agent,
+    log_processing_rules,
+    operator_release,
+)
+from components.eks.manifests import (
+    CollectorParameters,
+    CollectorRole,
+    ContainerResources,
+    Toleration,
+)
+from stacks.checks.collector_config import check_collector_config
+from stacks.checks.datadog_agent import check_datadog_agent
+from stacks.checks.kubernetes import check_kubernetes_object
+
+COLLECTOR = CollectorSettings(
+    environment="production", cluster_name="main", datadog_site="datadoghq.eu"
+)
+NODE = NodeCollectorSettings(COLLECTOR)
+NODE_MINIMAL = NodeCollectorSettings(
+    COLLECTOR,
+    collect_container_logs=False,
+    scrape_prometheus_pods=False,
+    collect_kubelet_stats=False,
+)
+CLUSTER = ClusterCollectorSettings(COLLECTOR)
+CLUSTER_NO_EVENTS = ClusterCollectorSettings(COLLECTOR, collect_events=False)
+PARAMS = CollectorParameters(namespace="observability", api_key_secret_name="datadog-api-key")
+PARAMS_TOLERANT = CollectorParameters(
+    namespace="observability",
+    api_key_secret_name="datadog-api-key",
+    tolerations=(Toleration(), Toleration("dedicated", "Equal", "gpu", "NoSchedule")),
+)
+ALL_OBJECTS = manifests.collector_objects(PARAMS, NODE, CLUSTER)
+VARIANTS = [
+    manifests.collector_objects(PARAMS, NODE, CLUSTER),
+    manifests.collector_objects(PARAMS, NODE_MINIMAL, CLUSTER_NO_EVENTS),
+    manifests.collector_objects(PARAMS_TOLERANT, NODE, CLUSTER),
+]
+
+
+def only(kind: str, objects: list[dict[str, Any]] = ALL_OBJECTS) -> list[dict[str, Any]]:
+    return [obj for obj in objects if obj["kind"] == kind]
+
+
+def container(workload: dict[str, Any]) -> dict[str, Any]:
+    single: dict[str, Any]
+    [single] = workload["spec"]["template"]["spec"]["containers"]
+    return single
+
+
+def env_by_name(workload: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {entry["name"]: entry for entry in container(workload)["env"]}
+
+
+def walk(value: Any) -> Iterator[tuple[str, Any]]:
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield key, item
+            yield from walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item)
+
+
+# Every object is valid Kubernetes.
+
+
+@pytest.mark.parametrize(
+    "obj",
+    [obj for objects in VARIANTS for obj in objects],
+    ids=lambda obj: f"{obj['kind']}/{obj['metadata']['name']}",
+)
+def test_every_collector_object_validates_strictly_against_1_30(obj: dict[str, Any]) -> None:
+    assert check_kubernetes_object(obj, "1.30") == []
+
+
+def test_objects_cover_both_collectors() -> None:
+    assert sorted(obj["kind"] for obj in ALL_OBJECTS) == sorted(
+        ["ServiceAccount", "ClusterRole", "ClusterRoleBinding", "ConfigMap", "NetworkPolicy"] * 2
+        + ["DaemonSet", "Service", "Deployment"]
+    )
+
+
+def test_no_host_ports_or_host_network_anywhere() -> None:
+    for objects in VARIANTS:
+        found = list(walk(objects))
+        assert [key for key, _ in found if key == "hostPort"] == []
+        assert [value for key, value in found if key == "hostNetwork"] == []
+
+
+def test_labels_are_consistent() -> None:
+    for obj in ALL_OBJECTS:
+        labels = obj["metadata"]["labels"]
+        assert labels["app.kubernetes.io/name"] == "opentelemetry-collector"
+        assert labels["app.kubernetes.io/instance"] == "otel-collector"
+        assert labels["app.kubernetes.io/component"] in {"node-collector", "cluster-collector"}
+        assert labels["app.kubernetes.io/managed-by"] == "pulumi"
+    for workload in only("DaemonSet") + only("Deployment"):
+        selector = workload["spec"]["selector"]["matchLabels"]
+        assert selector.items() <= workload["spec"]["template"]["metadata"]["labels"].items()
+        assert "app.kubernetes.io/managed-by" not in selector
+
+
+# Collector configuration.
+
+
+def node_config(settings: NodeCollectorSettings = NODE) -> dict[str, Any]:
+    return manifests.collector_config(PARAMS, settings)
+
+
+def test_node_pipelines() -> None:
+    enrichment = ["k8sattributes", "resourcedetection", "resource", "batch"]
+    assert node_config()["service"]["pipelines"] == {
+        "traces": {
+            "receivers": ["otlp"],
+            "processors": ["memory_limiter", "filter/noise", *enrichment],
+            "exporters": ["datadog/connector", "datadog"],
+        },
+        "metrics": {
+            "receivers": ["otlp", "prometheus", "kubeletstats", "datadog/connector"],
+            "processors": ["memory_limiter", *enrichment],
+            "exporters": ["datadog"],
+        },
+        "logs": {
+            "receivers": ["otlp", "filelog"],
+            "processors": ["memory_limiter", "filter/noise", *enrichment],
+            "exporters": ["datadog"],
+        },
+    }
+
+
+def test_switched_off_signals_leave_their_receivers_out() -> None:
+    config = node_config(NODE_MINIMAL)
+    pipelines = config["service"]["pipelines"]
+
+    assert set(config["receivers"]) == {"otlp"}
+    assert pipelines["metrics"]["receivers"] == ["otlp", "datadog/connector"]
+    assert pipelines["logs"]["receivers"] == ["otlp"]
+
+
+def test_cluster_pipelines() -> None:
+    processors = ["memory_limiter", "resource", "batch"]
+    config = manifests.collector_config(PARAMS, CLUSTER)
+
+    assert config["service"]["pipelines"] == {
+        "metrics": {
+            "receivers": ["k8s_cluster"],
+            "processors": processors,
+            "exporters": ["datadog"],
+        },
+        "logs": {"receivers": ["k8sobjects"], "processors": processors, "exporters": ["datadog"]},
+    }
+    assert config["receivers"]["k8sobjects"]["objects"] == [
+        {"name": "events", "mode": "watch", "group": "events.k8s.io"}
+    ]
+    assert "resourcedetection" not in config["processors"]
+    assert "logs" not in cluster_collector_config(CLUSTER_NO_EVENTS)["service"]["pipelines"]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [node_config(), node_config(NODE_MINIMAL), cluster_collector_config(CLUSTER)],
+    ids=["node", "node-minimal", "cluster"],
+)
+def test_configs_are_internally_consistent(config: dict[str, Any]) -> None:
+    assert check_collector_config(config) == []
+
+
+def test_receivers_bind_the_pod_ip() -> None:
+    receivers = node_config()["receivers"]
+
+    assert receivers["otlp"]["protocols"] == {
+        "grpc": {"endpoint": "${env:MY_POD_IP}:4317"},
+        "http": {"endpoint": "${env:MY_POD_IP}:4318"},
+    }
+    assert receivers["kubeletstats"] == {
+        "collection_interval": "30s",
+        "auth_type": "serviceAccount",
+        "endpoint": "${env:K8S_NODE_IP}:10250",
+        "insecure_skip_verify": True,
+    }
+    assert node_config()["extensions"] == {"health_check": {"endpoint": "${env:MY_POD_IP}:13133"}}
+
+
+def test_filelog_tails_pod_logs_except_the_collectors_own() -> None:
+    filelog = node_config()["receivers"]["filelog"]
+    [exclude] = filelog["exclude"]
+
+    assert filelog["include"] == ["/var/log/pods/*/*/*.log"]
+    assert filelog["start_at"] == "end"
+    assert filelog["include_file_path"] is True
+    assert filelog["operators"] == [{"type": "container", "id": "container-parser"}]
+    own = "/var/log/pods/observability_otel-collector-node-x7k2p_6f1e/otel-collector/0.log"
+    assert fnmatch(own, exclude)
+    for other in (
+        "/var/log/pods/apps_web-7d9f8-x7k2p_6f1e/web/0.log",
+        "/var/log/pods/observability_otel-collector-cluster-5d8-abcde_1a2b/otel-collector/0.log",
+        "/var/log/pods/default_otel-collector-node-x7k2p_6f1e/otel-collector/0.log",
+    ):
+        assert not fnmatch(other, exclude)
+
+
+def test_prometheus_discovers_only_annotated_pods_of_its_node() -> None:
+    [scrape] = node_config()["receivers"]["prometheus"]["config"]["scrape_configs"]
+
+    assert scrape["kubernetes_sd_configs"] == [
+        {
+            "role": "pod",
+            "selectors": [{"role": "pod", "field": "spec.nodeName=${env:K8S_NODE_NAME}"}],
+        }
+    ]
+    assert scrape["relabel_configs"][0] == {
+        "source_labels": ["__meta_kubernetes_pod_annotation_prometheus_io_scrape"],
+        "regex": "true",
+        "action": "keep",
+    }
+    address = next(r for r in scrape["relabel_configs"] if r.get("target_label") == "__address__")
+    assert address["replacement"] == "$$1:$$2"
+
+
+def test_processors() -> None:
+    processors = node_config()["processors"]
+
+    assert processors["memory_limiter"] == {
+        "check_interval": "5s",
+        "limit_percentage": 80,
+        "spike_limit_percentage": 25,
+    }
+    assert processors["batch"] == {
+        "send_batch_size": 100,
+        "send_batch_max_size": 1000,
+        "timeout": "10s",
+    }
+    assert processors["k8sattributes"]["filter"] == {"node_from_env_var": "K8S_NODE_NAME"}
+    assert processors["k8sattributes"]["pod_association"] == [
+        {"sources": [{"from": "resource_attribute", "name": "k8s.pod.ip"}]},
+        {"sources": [{"from": "resource_attribute", "name": "k8s.pod.uid"}]},
+        {"sources": [{"from": "connection"}]},
+    ]
+    assert processors["resourcedetection"] == {
+        "detectors": ["env", "eks", "ec2"],
+        "timeout": "15s",
+        "override": False,
+    }
+    assert processors["resource"]["attributes"] == [
+        {"key": "deployment.environment", "value": "production", "action": "upsert"},
+        {"key": "deployment.environment.name", "value": "production", "action": "upsert"},
+        {"key": "k8s.cluster.name", "value": "main", "action": "upsert"},
+    ]
+
+
+def test_datadog_exporter_and_connector() -> None:
+    config = node_config()
+
+    assert config["exporters"] == {
+        "datadog": {"api": {"key": "${env:DD_API_KEY}", "site": "datadoghq.eu"}}
+    }
+    assert config["connectors"] == {"datadog/connector": {}}
+
+
+def test_noise_filter_conditions() -> None:
+    noise = node_config()["processors"]["filter/noise"]
+    route = 'IsMatch(attributes["http.route"], "^(/health|/healthz|/ready|/livez)$")'
+
+    assert noise["error_mode"] == "ignore"
+    assert route in noise["traces"]["span"]
+    assert route in noise["logs"]["log_record"]
+    assert (
+        "severity_number > SEVERITY_NUMBER_UNSPECIFIED and severity_number < SEVERITY_NUMBER_INFO"
+        in noise["logs"]["log_record"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("line", "dropped"),
+    [
+        ('{"level":"DEBUG","msg":"x"}', True),
+        ('{"levelname": "DEBUG", "message": "x"}', True),
+        ('{"level":"INFO","msg":"DEBUG mode"}', False),
+        ('{"path":"/healthz","status":200}', True),
+        ('{"url.path": "/ready"}', True),
+        ('{"path":"/healthcheck"}', False),
+        ('{"path":"/api/health"}', False),
+    ],
+)
+def test_noise_patterns(line: str, dropped: bool) -> None:
+    patterns = [DEBUG_LOG_PATTERN, health_check_log_pattern(NODE.health_check_paths)]
+    assert any(re.search(pattern, line) for pattern in patterns) is dropped
+
+
+def test_rendered_yaml_is_stable_and_round_trips() -> None:
+    config = node_config()
+    text = render_collector_config(config)
+
+    assert text == render_collector_config(node_config())
+    assert yaml.safe_load(text) == config
+    assert text.index("connectors:") < text.index("exporters:") < text.index("receivers:")
+    assert "&id" not in render_collector_config(cluster_collector_config(CLUSTER))
+
+
+def test_settings_are_validated() -> None:
+    with pytest.raises(ValueError, match="unknown Datadog site"):
+        CollectorSettings(environment="production", cluster_name="main", datadog_site="datadog.com")
+    with pytest.raises(ValueError, match="send_batch_size"):
+        BatchSettings(send_batch_size=2000)
+    with pytest.raises(ValueError, match="spike_limit_percentage"):
+        MemoryLimiterSettings(limit_percentage=20)
+    with pytest.raises(ValueError, match="start with"):
+        NodeCollectorSettings(COLLECTOR, health_check_paths=("health",))
+
+
+# RBAC.
+
+
+def rules(settings: NodeCollectorSettings | ClusterCollectorSettings) -> list[dict[str, Any]]:
+    rules: list[dict[str, Any]] = manifests.cluster_role(PARAMS, settings)["rules"]
+    return rules
+
+
+READ = ["get", "list", "watch"]
+
+
+def test_node_collector_rbac() -> None:
+    assert rules(NODE) == [
+        {"apiGroups": [""], "resources": ["namespaces", "pods"], "verbs": READ},
+        {"apiGroups": ["apps"], "resources": ["replicasets"], "verbs": READ},
+        {"apiGroups": [""], "resources": ["nodes/stats"], "verbs": ["get"]},
+    ]
+    assert {"apiGroups": [""], "resources": ["nodes/stats"], "verbs": ["get"]} not in rules(
+        NODE_MINIMAL
+    )
+
+
+def test_cluster_collector_rbac() -> None:
+    core = ["namespaces", "nodes", "pods", "replicationcontrollers", "resourcequotas", "services"]
+    without_events = [
+        {"apiGroups": [""], "resources": core, "verbs": READ},
+        {
+            "apiGroups": ["apps"],
+            "resources": ["daemonsets", "deployments", "replicasets", "statefulsets"],
+            "verbs": READ,
+        },
+        {"apiGroups": ["batch"], "resources": ["cronjobs", "jobs"], "verbs": READ},
+        {"apiGroups": ["autoscaling"], "resources": ["horizontalpodautoscalers"], "verbs": READ},
+    ]
+
+    assert rules(CLUSTER_NO_EVENTS) == without_events
+    assert rules(CLUSTER) == [
+        *without_events,
+        {"apiGroups": ["events.k8s.io"], "resources": ["events"], "verbs": ["list", "watch"]},
+    ]
+
+
+def test_each_collector_is_bound_to_its_own_role() -> None:
+    for role in CollectorRole:
+        binding = manifests.cluster_role_binding(PARAMS, role)
+        name = f"observability-{manifests.workload_name(PARAMS, role)}"
+        assert binding["metadata"]["name"] == name
+        assert binding["roleRef"] == {
+            "apiGroup": "rbac.authorization.k8s.io",
+            "kind": "ClusterRole",
+            "name": name,
+        }
+        assert binding["subjects"] == [
+            {
+                "kind": "ServiceAccount",
+                "name": manifests.workload_name(PARAMS, role),
+                "namespace": "observability",
+            }
+        ]
+
+
+# Workloads.
+
+DAEMON_SET = manifests.node_daemon_set(PARAMS, NODE)
+DEPLOYMENT = manifests.cluster_deployment(PARAMS, CLUSTER)
+
+
+@pytest.mark.parametrize("workload", [DAEMON_SET, DEPLOYMENT], ids=["daemonset", "deployment"])
+def test_container_basics(workload: dict[str, Any]) -> None:
+    spec = workload["spec"]["template"]["spec"]
+    main = container(workload)
+    probe = {"httpGet": {"path": "/", "port": 13133}}
+
+    assert main["image"] == COLLECTOR_IMAGE == "otel/opentelemetry-collector-contrib:0.145.0"
+    assert main["args"] == ["--config=/conf/collector.yaml"]
+    assert main["livenessProbe"] == main["readinessProbe"] == probe
+    assert main["resources"] == {
+        "requests": {"cpu": "200m", "memory": "512Mi"},
+        "limits": {"cpu": "500m", "memory": "1Gi"},
+    }
+    assert spec["serviceAccountName"] == workload["metadata"]["name"]
+    assert {"name": "config", "configMap": {"name": workload["metadata"]["name"]}} in spec[
+        "volumes"
+    ]
+    assert all(mount["readOnly"] is True for mount in main["volumeMounts"])
+
+
+def test_daemon_set_env() -> None:
+    assert env_by_name(DAEMON_SET) == {
+        "MY_POD_IP": {
+            "name": "MY_POD_IP",
+            "valueFrom": {"fieldRef": {"fieldPath": "status.podIP"}},
+        },
+        "K8S_NODE_NAME": {
+            "name": "K8S_NODE_NAME",
+            "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}},
+        },
+        "K8S_NODE_IP": {
+            "name": "K8S_NODE_IP",
+            "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}},
+        },
+        "DD_API_KEY": {
+            "name": "DD_API_KEY",
+            "valueFrom": {"secretKeyRef": {"name": "datadog-api-key", "key": "api-key"}},
+        },
+        "GOMEMLIMIT": {"name": "GOMEMLIMIT", "value": "819MiB"},
+    }
+    assert set(env_by_name(DEPLOYMENT)) == {"MY_POD_IP", "DD_API_KEY", "GOMEMLIMIT"}
+
+
+@pytest.mark.parametrize(
+    ("limit", "expected"),
+    [
+        ("1Gi", "819MiB"),
+        ("512Mi", "409MiB"),
+        ("2Gi", "1638MiB"),
+        ("1500M", "1144MiB"),
+        ("3G", "2288MiB"),
+    ],
+)
+def test_go_memory_limit_is_80_percent_in_mib(limit: str, expected: str) -> None:
+    assert manifests.go_memory_limit(limit) == expected
+
+
+def test_go_memory_limit_follows_the_container_limit() -> None:
+    params = CollectorParameters(
+        namespace="observability",
+        api_key_secret_name="datadog-api-key",
+        node_resources=ContainerResources(memory_request="1Gi", memory_limit="2Gi"),
+    )
+    assert env_by_name(manifests.node_daemon_set(params, NODE))["GOMEMLIMIT"]["value"] == "1638MiB"
+
+
+@pytest.mark.parametrize("limit", ["1GB", "-1Gi", "1Ki"])
+def test_go_memory_limit_rejects_bad_or_tiny_limits(limit: str) -> None:
+    with pytest.raises(ValueError, match=r"memory (quantity|limit)"):
+        manifests.go_memory_limit(limit)
+
+
+def test_daemon_set_mounts_pod_logs_read_only() -> None:
+    volumes = DAEMON_SET["spec"]["template"]["spec"]["volumes"]
+
+    assert container(DAEMON_SET)["volumeMounts"] == [
+        {"name": "config", "mountPath": "/conf", "readOnly": True},
+        {"name": "varlogpods", "mountPath": "/var/log/pods", "readOnly": True},
+        {
+            "name": "varlibdockercontainers",
+            "mountPath": "/var/lib/docker/containers",
+            "readOnly": True,
+        },
+    ]
+    assert {
+        "name": "varlogpods",
+        "hostPath": {"path": "/var/log/pods", "type": "Directory"},
+    } in volumes
+    without_logs = manifests.node_daemon_set(PARAMS, NODE_MINIMAL)
+    assert not [key for key, _ in walk(without_logs) if key == "hostPath"]
+
+
+def test_security_contexts() -> None:
+    restricted = {
+        "allowPrivilegeEscalation": False,
+        "capabilities": {"drop": ["ALL"]},
+        "readOnlyRootFilesystem": True,
+    }
+    # Reading root-owned pod logs needs uid 0, and nothing more.
+    assert container(DAEMON_SET)["securityContext"] == {
+        **restricted,
+        "runAsNonRoot": False,
+        "runAsUser": 0,
+    }
+    non_root = {**restricted, "runAsNonRoot": True, "runAsUser": 10001}
+    assert container(manifests.node_daemon_set(PARAMS, NODE_MINIMAL))["securityContext"] == non_root
+    assert container(DEPLOYMENT)["securityContext"] == non_root
+    for workload in (DAEMON_SET, DEPLOYMENT):
+        pod_spec = workload["spec"]["template"]["spec"]
+        assert pod_spec["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
+
+
+def test_daemon_set_stays_off_fargate() -> None:
+    affinity = DAEMON_SET["spec"]["template"]["spec"]["affinity"]
+    [term] = affinity["nodeAffinity"]["requiredDuringSchedulingIgnoredDuringExecution"][
+        "nodeSelectorTerms"
+    ]
+    assert term == {
+        "matchExpressions": [
+            {"key": "eks.amazonaws.com/compute-type", "operator": "NotIn", "values": ["fargate"]}
+        ]
+    }
+
+
+def test_tolerations_are_a_parameter() -> None:
+    assert "tolerations" not in DAEMON_SET["spec"]["template"]["spec"]
+    tolerant = manifests.node_daemon_set(PARAMS_TOLERANT, NODE)
+    assert tolerant["spec"]["template"]["spec"]["tolerations"] == [
+        {"operator": "Exists"},
+        {"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"},
+    ]
+    with pytest.raises(ValueError, match="Equal"):
+        Toleration("dedicated", "Equal")
+
+
+def test_config_change_restarts_pods() -> None:
+    def checksum(settings: NodeCollectorSettings) -> str:
+        template = manifests.node_daemon_set(PARAMS, settings)["spec"]["template"]
+        value: str = template["metadata"]["annotations"]["checksum/config"]
+        return value
+
+    assert checksum(NODE) == checksum(NodeCollectorSettings(COLLECTOR))
+    assert checksum(NODE) != checksum(NODE_MINIMAL)
+
+
+def test_config_map_holds_the_rendered_config() -> None:
+    config_map = manifests.config_map(PARAMS, NODE)
+
+    assert config_map["metadata"]["name"] == "otel-collector-node"
+    assert yaml.safe_load(config_map["data"]["collector.yaml"]) == node_config()
+
+
+def test_cluster_deployment_runs_exactly_one_replica() -> None:
+    assert DEPLOYMENT["spec"]["replicas"] == 1
+    assert DEPLOYMENT["spec"]["strategy"] == {"type": "Recreate"}
+    assert container(DEPLOYMENT)["ports"] == [
+        {"name": "health", "containerPort": 13133, "protocol": "TCP"}
+    ]
+
+
+def test_resources_are_validated() -> None:
+    with pytest.raises(ValueError, match="cpu request"):
+        ContainerResources(cpu_request="2", cpu_limit="500m")
+    with pytest.raises(ValueError, match="memory request"):
+        ContainerResources(memory_request="2Gi", memory_limit="1Gi")
+
+
+# Networking.
+
+
+def test_otlp_service_keeps_traffic_on_the_node() -> None:
+    service = manifests.otlp_service(PARAMS)
+
+    assert service["spec"] == {
+        "type": "ClusterIP",
+        "selector": DAEMON_SET["spec"]["selector"]["matchLabels"],
+        "internalTrafficPolicy": "Local",
+        "ports": [
+            {"name": "otlp-grpc", "port": 4317, "targetPort": 4317, "protocol": "TCP"},
+            {"name": "otlp-http", "port": 4318, "targetPort": 4318, "protocol": "TCP"},
+        ],
+    }
+
+
+def test_otlp_endpoint() -> None:
+    assert (
+        manifests.otlp_endpoint(PARAMS)
+        == "http://otel-collector-node.observability.svc.cluster.local:4317"
+    )
+    assert manifests.otlp_endpoint(PARAMS, "http/protobuf").endswith(".svc.cluster.local:4318")
+
+
+def tcp(port: int) -> dict[str, Any]:
+    return {"protocol": "TCP", "port": port}
+
+
+DNS_AND_HTTPS = [{"ports": [{"protocol": "UDP", "port": 53}, tcp(53)]}, {"ports": [tcp(443)]}]
+
+
+def test_node_network_policy() -> None:
+    spec = manifests.network_policy(PARAMS, NODE)["spec"]
+
+    assert spec["podSelector"] == {"matchLabels": DAEMON_SET["spec"]["selector"]["matchLabels"]}
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    assert spec["ingress"] == [
+        {"from": [{"namespaceSelector": {}}], "ports": [tcp(4317), tcp(4318)]},
+        {"ports": [tcp(13133)]},
+    ]
+    assert spec["egress"] == [
+        *DNS_AND_HTTPS,
+        {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [tcp(80)]},
+        {"ports": [tcp(10250)]},
+        {"to": [{"namespaceSelector": {}}]},
+    ]
+
+
+def test_network_policies_open_only_what_the_config_uses() -> None:
+    minimal = manifests.network_policy(PARAMS, NODE_MINIMAL)["spec"]["egress"]
+    cluster = manifests.network_policy(PARAMS, CLUSTER)["spec"]
+
+    assert minimal == [
+        *DNS_AND_HTTPS,
+        {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [tcp(80)]},
+    ]
+    assert cluster["ingress"] == [{"ports": [tcp(13133)]}]
+    assert cluster["egress"] == DNS_AND_HTTPS
+
+
+# Datadog Agent through the Operator.
+
+AGENT = DatadogAgentSettings(
+    namespace="datadog",
+    cluster_name="main",
+    environment="production",
+    api_key_secret_name="datadog-api-key",
+)
+
+
+def agent_features(features: AgentFeatures) -> dict[str, Any]:
+    spec: dict[str, Any] = datadog_agent(replace(AGENT, features=features))["spec"]
+    return spec
+
+
+def test_operator_release_is_pinned() -> None:
+    release = operator_release(OperatorSettings("datadog", "datadog-api-key", "main"))
+
+    assert release == HelmReleaseSpec(
+        chart="datadog-operator",
+        version=OPERATOR_CHART_VERSION,
+        repository="https://helm.datadoghq.com",
+        namespace="datadog",
+        values={
+            "site": "datadoghq.com",
+            "clusterName": "main",
+            "apiKeyExistingSecret": "datadog-api-key",
+            "installCRDs": True,
+            "resources": {
+                "requests": {"cpu": "100m", "memory": "128Mi"},
+                "limits": {"cpu": "200m", "memory": "256Mi"},
+            },
+        },
+    )
+    assert OPERATOR_CHART_VERSION == "2.25.0"
+
+
+def test_datadog_agent_defaults() -> None:
+    agent = datadog_agent(AGENT)
+    spec = agent["spec"]
+
+    assert agent["apiVersion"] == "datadoghq.com/v2alpha1"
+    assert agent["kind"] == "DatadogAgent"
+    assert agent["metadata"] == {"name": "datadog", "namespace": "datadog"}
+    assert spec["global"] == {
+        "site": "datadoghq.com",
+        "clusterName": "main",
+        "tags": ["env:production"],
+        "credentials": {"apiSecret": {"secretName": "datadog-api-key", "keyName": "api-key"}},
+    }
+    assert spec["features"] == {
+        "apm": {"enabled": True},
+        "otlp": {
+            "receiver": {
+                "protocols": {
+                    "grpc": {"enabled": False, "hostPortConfig": {"enabled": False}},
+                    "http": {"enabled": False, "hostPortConfig": {"enabled": False}},
+                }
+            }
+        },
+        "logCollection": {"enabled": False, "containerCollectAll": True},
+        "npm": {"enabled": False},
+        "cspm": {"enabled": False},
+        "cws": {"enabled": False},
+    }
+    assert spec["override"]["nodeAgent"]["image"] == {"tag": AGENT_VERSION}
+    assert spec["override"]["clusterAgent"]["image"] == {"tag": AGENT_VERSION}
+    assert spec["override"]["clusterAgent"]["replicas"] == 2
+    assert "env" not in spec["override"]["nodeAgent"]
+    assert check_datadog_agent(agent) == []
+
+
+@pytest.mark.parametrize(
+    ("features", "path", "expected"),
+    [
+        (AgentFeatures(apm=False), ("apm", "enabled"), False),
+        (AgentFeatures(npm=True), ("npm", "enabled"), True),
+        (AgentFeatures(cspm=True), ("cspm", "enabled"), True),
+        (AgentFeatures(cws=True), ("cws", "enabled"), True),
+        (AgentFeatures(log_collection=True), ("logCollection", "enabled"), True),
+        (
+            AgentFeatures(log_collection=True, container_collect_all=False),
+            ("logCollection", "containerCollectAll"),
+            False,
+        ),
+    ],
+)
+def test_datadog_agent_features_toggle(
+    features: AgentFeatures, path: tuple[str, str], expected: bool
+) -> None:
+    spec = agent_features(features)
+    assert spec["features"][path[0]][path[1]] is expected
+    assert check_datadog_agent({**datadog_agent(AGENT), "spec": spec}) == []
+
+
+def test_agent_otlp_receiver_host_ports_avoid_the_collector() -> None:
+    otlp = AgentOtlpReceiver(grpc=True, http=True, grpc_host_port=14317)
+    protocols = agent_features(AgentFeatures(otlp=otlp))["features"]["otlp"]["receiver"][
+        "protocols"
+    ]
+
+    assert protocols == {
+        "grpc": {"enabled": True, "hostPortConfig": {"enabled": True, "hostPort": 14317}},
+        "http": {"enabled": True, "hostPortConfig": {"enabled": False}},
+    }
+    with pytest.raises(ValueError, match="belongs to the OpenTelemetry Collector"):
+        AgentOtlpReceiver(grpc=True, grpc_host_port=4317)
+    with pytest.raises(ValueError, match="needs its OTLP protocol enabled"):
+        AgentOtlpReceiver(http_host_port=14318)
+
+
+def test_log_processing_rules_when_the_agent_tails_logs() -> None:
+    node_agent = agent_features(AgentFeatures(log_collection=True))["override"]["nodeAgent"]
+    [env] = node_agent["env"]
+
+    assert env["name"] == "DD_LOGS_CONFIG_PROCESSING_RULES"
+    rules = json.loads(env["value"])
+    assert rules == log_processing_rules(AGENT.health_check_paths)
+    assert [(rule["type"], rule["name"]) for rule in rules] == [
+        ("exclude_at_match", "exclude_debug"),
+        ("exclude_at_match", "exclude_health_checks"),
+    ]
+    assert re.search(rules[0]["pattern"], '{"level":"DEBUG"}')
+    assert re.search(rules[1]["pattern"], '{"path":"/health"}')
+
+
+def test_agent_resources_and_replicas() -> None:
+    settings = DatadogAgentSettings(
+        namespace="datadog",
+        cluster_name="main",
+        environment="staging",
+        api_key_secret_name="datadog-api-key",
+        cluster_agent_replicas=1,
+        node_agent_resources=ContainerResources("100m", "200Mi", "1", "400Mi"),
+    )
+    override = datadog_agent(settings)["spec"]["override"]
+
+    assert override["clusterAgent"]["replicas"] == 1
+    assert override["nodeAgent"]["containers"]["agent"]["resources"] == {
+        "requests": {"cpu": "100m", "memory": "200Mi"},
+        "limits": {"cpu": "1", "memory": "400Mi"},
+    }
+    assert "resources" in override["clusterAgent"]["containers"]["cluster-agent"]
+    with pytest.raises(ValueError, match="at least one replica"):
+        DatadogAgentSettings("datadog", "main", "staging", "key", cluster_agent_replicas=0)
