@@ -11,6 +11,11 @@ from components.fargate.args import ApiKeySecretRef
 from components.fargate.container_definitions import API_KEY_JSON_KEY
 
 
+def api_key_secret_string(api_key: str) -> str:
+    """The secret's value: JSON, so that ECS can inject the one key with `:DD_API_KEY::`."""
+    return json.dumps({API_KEY_JSON_KEY: api_key})
+
+
 @dataclass(frozen=True)
 class DatadogApiKeySecretArgs:
     """Either a new secret holding `api_key`, or an existing secret by ARN."""
@@ -91,9 +96,7 @@ class DatadogApiKeySecret(pulumi.ComponentResource):
         aws.secretsmanager.SecretVersion(
             f"{name}-value",
             secret_id=secret.id,
-            secret_string=pulumi.Output.secret(api_key).apply(
-                lambda value: json.dumps({API_KEY_JSON_KEY: value})
-            ),
+            secret_string=pulumi.Output.secret(api_key).apply(api_key_secret_string),
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.secret_arn = secret.arn
