@@ -13,9 +13,10 @@ import pulumi
 from pulumi.runtime import config as runtime_config
 from pydantic import BaseModel, ValidationError
 
+from components.eks.args import Overlap, collection_overlaps
 from components.fargate.container_definitions import TaskTooSmallError, container_budget
-from stacks.model import StackConfig
-from stacks.translate import task_spec
+from stacks.model import EksSettings, StackConfig
+from stacks.translate import agent_args, collector_args, task_spec
 
 NAMESPACE = "observability"
 API_KEY_CONFIG = "datadog:apiKey"
@@ -71,18 +72,8 @@ def load_stack() -> LoadedStack:
     except StackConfigError as error:
         problems += error.problems
         config = None
-    if (
-        config is not None
-        and api_key is None
-        and config.datadog.api_key_secret.existing_arn is None
-    ):
-        problems.append(
-            ConfigProblem(
-                API_KEY_CONFIG,
-                "missing; run `pulumi config set --secret datadog:apiKey <key>` or name an "
-                f"existing secret in {NAMESPACE}:datadog.apiKeySecret.existingArn",
-            )
-        )
+    if config is not None and api_key is None:
+        problems += _missing_api_key(config)
     if problems or config is None:
         raise StackConfigError(problems, stack_file_name())
     return LoadedStack(config=config, api_key=api_key)
@@ -99,6 +90,26 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     if problems:
         raise StackConfigError(problems, stack_file_name())
     return config
+
+
+def _missing_api_key(config: StackConfig) -> list[ConfigProblem]:
+    """The problem when something needs `datadog:apiKey` and the stack has none."""
+    alternatives = []
+    if config.datadog.api_key_secret.existing_arn is None:
+        alternatives.append(f"an existing secret in {NAMESPACE}:datadog.apiKeySecret.existingArn")
+    if config.eks is not None and config.eks.existing_api_key_secret_name is None:
+        alternatives.append(
+            f"an existing Kubernetes Secret in {NAMESPACE}:eks.existingApiKeySecretName"
+        )
+    if not alternatives:
+        return []
+    return [
+        ConfigProblem(
+            API_KEY_CONFIG,
+            "missing; run `pulumi config set --secret datadog:apiKey <key>` or name "
+            + " and ".join(alternatives),
+        )
+    ]
 
 
 def _configured_keys() -> set[str]:
@@ -124,6 +135,42 @@ def _cross_checks(config: StackConfig) -> list[ConfigProblem]:
             container_budget(task_spec(config, service))
         except TaskTooSmallError as error:
             problems.append(ConfigProblem(f"{path}.{error.field}", str(error)))
+    if config.eks is not None:
+        problems += _eks_problems(config, config.eks)
+    return problems
+
+
+# Where each kind of double collection is reported, and how to resolve it.
+_OVERLAP_KEYS = {
+    Overlap.CONTAINER_LOGS: (
+        "agent.features.logCollection.enabled",
+        "keep one: set collector.containerLogs or agent.features.logCollection.enabled to false",
+    ),
+    Overlap.OTLP_GRPC_HOST_PORT: (
+        "agent.features.otlp.grpcHostPort",
+        "give the Agent another host port (e.g. 14317) or none",
+    ),
+    Overlap.OTLP_HTTP_HOST_PORT: (
+        "agent.features.otlp.httpHostPort",
+        "give the Agent another host port (e.g. 14318) or none",
+    ),
+}
+
+
+def _eks_problems(config: StackConfig, eks: EksSettings) -> list[ConfigProblem]:
+    path = f"{NAMESPACE}:eks"
+    if not eks.collector.enabled and not eks.agent.enabled:
+        return [
+            ConfigProblem(
+                path,
+                "collector.enabled and agent.enabled are both false, so nothing would run on the "
+                f"cluster; remove {path} instead",
+            )
+        ]
+    problems = []
+    for overlap in collection_overlaps(collector_args(config, eks), agent_args(config, eks)):
+        key, remedy = _OVERLAP_KEYS[overlap.what]
+        problems.append(ConfigProblem(f"{path}.{key}", f"{overlap.reason}; {remedy}"))
     return problems
 
 

@@ -7,15 +7,40 @@ into a message naming the stack file and the key path.
 
 import re
 from collections.abc import Callable
-from typing import Annotated, Literal
+from fractions import Fraction
+from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
 
 from components.datadog_site import DatadogSite
+from components.eks.args import DEFAULT_NAMESPACE
+from components.eks.collector_config import BatchSettings
+from components.eks.datadog_agent import (
+    DEFAULT_CLUSTER_AGENT_RESOURCES,
+    DEFAULT_NODE_AGENT_RESOURCES,
+    AgentFeatures,
+)
+from components.eks.manifests import (
+    ContainerResources,
+    Toleration,
+    cpu_millicores,
+    go_memory_limit,
+    memory_bytes,
+)
 from components.fargate.args import DEFAULT_AGENT_IMAGE, DEFAULT_LOG_ROUTER_IMAGE
 from components.fargate.container_definitions import RESERVED_ENV
 from components.fargate.sizes import FARGATE_MEMORY_BY_CPU, fargate_size_problem
+from components.versions import DEFAULT_KUBERNETES_VERSION
 
 _PARTITION = r"arn:aws(?:-[a-z]+)*"
 
@@ -99,6 +124,98 @@ LogRetentionDays = Literal[
     1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922,
     3288, 3653,
 ]  # fmt: skip
+
+EksClusterName = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            r"[0-9A-Za-z][A-Za-z0-9_-]{0,99}",
+            "an EKS cluster name (letters, digits, hyphens, underscores; at most 100)",
+        )
+    ),
+]
+# Namespaces every cluster already has: the stack creates its namespace, so these would clash.
+_BUILT_IN_NAMESPACES = frozenset({"default", "kube-system", "kube-public", "kube-node-lease"})
+
+
+def _own_namespace(name: str) -> str:
+    if name in _BUILT_IN_NAMESPACES:
+        raise ValueError(
+            f"{name!r} exists in every cluster, and the stack creates its namespace; "
+            f"use a namespace of its own (default {DEFAULT_NAMESPACE!r})"
+        )
+    return name
+
+
+NamespaceName = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+            "a namespace name (lowercase letters, digits and hyphens, at most 63)",
+        )
+    ),
+    AfterValidator(_own_namespace),
+]
+SecretName = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+            "a Secret name (lowercase letters, digits, '-' and '.')",
+        )
+    ),
+]
+
+
+def _quoted_version(value: object) -> object:
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        raise ValueError(
+            f'{value!r} is a number: quote the version (kubernetesVersion: "1.30"), YAML reads '
+            "an unquoted 1.30 as 1.3"
+        )
+    return value
+
+
+KUBERNETES_MINOR_VERSION = re.compile(r"1\.\d{1,2}")
+KubernetesVersion = Annotated[
+    str,
+    BeforeValidator(_quoted_version),
+    AfterValidator(
+        _matching(KUBERNETES_MINOR_VERSION.pattern, 'a Kubernetes minor version such as "1.30"')
+    ),
+]
+
+
+def _number_as_quantity(value: object) -> object:
+    # YAML reads `cpu: 1` or `memory: 1073741824` as numbers; Kubernetes quantities are strings.
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def _quantity(parse: Callable[[str], Fraction], examples: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        try:
+            parse(value)
+        except ValueError:
+            raise ValueError(f"{value!r} is not a quantity such as {examples}") from None
+        return value
+
+    return check
+
+
+CpuQuantity = Annotated[
+    str,
+    BeforeValidator(_number_as_quantity),
+    AfterValidator(_quantity(cpu_millicores, "250m or 1")),
+]
+MemoryQuantity = Annotated[
+    str,
+    BeforeValidator(_number_as_quantity),
+    AfterValidator(_quantity(memory_bytes, "512Mi or 1Gi")),
+]
+HostPort = Annotated[int, Field(ge=1, le=65535)]
 
 # Credentials in plain `env` would sit readable in the task definition.
 _CREDENTIAL_LIKE = re.compile(r"(API|APP)_?KEY|PASSWORD|SECRET|TOKEN|PRIVATE_KEY", re.IGNORECASE)
@@ -343,6 +460,207 @@ class ServiceSettings(Model):
         return value
 
 
+class QuantitySettings(Model):
+    """CPU and memory, as Kubernetes quantities."""
+
+    cpu: CpuQuantity
+    """CPU, e.g. 250m (a quarter core) or 1."""
+    memory: MemoryQuantity
+    """Memory, e.g. 512Mi or 1Gi."""
+
+
+class ResourceSettings(Model):
+    """Requests and limits of a container."""
+
+    requests: QuantitySettings
+    """What the scheduler reserves on the node."""
+    limits: QuantitySettings
+    """Ceilings: CPU is throttled above its limit, the container is killed above its memory."""
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Self:
+        # The builder's own rule; raises when a request exceeds its limit.
+        ContainerResources(
+            self.requests.cpu, self.requests.memory, self.limits.cpu, self.limits.memory
+        )
+        return self
+
+    @classmethod
+    def of(cls, resources: ContainerResources) -> "ResourceSettings":
+        """Settings equal to a builder default, so the model documents the real default."""
+        return cls.model_validate(
+            {
+                "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
+                "limits": {"cpu": resources.cpu_limit, "memory": resources.memory_limit},
+            }
+        )
+
+
+class TolerationSettings(Model):
+    """A taint the node collector tolerates, as in a pod spec."""
+
+    key: str | None = None
+    """Taint key; omitted with operator Exists, every taint is tolerated."""
+    operator: Literal["Exists", "Equal"] = "Exists"
+    """Exists matches any value; Equal needs `value`."""
+    value: str | None = None
+    """Taint value, with operator Equal."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    """Taint effect; omitted, every effect."""
+
+    @model_validator(mode="after")
+    def _valid_toleration(self) -> Self:
+        Toleration(key=self.key, operator=self.operator, value=self.value, effect=self.effect)
+        return self
+
+
+_BATCH = BatchSettings()
+
+
+class CollectorBatchSettings(Model):
+    """Batching before the Datadog exporter. Batches that are too large get HTTP 413 from the
+    intake; the defaults are Datadog's own example."""
+
+    send_batch_size: int = Field(_BATCH.send_batch_size, gt=0)
+    """Items that trigger a send."""
+    send_batch_max_size: int = Field(_BATCH.send_batch_max_size, gt=0)
+    """Upper bound of one batch."""
+    timeout_seconds: int = Field(_BATCH.timeout_seconds, gt=0)
+    """Longest wait before a partial batch is sent."""
+
+    @model_validator(mode="after")
+    def _size_within_max(self) -> Self:
+        if self.send_batch_size > self.send_batch_max_size:
+            raise ValueError(
+                f"sendBatchSize {self.send_batch_size} is larger than sendBatchMaxSize "
+                f"{self.send_batch_max_size}"
+            )
+        return self
+
+
+def _collector_memory(value: ResourceSettings) -> ResourceSettings:
+    # GOMEMLIMIT is derived from the memory limit and must leave the collector something.
+    go_memory_limit(value.limits.memory)
+    return value
+
+
+CollectorResources = Annotated[ResourceSettings, AfterValidator(_collector_memory)]
+
+
+class EksCollectorSettings(Model):
+    """The OpenTelemetry Collectors: a DaemonSet on every EC2 node (OTLP, logs, kubelet and
+    Prometheus metrics) and one Deployment for the cluster-wide metrics and events."""
+
+    enabled: bool = True
+    """Deploy the collectors."""
+    container_logs: bool = True
+    """Tail every pod's log files on each node. Off when the Agent collects logs."""
+    prometheus_scrape: bool = True
+    """Scrape pods annotated `prometheus.io/scrape: "true"` on the collector's node."""
+    kubelet_stats: bool = True
+    """Pod and container resource metrics from each node's kubelet."""
+    kubernetes_events: bool = True
+    """Ship Kubernetes events as logs (from the cluster collector, once per cluster)."""
+    batch: CollectorBatchSettings = CollectorBatchSettings()
+    """Batching before export."""
+    resources: CollectorResources = ResourceSettings.of(ContainerResources())
+    """Resources of each node collector pod; GOMEMLIMIT is 80 % of the memory limit."""
+    cluster_collector_resources: CollectorResources = ResourceSettings.of(ContainerResources())
+    """Resources of the cluster collector pod."""
+    tolerations: list[TolerationSettings] = []
+    """Taints the node collector tolerates, e.g. [{operator: Exists}] to run on every node."""
+
+
+_AGENT_FEATURES = AgentFeatures()
+
+
+class AgentOtlpSettings(Model):
+    """The Agent's own OTLP receiver (applications normally send OTLP to the collector)."""
+
+    grpc: bool = _AGENT_FEATURES.otlp.grpc
+    """Accept OTLP/gRPC."""
+    http: bool = _AGENT_FEATURES.otlp.http
+    """Accept OTLP/HTTP."""
+    grpc_host_port: HostPort | None = None
+    """Open this host port for OTLP/gRPC; omitted, no host port."""
+    http_host_port: HostPort | None = None
+    """Open this host port for OTLP/HTTP; omitted, no host port."""
+
+    @field_validator("grpc_host_port", "http_host_port")
+    @classmethod
+    def _port_of_an_open_receiver(cls, value: int | None, info: ValidationInfo) -> int | None:
+        protocol = "grpc" if info.field_name == "grpc_host_port" else "http"
+        if value is not None and not info.data.get(protocol):
+            raise ValueError(f"needs {protocol}: true (a host port of a closed receiver)")
+        if value is not None and protocol == "http" and value == info.data.get("grpc_host_port"):
+            raise ValueError(f"{value} is grpcHostPort too; gRPC and HTTP need a port each")
+        return value
+
+
+class AgentLogCollectionSettings(Model):
+    """Container log collection by the Agent."""
+
+    enabled: bool = _AGENT_FEATURES.log_collection
+    """Tail container logs (drops DEBUG lines and health checks). Only one of the Agent and the
+    collector may tail them."""
+    container_collect_all: bool = _AGENT_FEATURES.container_collect_all
+    """Every container, not only those annotated for log collection."""
+
+
+class AgentFeatureSettings(Model):
+    """Agent features, each switchable."""
+
+    apm: bool = _AGENT_FEATURES.apm
+    """Receive ddtrace traces over the Agent's Unix socket."""
+    otlp: AgentOtlpSettings = AgentOtlpSettings()
+    """The Agent's OTLP receiver."""
+    log_collection: AgentLogCollectionSettings = AgentLogCollectionSettings()
+    """Container logs."""
+    npm: bool = _AGENT_FEATURES.npm
+    """Network Performance Monitoring (system-probe, privileged)."""
+    cspm: bool = _AGENT_FEATURES.cspm
+    """Cloud Security Posture Management."""
+    cws: bool = _AGENT_FEATURES.cws
+    """Cloud Workload Security (system-probe, privileged)."""
+
+
+class EksAgentSettings(Model):
+    """The Datadog Agent, through the Datadog Operator."""
+
+    enabled: bool = True
+    """Deploy the Operator and the Agent."""
+    features: AgentFeatureSettings = AgentFeatureSettings()
+    """What the Agent collects."""
+    cluster_agent_replicas: int = Field(2, ge=1)
+    """Cluster Agent replicas; two keep admission control and cluster checks up through a node
+    drain, one is enough for a dev cluster."""
+    node_agent_resources: ResourceSettings = ResourceSettings.of(DEFAULT_NODE_AGENT_RESOURCES)
+    """Resources of the node Agent's main container."""
+    cluster_agent_resources: ResourceSettings = ResourceSettings.of(DEFAULT_CLUSTER_AGENT_RESOURCES)
+    """Resources of each Cluster Agent."""
+
+
+class EksSettings(Model):
+    """`observability:eks`: telemetry workloads on an existing EKS cluster; omit for none."""
+
+    cluster_name: EksClusterName
+    """The cluster: looked up for its endpoint and CA, and its name tags all telemetry."""
+    kubeconfig_context: str | None = Field(None, min_length=1)
+    """Reach the cluster through this context of the kubeconfig of whoever runs Pulumi, instead
+    of the EKS lookup and `aws eks get-token`."""
+    kubernetes_version: KubernetesVersion = DEFAULT_KUBERNETES_VERSION
+    """The cluster's Kubernetes minor version, quoted; objects are validated against it."""
+    namespace: NamespaceName = DEFAULT_NAMESPACE
+    """Namespace the stack creates for the collectors, the Operator and the Agent."""
+    existing_api_key_secret_name: SecretName | None = None
+    """A Secret in the namespace holding the API key under `api-key` (e.g. synced from Secrets
+    Manager); omitted, the stack creates `datadog-api-key` from datadog:apiKey."""
+    collector: EksCollectorSettings = EksCollectorSettings()
+    """The OpenTelemetry Collectors."""
+    agent: EksAgentSettings = EksAgentSettings()
+    """The Datadog Agent."""
+
+
 class StackConfig(Model):
     """All `observability:*` keys of one stack file."""
 
@@ -354,3 +672,5 @@ class StackConfig(Model):
     """`observability:ecs`."""
     services: list[ServiceSettings] = []
     """`observability:services`."""
+    eks: EksSettings | None = None
+    """`observability:eks`."""

@@ -6,7 +6,9 @@ with secret values masked, and validated against the real schemas in `stacks.che
 """
 
 import asyncio
+import base64
 import hashlib
+import heapq
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -19,7 +21,8 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from stacks.checks.resources import resource_problems
+from components.versions import DEFAULT_KUBERNETES_VERSION
+from stacks.checks.resources import HELM_RELEASE_TYPE, resource_problems
 
 PROJECT: Final = "observability"
 ACCOUNT_ID: Final = "123456789012"
@@ -37,6 +40,10 @@ class RecordedResource:
     custom: bool
     protect: bool
     inputs: dict[str, Any]
+    provider: str | None = None
+    """URN of the explicit provider; None for components and the default provider."""
+    dependencies: tuple[str, ...] = ()
+    """URNs the registration waits for (depends_on and inputs from other resources), sorted."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -47,6 +54,8 @@ class RecordedResource:
             "custom": self.custom,
             "protect": self.protect,
             "inputs": self.inputs,
+            "provider": self.provider,
+            "dependencies": list(self.dependencies),
         }
 
 
@@ -83,6 +92,37 @@ class ProgramRun:
         return matches[0]
 
 
+def causal_order(resources: list[RecordedResource]) -> list[RecordedResource]:
+    """The resources in a registration order Pulumi could produce, the same on every run.
+
+    The SDK registers concurrently, so the order it happens to use varies between runs. This
+    keeps what Pulumi guarantees (a resource after its parent, its provider and what it depends
+    on) and breaks ties by name, so plans and their diffs do not churn.
+    """
+    by_urn = {r.urn: r for r in resources}
+    waiting = {
+        r.urn: {u for u in (r.parent, r.provider, *r.dependencies) if u in by_urn and u != r.urn}
+        for r in resources
+    }
+    dependents: dict[str, list[str]] = {}
+    for urn, prerequisites in waiting.items():
+        for prerequisite in prerequisites:
+            dependents.setdefault(prerequisite, []).append(urn)
+    ready = [(by_urn[u].name, u) for u, prerequisites in waiting.items() if not prerequisites]
+    heapq.heapify(ready)
+    ordered = []
+    while ready:
+        _, urn = heapq.heappop(ready)
+        ordered.append(by_urn[urn])
+        for dependent in dependents.get(urn, []):
+            waiting[dependent].discard(urn)
+            if not waiting[dependent]:
+                heapq.heappush(ready, (by_urn[dependent].name, dependent))
+    if len(ordered) != len(resources):
+        raise ValueError("the recorded resources wait on each other in a cycle")
+    return ordered
+
+
 def mask_secrets(value: Any) -> Any:
     """The value with every secret replaced by the mask."""
     if rpc.is_rpc_secret(value):
@@ -112,8 +152,9 @@ def _short_hash(text: str, length: int) -> str:
 class OfflineMocks(mocks.Mocks):
     """Answers the provider would give, shaped like AWS's, for one account and region."""
 
-    def __init__(self, region: str) -> None:
+    def __init__(self, region: str, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION) -> None:
         self.region = region
+        self.kubernetes_version = kubernetes_version
 
     def call(self, args: mocks.MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]]]:
         answers: dict[str, Callable[[], dict[str, Any]]] = {
@@ -136,6 +177,7 @@ class OfflineMocks(mocks.Mocks):
                 "arn": f"arn:aws:iam::{ACCOUNT_ID}:user/offline-plan",
                 "userId": "AIDAOFFLINEPLAN00000",
             },
+            "aws:eks/getCluster:getCluster": lambda: self._eks_cluster(str(args.args["name"])),
         }
         answer = answers.get(args.token)
         if answer is None:
@@ -145,7 +187,55 @@ class OfflineMocks(mocks.Mocks):
             )
         return answer(), []
 
+    def _eks_cluster(self, name: str) -> dict[str, Any]:
+        """An existing cluster running the stack's Kubernetes version."""
+        arn = f"arn:aws:eks:{self.region}:{ACCOUNT_ID}:cluster/{name}"
+        endpoint_id = _short_hash(arn, 32).upper()
+        certificate = f"-----BEGIN CERTIFICATE-----\noffline {arn}\n-----END CERTIFICATE-----\n"
+        return {
+            "id": name,
+            "name": name,
+            "arn": arn,
+            "endpoint": f"https://{endpoint_id}.gr7.{self.region}.eks.amazonaws.com",
+            "certificateAuthorities": [{"data": base64.b64encode(certificate.encode()).decode()}],
+            "version": self.kubernetes_version,
+            "platformVersion": "eks.20",
+            "status": "ACTIVE",
+            "region": self.region,
+            "roleArn": f"arn:aws:iam::{ACCOUNT_ID}:role/{name}-cluster",
+            "createdAt": "2025-03-04T09:15:00Z",
+            "identities": [
+                {
+                    "oidcs": [
+                        {"issuer": f"https://oidc.eks.{self.region}.amazonaws.com/id/{endpoint_id}"}
+                    ]
+                }
+            ],
+            "accessConfigs": [
+                {
+                    "authenticationMode": "API_AND_CONFIG_MAP",
+                    "bootstrapClusterCreatorAdminPermissions": True,
+                }
+            ],
+            "kubernetesNetworkConfigs": [
+                {"ipFamily": "ipv4", "serviceIpv4Cidr": "172.20.0.0/16", "serviceIpv6Cidr": ""}
+            ],
+            "vpcConfig": {
+                "clusterSecurityGroupId": "sg-0e1f2a3b4c5d6e7f8",
+                "endpointPrivateAccess": True,
+                "endpointPublicAccess": False,
+                "publicAccessCidrs": [],
+                "securityGroupIds": [],
+                "subnetIds": ["subnet-0a1b2c3d4e5f60718", "subnet-0b2c3d4e5f6071829"],
+                "vpcId": "vpc-0123456789abcdef0",
+            },
+            "enabledClusterLogTypes": ["api", "audit", "authenticator"],
+            "tags": {},
+        }
+
     def new_resource(self, args: mocks.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        if args.typ.startswith("kubernetes:"):
+            return self._kubernetes_object(args), {**args.inputs}
         inputs = args.inputs
         physical = (
             inputs.get("name") or inputs.get("family") or f"{args.name}-{_short_hash(args.name, 7)}"
@@ -167,6 +257,16 @@ class OfflineMocks(mocks.Mocks):
         if "name" not in state and args.typ.startswith("aws:"):
             state["name"] = physical
         return resource_id, state
+
+    @staticmethod
+    def _kubernetes_object(args: mocks.MockResourceArgs) -> str:
+        """The provider's id of an object: `namespace/name`, or `name` when cluster-scoped."""
+        if args.typ == HELM_RELEASE_TYPE:
+            return f"{args.inputs.get('namespace', 'default')}/{args.inputs.get('name', args.name)}"
+        metadata = args.inputs.get("metadata") or {}
+        name = metadata.get("name") or f"{args.name}-{_short_hash(args.name, 8)}"
+        namespace = metadata.get("namespace")
+        return f"{namespace}/{name}" if namespace else str(name)
 
     def _arn(self, type_: str, physical: str, inputs: Mapping[str, Any]) -> str | None:
         prefix = f"arn:aws:{{}}:{self.region}:{ACCOUNT_ID}"
@@ -204,7 +304,10 @@ class RecordingMonitor(mocks.MockMonitor):
             return resource_pb2.RegisterResourceResponse(urn=urn)
         wire_inputs = rpc.deserialize_properties(request.object)
         plain_inputs = unwrap_secrets(wire_inputs)
-        for problem in resource_problems(request.type, plain_inputs):
+        problems = resource_problems(
+            request.type, plain_inputs, kubernetes_version=self.offline_mocks.kubernetes_version
+        )
+        for problem in [*_provider_problems(request), *problems]:
             if self.strict:
                 raise ResourceValidationError(f"{urn}: {problem}")
             self.run.problems.append(ResourceProblem(urn, problem))
@@ -232,11 +335,22 @@ class RecordingMonitor(mocks.MockMonitor):
                 custom=bool(request.custom),
                 protect=bool(request.protect),
                 inputs=mask_secrets(wire_inputs),
+                provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
+                dependencies=tuple(sorted(request.dependencies)),
             )
         )
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
+
+
+def _provider_problems(request: Any) -> list[str]:
+    if request.type.startswith("kubernetes:") and request.custom and not request.provider:
+        return [
+            "uses the default Kubernetes provider, i.e. whatever cluster the shell's kubeconfig "
+            "points at; give it (or its parent component) the stack's cluster provider"
+        ]
+    return []
 
 
 @contextmanager
@@ -246,11 +360,13 @@ def offline_engine(
     config: Mapping[str, str] | None = None,
     secret_keys: tuple[str, ...] = (),
     strict: bool = True,
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
 ) -> Iterator[ProgramRun]:
     """Install the recording engine for one program run; yields what the run records.
 
     Each run gets its own event loop, root stack and config, so several programs can run in one
-    process (the SDK otherwise keeps one root stack per process).
+    process (the SDK otherwise keeps one root stack per process). Kubernetes objects are validated
+    against `kubernetes_version`, which is also the version of every EKS cluster looked up.
     """
     config = dict(config or {})
     run = ProgramRun()
@@ -259,7 +375,7 @@ def offline_engine(
     try:
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config(config, list(secret_keys))
-        engine_mocks = OfflineMocks(config.get("aws:region", "us-east-1"))
+        engine_mocks = OfflineMocks(config.get("aws:region", "us-east-1"), kubernetes_version)
         pulumi.runtime.set_mocks(
             engine_mocks,
             project=PROJECT,
@@ -279,15 +395,23 @@ def run_program(
     config: Mapping[str, str] | None = None,
     secret_keys: tuple[str, ...] = (),
     strict: bool = True,
+    kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
 ) -> ProgramRun:
     """Run `program` under the recording engine and return what it registered and exported."""
 
     def run_discarding_result() -> None:
         program()
 
-    with offline_engine(stack=stack, config=config, secret_keys=secret_keys, strict=strict) as run:
+    with offline_engine(
+        stack=stack,
+        config=config,
+        secret_keys=secret_keys,
+        strict=strict,
+        kubernetes_version=kubernetes_version,
+    ) as run:
         _sync_await(run_pulumi_func(run_discarding_result))
         run.stack_outputs = _sync_await(_resolved_stack_outputs())
+    run.resources[:] = causal_order(run.resources)
     return run
 
 

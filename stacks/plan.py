@@ -6,12 +6,16 @@ import sys
 from collections import Counter
 from pathlib import Path
 
-from stacks.config import StackConfigError
+from components.versions import DEFAULT_KUBERNETES_VERSION
+from stacks.checks.kubernetes import schema_version
+from stacks.config import NAMESPACE, ConfigProblem, StackConfigError
+from stacks.model import KUBERNETES_MINOR_VERSION
 from stacks.offline import ProgramRun, RecordedResource, ResourceValidationError, run_program
-from stacks.stack_file import REPO_ROOT, default_stack_path, read_stack_file
+from stacks.stack_file import REPO_ROOT, StackFile, default_stack_path, read_stack_file
 
 EXIT_INVALID_CONFIG = 2
 EXIT_INVALID_RESOURCE = 1
+KUBERNETES_VERSION_KEY = f"{NAMESPACE}:eks.kubernetesVersion"
 
 
 def run_stack(stack: str, config_file: Path | None = None, *, strict: bool = True) -> ProgramRun:
@@ -24,7 +28,32 @@ def run_stack(stack: str, config_file: Path | None = None, *, strict: bool = Tru
         config=stack_file.config,
         secret_keys=stack_file.secret_keys,
         strict=strict,
+        kubernetes_version=stack_kubernetes_version(stack_file),
     )
+
+
+def stack_kubernetes_version(stack_file: StackFile) -> str:
+    """The Kubernetes version the stack's objects are validated against.
+
+    The engine needs it before the program reads its config, so it comes from the raw stack file;
+    a value the config model rejects falls back to the default and is reported by the program. A
+    well-formed version that kubernetes-validate has no schemas for stops the plan here
+    (StackConfigError): none of the stack's objects could be validated.
+    """
+    section = stack_file.config.get(f"{NAMESPACE}:eks")
+    try:
+        values = json.loads(section) if section else {}
+    except json.JSONDecodeError:
+        values = {}
+    version = values.get("kubernetesVersion") if isinstance(values, dict) else None
+    if not isinstance(version, str) or not KUBERNETES_MINOR_VERSION.fullmatch(version):
+        return DEFAULT_KUBERNETES_VERSION
+    try:
+        schema_version(version)
+    except ValueError as error:
+        problem = ConfigProblem(KUBERNETES_VERSION_KEY, f"cannot be validated offline: {error}")
+        raise StackConfigError([problem], stack_file.source) from None
+    return version
 
 
 def _run_main_module() -> None:

@@ -3,9 +3,10 @@
 import pulumi
 
 from components.api_key_secret import DatadogApiKeySecret
+from components.eks.observability import EksObservability
 from components.fargate.service import InstrumentedFargateService
 from stacks.config import LoadedStack, load_stack
-from stacks.translate import api_key_secret_args, service_args
+from stacks.translate import api_key_secret_args, eks_args, service_args
 
 
 def main() -> None:
@@ -24,3 +25,7 @@ def deploy(stack: LoadedStack) -> None:
     }
     pulumi.export("datadogApiKeySecretArn", api_key.secret_arn)
     pulumi.export("taskDefinitions", {name: s.task_definition_arn for name, s in services.items()})
+    if config.eks is not None:
+        eks = EksObservability("eks", eks_args(config, config.eks, stack.api_key))
+        # What applications on the cluster set as OTEL_EXPORTER_OTLP_ENDPOINT.
+        pulumi.export("eksOtlpEndpoint", eks.otlp_endpoint)

@@ -3,6 +3,27 @@
 import pulumi
 
 from components.api_key_secret import DatadogApiKeySecretArgs
+from components.eks.args import (
+    DEFAULT_API_KEY_SECRET_NAME,
+    AgentArgs,
+    ClusterAccessArgs,
+    CollectorArgs,
+    DatadogNamespaceArgs,
+    EksObservabilityArgs,
+)
+from components.eks.collector_config import (
+    BatchSettings,
+    ClusterCollectorSettings,
+    CollectorSettings,
+    NodeCollectorSettings,
+)
+from components.eks.datadog_agent import (
+    AgentFeatures,
+    AgentOtlpReceiver,
+    DatadogAgentSettings,
+    OperatorSettings,
+)
+from components.eks.manifests import CollectorParameters, ContainerResources, Toleration
 from components.fargate.args import (
     AgentSidecar,
     ApiKeySecretRef,
@@ -16,7 +37,13 @@ from components.fargate.args import (
     TaskSpec,
     TraceSettings,
 )
-from stacks.model import ServiceSettings, StackConfig
+from stacks.model import (
+    AgentFeatureSettings,
+    EksSettings,
+    ResourceSettings,
+    ServiceSettings,
+    StackConfig,
+)
 
 
 def resource_tags(config: StackConfig, service: ServiceSettings | None = None) -> dict[str, str]:
@@ -126,3 +153,120 @@ def service_args(
         task_role_arn=service.task_role_arn,
         tags=resource_tags(config, service),
     )
+
+
+def eks_args(
+    config: StackConfig, eks: EksSettings, api_key: pulumi.Input[str] | None
+) -> EksObservabilityArgs:
+    return EksObservabilityArgs(
+        access=ClusterAccessArgs(
+            cluster_name=eks.cluster_name,
+            kubeconfig_context=eks.kubeconfig_context,
+            kubernetes_version=eks.kubernetes_version,
+        ),
+        namespace=eks_namespace_args(eks, api_key),
+        collector=collector_args(config, eks),
+        agent=agent_args(config, eks),
+    )
+
+
+def eks_namespace_args(eks: EksSettings, api_key: pulumi.Input[str] | None) -> DatadogNamespaceArgs:
+    existing = eks.existing_api_key_secret_name
+    return DatadogNamespaceArgs(
+        name=eks.namespace,
+        api_key=None if existing else api_key,
+        existing_api_key_secret_name=existing,
+    )
+
+
+def collector_args(config: StackConfig, eks: EksSettings) -> CollectorArgs | None:
+    settings = eks.collector
+    if not settings.enabled:
+        return None
+    batch = settings.batch
+    shared = CollectorSettings(
+        environment=config.environment.name,
+        cluster_name=eks.cluster_name,
+        datadog_site=config.datadog.site,
+        batch=BatchSettings(
+            send_batch_size=batch.send_batch_size,
+            send_batch_max_size=batch.send_batch_max_size,
+            timeout_seconds=batch.timeout_seconds,
+        ),
+    )
+    return CollectorArgs(
+        params=CollectorParameters(
+            namespace=eks.namespace,
+            api_key_secret_name=_api_key_secret_name(eks),
+            node_resources=container_resources(settings.resources),
+            cluster_resources=container_resources(settings.cluster_collector_resources),
+            tolerations=tuple(
+                Toleration(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
+                for t in settings.tolerations
+            ),
+        ),
+        node=NodeCollectorSettings(
+            shared,
+            collect_container_logs=settings.container_logs,
+            scrape_prometheus_pods=settings.prometheus_scrape,
+            collect_kubelet_stats=settings.kubelet_stats,
+        ),
+        cluster=ClusterCollectorSettings(shared, collect_events=settings.kubernetes_events),
+    )
+
+
+def agent_args(config: StackConfig, eks: EksSettings) -> AgentArgs | None:
+    settings = eks.agent
+    if not settings.enabled:
+        return None
+    secret_name = _api_key_secret_name(eks)
+    return AgentArgs(
+        operator=OperatorSettings(
+            namespace=eks.namespace,
+            api_key_secret_name=secret_name,
+            cluster_name=eks.cluster_name,
+            site=config.datadog.site,
+        ),
+        agent=DatadogAgentSettings(
+            namespace=eks.namespace,
+            cluster_name=eks.cluster_name,
+            environment=config.environment.name,
+            api_key_secret_name=secret_name,
+            site=config.datadog.site,
+            features=agent_features(settings.features),
+            node_agent_resources=container_resources(settings.node_agent_resources),
+            cluster_agent_resources=container_resources(settings.cluster_agent_resources),
+            cluster_agent_replicas=settings.cluster_agent_replicas,
+        ),
+    )
+
+
+def agent_features(features: AgentFeatureSettings) -> AgentFeatures:
+    otlp = features.otlp
+    return AgentFeatures(
+        apm=features.apm,
+        otlp=AgentOtlpReceiver(
+            grpc=otlp.grpc,
+            http=otlp.http,
+            grpc_host_port=otlp.grpc_host_port,
+            http_host_port=otlp.http_host_port,
+        ),
+        log_collection=features.log_collection.enabled,
+        container_collect_all=features.log_collection.container_collect_all,
+        npm=features.npm,
+        cspm=features.cspm,
+        cws=features.cws,
+    )
+
+
+def container_resources(settings: ResourceSettings) -> ContainerResources:
+    return ContainerResources(
+        cpu_request=settings.requests.cpu,
+        memory_request=settings.requests.memory,
+        cpu_limit=settings.limits.cpu,
+        memory_limit=settings.limits.memory,
+    )
+
+
+def _api_key_secret_name(eks: EksSettings) -> str:
+    return eks.existing_api_key_secret_name or DEFAULT_API_KEY_SECRET_NAME

@@ -1,1 +1,1 @@
-"""Pure payload builders for the Datadog and OpenTelemetry workloads on EKS."""
+"""The Datadog and OpenTelemetry workloads on EKS: pure payload builders and their components."""

@@ -6,6 +6,8 @@ Two payloads: the settings of the Operator's Helm release, and the `DatadogAgent
 The Agent and the node collector (`collector_config`) would otherwise collect some of the same data:
 container logs are tailed by exactly one of them (the collector by default, so the Agent's log
 collection is off by default), and the Agent's OTLP receiver is off with its host ports closed.
+Whether a combination collects twice depends on whether the collector runs at all, so that rule
+lives with the stack's EKS arguments (`components.eks.args.collection_overlaps`).
 """
 
 import json
@@ -16,19 +18,20 @@ from components.eks.collector_config import (
     DATADOG_SITES,
     DEBUG_LOG_PATTERN,
     HEALTH_CHECK_PATHS,
-    OTLP_GRPC_PORT,
-    OTLP_HTTP_PORT,
     health_check_log_pattern,
 )
 from components.eks.manifests import API_KEY_SECRET_KEY, ContainerResources
+from components.versions import DATADOG_AGENT_VERSION
 
 OPERATOR_CHART = "datadog-operator"
 OPERATOR_CHART_VERSION = "2.25.0"
 """Ships Operator 1.29.0, the version whose DatadogAgent schema stacks/checks/schemas vendors."""
 
 OPERATOR_CHART_REPOSITORY = "https://helm.datadoghq.com"
-AGENT_VERSION = "7.80.1"
-"""Tag of both the node Agent and the Cluster Agent images (their versions move together)."""
+
+# Starting points, to tune from observed usage.
+DEFAULT_NODE_AGENT_RESOURCES = ContainerResources("200m", "256Mi", "500m", "512Mi")
+DEFAULT_CLUSTER_AGENT_RESOURCES = ContainerResources("100m", "256Mi", "300m", "512Mi")
 
 
 @dataclass(frozen=True)
@@ -79,22 +82,20 @@ class AgentOtlpReceiver:
     """Accept OTLP/HTTP."""
 
     grpc_host_port: int | None = None
-    """Host port for OTLP/gRPC; None keeps it closed. Never the collector's 4317."""
+    """Host port for OTLP/gRPC; None keeps it closed."""
 
     http_host_port: int | None = None
-    """Host port for OTLP/HTTP; None keeps it closed. Never the collector's 4318."""
+    """Host port for OTLP/HTTP; None keeps it closed."""
 
     def __post_init__(self) -> None:
         for enabled, host_port in (
             (self.grpc, self.grpc_host_port),
             (self.http, self.http_host_port),
         ):
-            if host_port is None:
-                continue
-            if not enabled:
+            if host_port is not None and not enabled:
                 raise ValueError("a host port needs its OTLP protocol enabled")
-            if host_port in (OTLP_GRPC_PORT, OTLP_HTTP_PORT):
-                raise ValueError(f"host port {host_port} belongs to the OpenTelemetry Collector")
+        if self.grpc_host_port is not None and self.grpc_host_port == self.http_host_port:
+            raise ValueError("gRPC and HTTP cannot share one host port")
 
 
 @dataclass(frozen=True)
@@ -148,20 +149,16 @@ class DatadogAgentSettings:
     features: AgentFeatures = field(default_factory=AgentFeatures)
     """Which features run."""
 
-    node_agent_resources: ContainerResources = field(
-        default_factory=lambda: ContainerResources("200m", "256Mi", "500m", "512Mi")
-    )
-    """Resources of the node Agent's main container (a starting point, to tune from usage)."""
+    node_agent_resources: ContainerResources = DEFAULT_NODE_AGENT_RESOURCES
+    """Resources of the node Agent's main container."""
 
-    cluster_agent_resources: ContainerResources = field(
-        default_factory=lambda: ContainerResources("100m", "256Mi", "300m", "512Mi")
-    )
-    """Resources of each Cluster Agent container (a starting point, to tune from usage)."""
+    cluster_agent_resources: ContainerResources = DEFAULT_CLUSTER_AGENT_RESOURCES
+    """Resources of each Cluster Agent container."""
 
     cluster_agent_replicas: int = 2
     """Two in production, so admission control and cluster checks survive a node drain."""
 
-    agent_version: str = AGENT_VERSION
+    agent_version: str = DATADOG_AGENT_VERSION
     """Image tag of the node Agent and the Cluster Agent."""
 
     health_check_paths: tuple[str, ...] = HEALTH_CHECK_PATHS

@@ -12,6 +12,7 @@ from typing import Literal
 import pulumi
 
 from components.datadog_site import DatadogSite
+from components.versions import DATADOG_AGENT_VERSION
 
 CpuArchitecture = Literal["X86_64", "ARM64"]
 AgentTransport = Literal["unix-socket", "loopback"]
@@ -193,5 +194,5 @@ class InstrumentedServiceArgs:
 
 # Pinned defaults: `latest` once regressed the agent's memory badly, and 2.x of aws-for-fluent-bit
 # reached end of life in June 2026.
-DEFAULT_AGENT_IMAGE = "public.ecr.aws/datadog/agent:7.81.1"
+DEFAULT_AGENT_IMAGE = f"public.ecr.aws/datadog/agent:{DATADOG_AGENT_VERSION}"
 DEFAULT_LOG_ROUTER_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.4.8"

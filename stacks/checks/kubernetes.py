@@ -13,7 +13,7 @@ from typing import Any
 import kubernetes_validate
 import kubernetes_validate.utils
 
-DEFAULT_KUBERNETES_VERSION = "1.30"
+from components.versions import DEFAULT_KUBERNETES_VERSION
 
 _VERSION = re.compile(r"^v?(?P<major>\d+)\.(?P<minor>\d+)(\.\d+)?$")
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")

@@ -1,9 +1,16 @@
 """Which schema check applies to which registered resource type."""
 
+import json
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
+from components.versions import DEFAULT_KUBERNETES_VERSION
+from stacks.checks.datadog_agent import API_VERSION as DATADOG_AGENT_API_VERSION
+from stacks.checks.datadog_agent import KIND as DATADOG_AGENT_KIND
+from stacks.checks.datadog_agent import check_datadog_agent
 from stacks.checks.ecs_task_definition import task_definition_problems
+from stacks.checks.kubernetes import check_kubernetes_object
 
 ResourceCheck = Callable[[dict[str, Any]], list[str]]
 
@@ -11,8 +18,70 @@ _CHECKS_BY_TYPE: dict[str, ResourceCheck] = {
     "aws:ecs/taskDefinition:TaskDefinition": task_definition_problems,
 }
 
+HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+# Components that render their objects outside the program: under the offline engine they
+# register nothing that could be checked, and their preview needs the chart and a live cluster.
+_UNCHECKABLE_KUBERNETES_TYPES = frozenset(
+    {
+        "kubernetes:helm.sh/v3:Chart",
+        "kubernetes:helm.sh/v4:Chart",
+        "kubernetes:kustomize:Directory",
+        "kubernetes:kustomize/v2:Directory",
+        "kubernetes:yaml:ConfigFile",
+        "kubernetes:yaml:ConfigGroup",
+        "kubernetes:yaml/v2:ConfigFile",
+        "kubernetes:yaml/v2:ConfigGroup",
+    }
+)
 
-def resource_problems(type_: str, inputs: dict[str, Any]) -> list[str]:
-    """Problems with a resource's inputs (secrets unwrapped); empty when all checks pass."""
+
+def resource_problems(
+    type_: str, inputs: dict[str, Any], *, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
+) -> list[str]:
+    """Problems with a resource's inputs (secrets unwrapped); empty when all checks pass.
+
+    Every `kubernetes:*` type is checked: an object the project cannot validate fails, so nothing
+    reaches a cluster unchecked. `kubernetes_version` picks the Kubernetes schemas.
+    """
+    if type_.startswith("kubernetes:"):
+        return kubernetes_resource_problems(type_, inputs, kubernetes_version)
     check = _CHECKS_BY_TYPE.get(type_)
     return check(inputs) if check is not None else []
+
+
+def kubernetes_resource_problems(
+    type_: str, inputs: dict[str, Any], kubernetes_version: str
+) -> list[str]:
+    if type_ in _UNCHECKABLE_KUBERNETES_TYPES:
+        return [
+            "renders its objects outside the program, so none of them can be checked; register "
+            "typed resources built from dicts (components/eks/kubernetes_objects.py)"
+        ]
+    if type_ == HELM_RELEASE_TYPE:
+        return helm_release_problems(inputs)
+    if type_ == f"kubernetes:{DATADOG_AGENT_API_VERSION}:{DATADOG_AGENT_KIND}":
+        return [str(problem) for problem in check_datadog_agent(inputs)]
+    # Built-in kinds; any other custom resource has no schema here and is reported as such.
+    return list(_kubernetes_object_problems(json.dumps(inputs, sort_keys=True), kubernetes_version))
+
+
+@lru_cache(maxsize=1024)
+def _kubernetes_object_problems(serialized: str, kubernetes_version: str) -> tuple[str, ...]:
+    # Plans and tests register the same objects again and again, and each validation reloads
+    # the version's schema files.
+    problems = check_kubernetes_object(json.loads(serialized), kubernetes_version)
+    return tuple(str(problem) for problem in problems)
+
+
+def helm_release_problems(inputs: dict[str, Any]) -> list[str]:
+    """A release must pin its chart version and fetch the chart over HTTPS (or from OCI)."""
+    problems = []
+    chart = str(inputs.get("chart") or "")
+    if not chart:
+        problems.append("$.chart: no chart")
+    if not inputs.get("version"):
+        problems.append("$.version: the chart version is not pinned (each deploy could differ)")
+    repository = str((inputs.get("repositoryOpts") or {}).get("repo") or "")
+    if not chart.startswith("oci://") and not repository.startswith("https://"):
+        problems.append(f"$.repositoryOpts.repo: {repository!r} is not an HTTPS chart repository")
+    return problems

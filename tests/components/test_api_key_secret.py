@@ -35,8 +35,9 @@ def test_created_secret_is_masked_and_protected_when_asked() -> None:
             tags={"env": "production"},
         )
     )
+    # The secret waits for its key, the value for its secret.
     assert [r.name for r in run.resources] == [
-        "dd", "dd-key", "dd-secret", "dd-key-alias", "dd-value",
+        "dd", "dd-key", "dd-key-alias", "dd-secret", "dd-value",
     ]  # fmt: skip
     assert "super-secret-key" not in json.dumps([r.to_json() for r in run.resources])
     assert run.named("dd-value").inputs["secretString"] == "[secret]"

@@ -22,7 +22,6 @@ from components.eks.collector_config import (
     render_collector_config,
 )
 from components.eks.datadog_agent import (
-    AGENT_VERSION,
     OPERATOR_CHART_VERSION,
     AgentFeatures,
     AgentOtlpReceiver,
@@ -39,6 +38,7 @@ from components.eks.manifests import (
     ContainerResources,
     Toleration,
 )
+from components.versions import DATADOG_AGENT_VERSION
 from stacks.checks.collector_config import check_collector_config
 from stacks.checks.datadog_agent import check_datadog_agent
 from stacks.checks.kubernetes import check_kubernetes_object
@@ -700,8 +700,8 @@ def test_datadog_agent_defaults() -> None:
         "cspm": {"enabled": False},
         "cws": {"enabled": False},
     }
-    assert spec["override"]["nodeAgent"]["image"] == {"tag": AGENT_VERSION}
-    assert spec["override"]["clusterAgent"]["image"] == {"tag": AGENT_VERSION}
+    assert spec["override"]["nodeAgent"]["image"] == {"tag": DATADOG_AGENT_VERSION}
+    assert spec["override"]["clusterAgent"]["image"] == {"tag": DATADOG_AGENT_VERSION}
     assert spec["override"]["clusterAgent"]["replicas"] == 2
     assert "env" not in spec["override"]["nodeAgent"]
     assert check_datadog_agent(agent) == []
@@ -730,7 +730,7 @@ def test_datadog_agent_features_toggle(
     assert check_datadog_agent({**datadog_agent(AGENT), "spec": spec}) == []
 
 
-def test_agent_otlp_receiver_host_ports_avoid_the_collector() -> None:
+def test_agent_otlp_receiver_host_ports() -> None:
     otlp = AgentOtlpReceiver(grpc=True, http=True, grpc_host_port=14317)
     protocols = agent_features(AgentFeatures(otlp=otlp))["features"]["otlp"]["receiver"][
         "protocols"
@@ -740,8 +740,8 @@ def test_agent_otlp_receiver_host_ports_avoid_the_collector() -> None:
         "grpc": {"enabled": True, "hostPortConfig": {"enabled": True, "hostPort": 14317}},
         "http": {"enabled": True, "hostPortConfig": {"enabled": False}},
     }
-    with pytest.raises(ValueError, match="belongs to the OpenTelemetry Collector"):
-        AgentOtlpReceiver(grpc=True, grpc_host_port=4317)
+    with pytest.raises(ValueError, match="cannot share one host port"):
+        AgentOtlpReceiver(grpc=True, http=True, grpc_host_port=14317, http_host_port=14317)
     with pytest.raises(ValueError, match="needs its OTLP protocol enabled"):
         AgentOtlpReceiver(http_host_port=14318)
 

@@ -1,6 +1,7 @@
 """Bad stack configuration: each mistake gets the file, the key path and what is allowed."""
 
 import copy
+import json
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +9,7 @@ import pytest
 import yaml
 
 from stacks.__main__ import main
-from stacks.config import StackConfigError, load_stack, parse_stack_config
+from stacks.config import LoadedStack, StackConfigError, load_stack, parse_stack_config
 from stacks.offline import run_program
 
 SERVICE: dict[str, Any] = {
@@ -89,7 +90,7 @@ CASES = [
     pytest.param(
         lambda c: c.update({"observability:servics": []}),
         "observability:servics: unknown key (allowed: observability:environment, "
-        "observability:datadog, observability:ecs, observability:services)",
+        "observability:datadog, observability:ecs, observability:services, observability:eks)",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -203,6 +204,245 @@ CASES = [
         id="unknown-site",
     ),
 ]
+
+
+def eks(**section: Any) -> Any:
+    """Add an `observability:eks` section for cluster platform-dev with these keys."""
+
+    def change(config: dict[str, Any]) -> None:
+        config["observability:eks"] = {"clusterName": "platform-dev", **section}
+
+    return change
+
+
+def resources(
+    cpu_request: str | int, memory_request: str, cpu_limit: str | int, memory_limit: str | int
+) -> dict[str, dict[str, str | int]]:
+    return {
+        "requests": {"cpu": cpu_request, "memory": memory_request},
+        "limits": {"cpu": cpu_limit, "memory": memory_limit},
+    }
+
+
+EKS_CASES = [
+    pytest.param(
+        eks(agent={"features": {"logCollection": {"enabled": True}}}),
+        "observability:eks.agent.features.logCollection.enabled: the OpenTelemetry Collector "
+        "already tails every container's log files on each node; the Agent tailing them too "
+        "would ship, and bill, every log line twice; keep one: set collector.containerLogs or "
+        "agent.features.logCollection.enabled to false",
+        id="both-tail-container-logs",
+    ),
+    pytest.param(
+        eks(agent={"features": {"otlp": {"grpc": True, "grpcHostPort": 4317}}}),
+        "observability:eks.agent.features.otlp.grpcHostPort: the OpenTelemetry Collector takes "
+        "OTLP on port 4317 on every node; with the Agent also on host port 4317, applications "
+        "reach two different receivers on the same port and telemetry sent to both is ingested "
+        "twice (duplicate hosts and metrics); give the Agent another host port (e.g. 14317) or "
+        "none",
+        id="both-take-otlp-on-4317",
+    ),
+    pytest.param(
+        eks(agent={"features": {"otlp": {"http": True, "httpHostPort": 4318}}}),
+        "observability:eks.agent.features.otlp.httpHostPort: the OpenTelemetry Collector takes "
+        "OTLP on port 4318 on every node; with the Agent also on host port 4318, applications "
+        "reach two different receivers on the same port and telemetry sent to both is ingested "
+        "twice (duplicate hosts and metrics); give the Agent another host port (e.g. 14318) or "
+        "none",
+        id="both-take-otlp-on-4318",
+    ),
+    pytest.param(
+        eks(agent={"features": {"otlp": {"httpHostPort": 14318}}}),
+        "observability:eks.agent.features.otlp.httpHostPort: needs http: true (a host port of a "
+        "closed receiver)",
+        id="host-port-of-a-closed-receiver",
+    ),
+    pytest.param(
+        eks(
+            agent={
+                "features": {
+                    "otlp": {
+                        "grpc": True,
+                        "http": True,
+                        "grpcHostPort": 14317,
+                        "httpHostPort": 14317,
+                    }
+                }
+            }
+        ),
+        "observability:eks.agent.features.otlp.httpHostPort: 14317 is grpcHostPort too; gRPC and "
+        "HTTP need a port each",
+        id="one-host-port-twice",
+    ),
+    pytest.param(
+        eks(collector={"enabled": False}, agent={"enabled": False}),
+        "observability:eks: collector.enabled and agent.enabled are both false, so nothing would "
+        "run on the cluster; remove observability:eks instead",
+        id="nothing-enabled",
+    ),
+    pytest.param(
+        eks(kubernetesVersion=1.3),
+        "observability:eks.kubernetesVersion: 1.3 is a number: quote the version "
+        '(kubernetesVersion: "1.30"), YAML reads an unquoted 1.30 as 1.3',
+        id="unquoted-kubernetes-version",
+    ),
+    pytest.param(
+        eks(kubernetesVersion="v1.30"),
+        "observability:eks.kubernetesVersion: 'v1.30' is not a Kubernetes minor version such as "
+        '"1.30"',
+        id="malformed-kubernetes-version",
+    ),
+    pytest.param(
+        eks(kubernetesVersion="1.24", agent={"features": {"logCollection": {"enabled": True}}}),
+        "observability:eks.kubernetesVersion: cannot be validated offline: kubernetes-validate "
+        "1.37.0 has no schemas for Kubernetes 1.24; it has 1.25.0 to 1.37.0",
+        id="kubernetes-version-without-schemas",
+    ),
+    pytest.param(
+        eks(namespace="kube-system"),
+        "observability:eks.namespace: 'kube-system' exists in every cluster, and the stack creates "
+        "its namespace; use a namespace of its own (default 'datadog')",
+        id="built-in-namespace",
+    ),
+    pytest.param(
+        eks(namespace="Datadog"),
+        "observability:eks.namespace: 'Datadog' is not a namespace name (lowercase letters, "
+        "digits and hyphens, at most 63)",
+        id="namespace-name",
+    ),
+    pytest.param(
+        eks(existingApiKeySecretName="Datadog_Key"),
+        "observability:eks.existingApiKeySecretName: 'Datadog_Key' is not a Secret name "
+        "(lowercase letters, digits, '-' and '.')",
+        id="secret-name",
+    ),
+    pytest.param(
+        eks(collector={"resources": resources("2", "512Mi", "500m", "1Gi")}),
+        "observability:eks.collector.resources: cpu request 2 exceeds limit 500m",
+        id="request-above-limit",
+    ),
+    pytest.param(
+        eks(collector={"resources": resources("100m", "1Ki", "500m", "1Ki")}),
+        "observability:eks.collector.resources: memory limit 1Ki is too small for the collector",
+        id="collector-memory-too-small",
+    ),
+    pytest.param(
+        eks(agent={"nodeAgentResources": resources("half", "512Mi", "1", "1Gi")}),
+        "observability:eks.agent.nodeAgentResources.requests.cpu: 'half' is not a quantity such "
+        "as 250m or 1",
+        id="cpu-quantity",
+    ),
+    pytest.param(
+        eks(collector={"tolerations": [{"key": "dedicated", "operator": "Equal"}]}),
+        "observability:eks.collector.tolerations[0]: a toleration has a value exactly when its "
+        "operator is Equal",
+        id="toleration-without-value",
+    ),
+    pytest.param(
+        eks(collector={"batch": {"sendBatchSize": 2048}}),
+        "observability:eks.collector.batch: sendBatchSize 2048 is larger than sendBatchMaxSize "
+        "1000",
+        id="batch-above-max",
+    ),
+    pytest.param(
+        eks(agent={"clusterAgentReplicas": 0}),
+        "observability:eks.agent.clusterAgentReplicas: Input should be greater than or equal to 1 "
+        "(got 0)",
+        id="no-cluster-agent",
+    ),
+    pytest.param(
+        eks(kubeconfigContext=""),
+        "observability:eks.kubeconfigContext: String should have at least 1 character (got '')",
+        id="empty-context",
+    ),
+    pytest.param(
+        eks(region="eu-west-1"),
+        "observability:eks.region: unknown key (allowed: clusterName, kubeconfigContext, "
+        "kubernetesVersion, namespace, existingApiKeySecretName, collector, agent)",
+        id="unknown-eks-key",
+    ),
+    pytest.param(
+        lambda c: c.update({"observability:eks": {"namespace": "datadog"}}),
+        "observability:eks.clusterName: required key is missing",
+        id="eks-without-cluster",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), EKS_CASES)
+def test_bad_eks_config_is_refused_with_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any, expected: str
+) -> None:
+    assert plan_errors(tmp_path, capsys, stack_with(change)) == [expected]
+
+
+def test_eks_defaults_and_yaml_friendly_values() -> None:
+    loaded = parse_stack_config(
+        {
+            "environment": {"name": "dev", "team": "platform"},
+            "eks": {
+                "clusterName": "platform-dev",
+                "kubernetesVersion": "1.31",
+                "agent": {"nodeAgentResources": resources(1, "512Mi", 2, 1073741824)},
+            },
+        }
+    )
+    assert loaded.eks is not None
+    assert (loaded.eks.namespace, loaded.eks.kubernetes_version) == ("datadog", "1.31")
+    assert loaded.eks.collector.container_logs is True
+    assert loaded.eks.agent.features.log_collection.enabled is False
+    assert loaded.eks.agent.cluster_agent_replicas == 2
+    limits = loaded.eks.agent.node_agent_resources.limits
+    assert (limits.cpu, limits.memory) == ("2", "1073741824")
+    assert parse_stack_config({"environment": {"name": "dev", "team": "platform"}}).eks is None
+
+
+def test_the_agent_may_take_the_otlp_ports_when_no_collector_runs() -> None:
+    loaded = parse_stack_config(
+        {
+            "environment": {"name": "dev", "team": "platform"},
+            "eks": {
+                "clusterName": "platform-dev",
+                "collector": {"enabled": False},
+                "agent": {
+                    "features": {
+                        "otlp": {"grpc": True, "grpcHostPort": 4317},
+                        "logCollection": {"enabled": True},
+                    }
+                },
+            },
+        }
+    )
+    assert loaded.eks is not None
+    assert loaded.eks.agent.features.otlp.grpc_host_port == 4317
+
+
+def test_eks_needs_the_api_key_unless_it_names_an_existing_secret() -> None:
+    config = {
+        "observability:environment": '{"name": "dev", "team": "platform"}',
+        "observability:datadog": json.dumps(
+            {
+                "apiKeySecret": {
+                    "existingArn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:"
+                    "datadog/api-key-AbCdEf"
+                }
+            }
+        ),
+        "observability:eks": '{"clusterName": "platform-dev"}',
+    }
+    with pytest.raises(StackConfigError) as error:
+        run_program(load_stack, stack="dev", config=config)
+    assert error.value.render("Pulumi.dev.yaml") == (
+        "Pulumi.dev.yaml: datadog:apiKey: missing; run `pulumi config set --secret "
+        "datadog:apiKey <key>` or name an existing Kubernetes Secret in "
+        "observability:eks.existingApiKeySecretName"
+    )
+    config["observability:eks"] = json.dumps(
+        {"clusterName": "platform-dev", "existingApiKeySecretName": "datadog-api-key-synced"}
+    )
+    loaded: list[LoadedStack] = []
+    run_program(lambda: loaded.append(load_stack()), stack="dev", config=config)
+    assert [stack.api_key for stack in loaded] == [None]
 
 
 @pytest.mark.parametrize(("change", "expected"), CASES)

@@ -5,11 +5,22 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from stacks.__main__ import main
 from stacks.stack_file import REPO_ROOT
 
-FIELDS = {"urn", "type", "name", "parent", "custom", "protect", "inputs"}
+FIELDS = {
+    "urn",
+    "type",
+    "name",
+    "parent",
+    "custom",
+    "protect",
+    "inputs",
+    "provider",
+    "dependencies",
+}
 
 
 def plan(stack: str, out: Path, *extra: str) -> list[dict[str, Any]]:
@@ -49,15 +60,13 @@ def test_resources_json_lists_registrations_with_their_parents(dev: list[dict[st
         assert resource["urn"].startswith("urn:pulumi:dev::observability::")
         assert resource["urn"].endswith(f"::{resource['name']}")
         # Registration order: a parent always comes before its children.
-        assert resource["parent"] is None or resource["parent"] in seen
+        # A registration order Pulumi could produce: parent, provider and dependencies first.
+        for prerequisite in [resource["parent"], resource["provider"], *resource["dependencies"]]:
+            assert prerequisite is None or prerequisite in seen
         seen.add(resource["urn"])
-    components = [r for r in dev if not r["custom"]]
-    assert [r["name"] for r in components] == [
-        "datadog-api-key",
-        "checkout-api",
-        "support-assistant",
-    ]
-    assert all(r["parent"] is None for r in components)
+    top_level = sorted(r["name"] for r in dev if r["parent"] is None)
+    assert top_level == ["checkout-api", "datadog-api-key", "eks", "support-assistant"]
+    assert all(not r["custom"] for r in dev if r["parent"] is None)
 
 
 def test_the_api_key_is_masked_and_never_in_plain_text(tmp_path: Path) -> None:
@@ -116,7 +125,91 @@ def test_plan_prints_the_tree_and_counts(
 ) -> None:
     plan("dev", tmp_path)
     printed = capsys.readouterr().out
-    assert printed.startswith("stack dev (Pulumi.dev.yaml): 20 resources\n")
+    assert printed.startswith("stack dev (Pulumi.dev.yaml): 43 resources\n")
     assert "├─ checkout-api  (observability:fargate:InstrumentedFargateService)" in printed
     assert "  aws:ecs/taskDefinition:TaskDefinition" in printed
     assert f"wrote {tmp_path / 'resources.json'}" in printed
+
+
+def kubernetes_objects(resources: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
+    return [
+        r["inputs"]
+        for r in resources
+        if r["type"].startswith("kubernetes:") and r["type"].endswith(f":{kind}")
+    ]
+
+
+def agent_spec(resources: list[dict[str, Any]]) -> dict[str, Any]:
+    [agent] = kubernetes_objects(resources, "DatadogAgent")
+    spec: dict[str, Any] = agent["spec"]
+    return spec
+
+
+def node_collector(resources: list[dict[str, Any]]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The node collector's configuration and pod spec."""
+    data = named(resources, "eks-collector-node-configmap")["inputs"]["data"]
+    daemon_set = named(resources, "eks-collector-node-daemonset")["inputs"]
+    return yaml.safe_load(data["collector.yaml"]), daemon_set["spec"]["template"]["spec"]
+
+
+@pytest.mark.parametrize(
+    ("stack", "cluster"), [("dev", "platform-dev"), ("production", "platform-production")]
+)
+def test_both_stacks_deploy_to_their_eks_cluster(
+    stack: str, cluster: str, request: pytest.FixtureRequest
+) -> None:
+    resources: list[dict[str, Any]] = request.getfixturevalue(stack)
+    provider = named(resources, "eks-cluster-provider")
+    exec_args = json.loads(provider["inputs"]["kubeconfig"])["users"][0]["user"]["exec"]["args"]
+    assert exec_args[:4] == ["eks", "get-token", "--cluster-name", cluster]
+    on_cluster = [r for r in resources if r["type"].startswith("kubernetes:")]
+    assert {r["provider"] for r in on_cluster} == {provider["urn"]}
+    assert {r["type"].rsplit(":", 1)[1] for r in on_cluster} == {
+        "Namespace",
+        "Secret",
+        "ServiceAccount",
+        "ClusterRole",
+        "ClusterRoleBinding",
+        "ConfigMap",
+        "NetworkPolicy",
+        "DaemonSet",
+        "Service",
+        "Deployment",
+        "Release",
+        "DatadogAgent",
+    }
+    assert named(resources, "eks-namespace-api-key")["inputs"]["data"] == "[secret]"
+    assert agent_spec(resources)["global"]["clusterName"] == cluster
+
+
+def test_dev_cluster_collector_tails_logs_and_agent_is_small(dev: list[dict[str, Any]]) -> None:
+    config, pod = node_collector(dev)
+    assert "filelog" in config["service"]["pipelines"]["logs"]["receivers"]
+    assert "tolerations" not in pod
+    spec = agent_spec(dev)
+    assert spec["features"]["logCollection"]["enabled"] is False
+    assert [spec["features"][f]["enabled"] for f in ("apm", "npm", "cspm", "cws")] == [
+        True,
+        False,
+        False,
+        False,
+    ]
+    assert spec["override"]["clusterAgent"]["replicas"] == 1
+    assert spec["global"]["tags"] == ["env:dev"]
+
+
+def test_production_cluster_agent_tails_logs_and_monitors_security(
+    production: list[dict[str, Any]],
+) -> None:
+    config, pod = node_collector(production)
+    assert "filelog" not in config["receivers"]
+    assert pod["tolerations"] == [
+        {"key": "dedicated", "operator": "Equal", "value": "payments", "effect": "NoSchedule"}
+    ]
+    assert pod["containers"][0]["resources"]["limits"] == {"cpu": "1", "memory": "2Gi"}
+    spec = agent_spec(production)
+    assert spec["features"]["logCollection"] == {"enabled": True, "containerCollectAll": True}
+    assert all(spec["features"][f]["enabled"] for f in ("apm", "npm", "cspm", "cws"))
+    assert spec["override"]["clusterAgent"]["replicas"] == 2
+    assert spec["override"]["nodeAgent"]["env"][0]["name"] == "DD_LOGS_CONFIG_PROCESSING_RULES"
+    assert spec["global"]["tags"] == ["env:production"]
