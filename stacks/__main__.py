@@ -4,6 +4,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from components.monitors.validation import lint_monitor_files
 from stacks.plan import plan
 
 
@@ -20,9 +21,17 @@ def main(argv: list[str] | None = None) -> int:
     )
     plan_parser.add_argument("--out", type=Path, help="output folder (default: out/<stack>)")
 
+    lint_parser = commands.add_parser(
+        "lint-monitors",
+        help="validate monitor JSON files (flat, or Datadog's version 2 export) offline",
+    )
+    lint_parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan(args.stack, args.config_file, args.out)
+    if args.command == "lint-monitors":
+        return lint_monitor_files(args.files)
     parser.error(f"unknown command {args.command}")
     return 2
 

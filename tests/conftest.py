@@ -10,8 +10,9 @@ from typing import Any
 
 import pulumi
 import pytest
+from pulumi.runtime.mocks import MockResourceArgs
 
-from stacks.offline import ProgramRun, offline_engine
+from stacks.offline import OfflineMocks, ProgramRun, offline_engine
 
 pytest_plugins = ["pytester"]
 
@@ -56,6 +57,23 @@ def pulumi_checks() -> Iterator[PulumiChecks]:
     verdict = checks.verdict()
     if verdict is not None:
         pytest.fail(verdict)
+
+
+@pytest.fixture
+def provider_references(monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """Provider reference (`<provider urn>::<id>`, or "" for the default) by resource name.
+
+    The recorded registrations leave providers out; this spies on the engine's answers instead.
+    """
+    references: dict[str, str] = {}
+    answer = OfflineMocks.new_resource
+
+    def spy(self: OfflineMocks, args: MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        references[args.name] = args.provider or ""
+        return answer(self, args)
+
+    monkeypatch.setattr(OfflineMocks, "new_resource", spy)
+    return references
 
 
 def _is_pulumi_runtime_test(function: Any) -> bool:

@@ -8,6 +8,7 @@ from components.fargate.args import (
     DatadogLogs,
     TaskSpec,
 )
+from components.monitors import Notifications, ServiceMonitorsSpec, SeverityPolicy
 
 API_KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/dev/api-key-AbCdEf"
 DB_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dev/db-Xy12Ab"
@@ -35,3 +36,32 @@ def task(**overrides: object) -> TaskSpec:
     }
     values.update(overrides)
     return TaskSpec(**values)  # type: ignore[arg-type]
+
+
+PAGER = "@pagerduty-Checkout"
+CHAT = "@slack-checkout-alerts"
+RUNBOOK = "https://runbooks.example.com/checkout-api"
+
+
+def production_notifications() -> Notifications:
+    """Production pages on alerts, chats on warnings and missing data, reminds hourly."""
+    return Notifications(
+        alert=(PAGER,),
+        warning=(CHAT,),
+        no_data=(CHAT,),
+        high=SeverityPolicy(priority=1, renotify_minutes=60),
+        low=SeverityPolicy(priority=3),
+    )
+
+
+def monitors_spec(env: str = "production", **overrides: object) -> ServiceMonitorsSpec:
+    """checkout-api's monitors: production notifications there, none elsewhere (dev is quiet)."""
+    values: dict[str, object] = {
+        "service": "checkout-api",
+        "env": env,
+        "team": "payments",
+        "notifications": production_notifications() if env == "production" else Notifications(),
+        "runbook_url": RUNBOOK,
+    }
+    values.update(overrides)
+    return ServiceMonitorsSpec(**values)  # type: ignore[arg-type]

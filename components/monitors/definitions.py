@@ -5,14 +5,14 @@ query, `options.thresholds` and the anomaly windows cannot drift apart. The resu
 through the same offline validator as `lint-monitors`: inconsistent input (a warning above the
 critical for `>`, seasonality with the basic algorithm) fails here with a ValueError rather than at
 apply time.
-Messages arrive ready-made: templates and notification handles are built elsewhere.
+Messages arrive ready-made: `messages.py` composes the state blocks and notification handles.
 """
 
 from dataclasses import dataclass
 from typing import Literal
 
-from stacks.checks.monitor_definition import validate_monitor
-from stacks.checks.monitor_query import QueryError, format_number, parse_window
+from components.monitors.query import QueryError, format_number, parse_window
+from components.monitors.validation import validate_monitor
 
 Comparator = Literal[">", ">=", "<", "<=", "==", "!="]
 Aggregation = Literal["avg", "sum", "min", "max"]

@@ -27,8 +27,8 @@ from components.monitors import (
     metric_threshold_monitor,
 )
 from components.monitors.definitions import AnomalyAlgorithm, Comparator, Seasonality
-from stacks.checks.monitor_definition import validate_monitor
-from stacks.checks.monitor_query import QueryKind, parse_monitor_query
+from components.monitors.query import QueryKind, parse_monitor_query
+from components.monitors.validation import validate_monitor
 
 SETTINGS = MonitorSettings(name="Checkout API", message="Checkout is degraded @slack-checkout")
 CHECKOUT = ApmService(service="checkout", env="production", operation="fastapi.request")

@@ -7,15 +7,16 @@ from typing import Any
 import pytest
 from datadog_api_client.v1.model.monitor_type import MonitorType
 
-from stacks.checks.monitor_definition import (
+from components.monitors.query import EVENT_SEARCH_SOURCES
+from components.monitors.validation import (
     EVENT_SEARCH_MONITOR_TYPES,
     FORMULA_SOURCE_MONITOR_TYPES,
+    MONITOR_TYPES,
     Problem,
     check_monitor_file,
     lint_monitor_files,
     validate_monitor,
 )
-from stacks.checks.monitor_query import EVENT_SEARCH_SOURCES
 from tests.shared_data import corpus_files
 
 CORPUS = corpus_files("datadog-monitors")
@@ -484,6 +485,10 @@ def test_problem_prints_as_field_and_reason() -> None:
     assert str(Problem("options.thresholds.warning", "must be below")) == (
         "options.thresholds.warning: must be below"
     )
+
+
+def test_monitor_types_are_those_of_the_api_models() -> None:
+    assert set(map(str, MonitorType.allowed_values)) == MONITOR_TYPES
 
 
 def test_every_search_source_maps_to_a_real_monitor_type() -> None:

@@ -1,6 +1,6 @@
 import pytest
 
-from stacks.checks.monitor_query import (
+from components.monitors.query import (
     AnomalyParams,
     MonitorQuery,
     QueryError,

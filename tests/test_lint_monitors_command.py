@@ -1,0 +1,67 @@
+"""`python -m stacks lint-monitors FILE...`: monitor JSON files checked offline."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from stacks.__main__ import main
+from tests.shared_data import REPO_ROOT, corpus_files
+
+# A warning on the wrong side of the critical threshold, which Datadog rejects at apply time.
+BROKEN_MONITOR = {
+    "name": "Queue backlog",
+    "type": "query alert",
+    "query": "avg(last_5m):max:app.queue.depth{env:production} > 1000",
+    "message": "Queue backlog @slack-orders",
+    "options": {"thresholds": {"critical": 1000, "warning": 1500}},
+}
+
+
+@pytest.fixture
+def broken(tmp_path: Path) -> Path:
+    path = tmp_path / "queue-backlog.json"
+    path.write_text(json.dumps({"version": 2, "definition": BROKEN_MONITOR}), encoding="utf-8")
+    return path
+
+
+def test_clean_corpus_files_pass_silently(capsys: pytest.CaptureFixture[str]) -> None:
+    files = [str(path) for path in corpus_files("datadog-monitors")[:5]]
+
+    assert main(["lint-monitors", *files]) == 0
+    assert capsys.readouterr().out == ""
+
+
+def test_a_broken_file_is_reported_with_its_field_and_reason(
+    broken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    clean = str(corpus_files("datadog-monitors")[0])
+
+    assert main(["lint-monitors", clean, str(broken)]) == 1
+    assert capsys.readouterr().out == (
+        f"{broken}: options.thresholds.warning: must be below critical (1000) for comparator "
+        "'>', got 1500\n"
+    )
+
+
+def test_the_module_exits_with_the_lint_status(broken: Path) -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "stacks", "lint-monitors", str(broken)],
+        cwd=REPO_ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{broken}: options.thresholds.warning: ")
+
+
+def test_files_are_required(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as raised:
+        main(["lint-monitors"])
+
+    assert raised.value.code == 2
+    assert "the following arguments are required: FILE" in capsys.readouterr().err
