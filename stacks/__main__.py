@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from components.monitors.validation import lint_monitor_files
+from stacks.diff import diff_folders
 from stacks.plan import plan
 
 
@@ -27,9 +28,19 @@ def main(argv: list[str] | None = None) -> int:
     )
     lint_parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
+    diff_parser = commands.add_parser(
+        "diff", help="compare two plan outputs and print the differences as Markdown"
+    )
+    diff_parser.add_argument("old", type=Path, help="plan output of the base, e.g. out/base/dev")
+    diff_parser.add_argument("new", type=Path, help="plan output of the change")
+    diff_parser.add_argument("--title", help="heading of the Markdown (default: the new folder)")
+
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan(args.stack, args.config_file, args.out)
+    if args.command == "diff":
+        print(diff_folders(args.old, args.new, args.title), end="")
+        return 0
     if args.command == "lint-monitors":
         return lint_monitor_files(args.files)
     parser.error(f"unknown command {args.command}")
