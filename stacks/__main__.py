@@ -5,7 +5,8 @@ import sys
 from pathlib import Path
 
 from components.monitors.validation import lint_monitor_files
-from stacks.diff import diff_folders
+from stacks.check import check
+from stacks.diff import MAX_CHARS, diff_folders
 from stacks.plan import plan
 
 
@@ -28,18 +29,34 @@ def main(argv: list[str] | None = None) -> int:
     )
     lint_parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
 
+    check_parser = commands.add_parser(
+        "check", help="plan a stack and report every schema problem and policy violation"
+    )
+    check_parser.add_argument("--stack", required=True, help="stack name, e.g. dev or production")
+    check_parser.add_argument(
+        "--config-file", type=Path, help="check this stack file instead of Pulumi.<stack>.yaml"
+    )
+
     diff_parser = commands.add_parser(
         "diff", help="compare two plan outputs and print the differences as Markdown"
     )
     diff_parser.add_argument("old", type=Path, help="plan output of the base, e.g. out/base/dev")
     diff_parser.add_argument("new", type=Path, help="plan output of the change")
     diff_parser.add_argument("--title", help="heading of the Markdown (default: the new folder)")
+    diff_parser.add_argument(
+        "--max-chars",
+        type=int,
+        default=MAX_CHARS,
+        help="summarise beyond this many characters (a PR comment holds 65,535)",
+    )
 
     args = parser.parse_args(argv)
     if args.command == "plan":
         return plan(args.stack, args.config_file, args.out)
+    if args.command == "check":
+        return check(args.stack, args.config_file)
     if args.command == "diff":
-        print(diff_folders(args.old, args.new, args.title), end="")
+        print(diff_folders(args.old, args.new, args.title, args.max_chars), end="")
         return 0
     if args.command == "lint-monitors":
         return lint_monitor_files(args.files)

@@ -219,7 +219,9 @@ def _fit(header: list[str], sections: list[str], max_chars: int) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
-def diff_folders(old: Path, new: Path, title: str | None = None) -> str:
+def diff_folders(old: Path, new: Path, title: str | None = None, max_chars: int = MAX_CHARS) -> str:
     return render_markdown(
-        title or f"Offline plan diff: {new.name}", diff_plans(load_plan(old), load_plan(new))
+        title or f"Offline plan diff: {new.name}",
+        diff_plans(load_plan(old), load_plan(new)),
+        max_chars,
     )

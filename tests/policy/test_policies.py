@@ -1,0 +1,166 @@
+"""Every guardrail, through the CrossGuard objects the pack runs: a passing and a failing case."""
+
+import json
+from typing import Any
+
+import pytest
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+
+from components.fargate.container_definitions import container_definitions
+from policy.policies import RESOURCE_POLICIES, STACK_POLICY, validate_stack
+from policy.rules import MONITOR, TASK_DEFINITION
+from tests.factories import API_KEY_ARN, task
+
+OPTIONS = PolicyResourceOptions(
+    protect=False,
+    ignore_changes=[],
+    delete_before_replace=None,
+    aliases=[],
+    custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+    additional_secret_outputs=[],
+)
+
+
+def violations(policy_name: str, resource_type: str, props: dict[str, Any]) -> list[str]:
+    (policy,) = [p for p in RESOURCE_POLICIES if p.name == policy_name]
+    args = ResourceValidationArgs(resource_type, props, "urn:x", "x", OPTIONS, None)
+    reported: list[str] = []
+    validate = policy.validate
+    assert callable(validate)
+    validate(args, lambda message, _urn: reported.append(message))
+    return reported
+
+
+def task_props(change: Any = None) -> dict[str, Any]:
+    containers = container_definitions(task(), api_key_secret_arn=API_KEY_ARN, region="eu-west-1")
+    if change:
+        change(containers)
+    return {"family": "dev-checkout-api", "containerDefinitions": json.dumps(containers)}
+
+
+def test_the_built_task_definition_passes_every_rule() -> None:
+    for policy in RESOURCE_POLICIES:
+        assert violations(policy.name, TASK_DEFINITION, task_props()) == []
+
+
+def test_app_without_tags_or_ddtrace_run_is_refused() -> None:
+    def strip(containers: list[dict[str, Any]]) -> None:
+        app = containers[0]
+        app["command"] = app["command"][1:]
+        app["environment"] = [e for e in app["environment"] if e["name"] != "DD_VERSION"]
+
+    assert violations("ecs-apps-traced-and-tagged", TASK_DEFINITION, task_props(strip)) == [
+        "container 'checkout-api' lacks DD_VERSION",
+        "container 'checkout-api' does not start with ddtrace-run",
+    ]
+
+
+def test_a_key_in_plain_environment_is_refused() -> None:
+    def leak(containers: list[dict[str, Any]]) -> None:
+        containers[1]["environment"].append({"name": "DD_API_KEY", "value": "abc"})
+        containers[0]["environment"].append({"name": "TOKENISH", "value": "0" * 32})
+
+    assert violations("no-datadog-key-in-plain-env", TASK_DEFINITION, task_props(leak)) == [
+        "container 'checkout-api' has TOKENISH in plain environment",
+        "container 'datadog-agent' has DD_API_KEY in plain environment",
+    ]
+
+
+def test_secrets_from_elsewhere_are_refused() -> None:
+    def ssm(containers: list[dict[str, Any]]) -> None:
+        containers[1]["secrets"][0]["valueFrom"] = "arn:aws:ssm:eu-west-1:123456789012:parameter/k"
+
+    assert violations("secrets-from-secrets-manager", TASK_DEFINITION, task_props(ssm)) == [
+        "container 'datadog-agent' reads DD_API_KEY from "
+        "'arn:aws:ssm:eu-west-1:123456789012:parameter/k', not a Secrets Manager secret"
+    ]
+
+
+def policy_document(action: Any, resource: Any) -> dict[str, Any]:
+    statement = {"Effect": "Allow", "Action": action, "Resource": resource}
+    return {"policy": json.dumps({"Version": "2012-10-17", "Statement": [statement]})}
+
+
+@pytest.mark.parametrize(
+    ("action", "resource", "expected"),
+    [
+        ("secretsmanager:GetSecretValue", API_KEY_ARN, []),
+        ("ecs:ListClusters", "*", []),
+        (
+            "secretsmanager:GetSecretValue",
+            "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/*",
+            [
+                "statement 0 reads secrets matching "
+                "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/*"
+            ],
+        ),
+        (["secretsmanager:*"], [API_KEY_ARN], ["statement 0 allows secretsmanager:*"]),
+    ],
+)
+def test_iam_wildcards_on_secrets(action: Any, resource: Any, expected: list[str]) -> None:
+    props = policy_document(action, resource)
+    assert violations("no-iam-wildcard-on-secrets", "aws:iam/rolePolicy:RolePolicy", props) == (
+        expected
+    )
+
+
+def daemon_set(container: dict[str, Any]) -> dict[str, Any]:
+    return {"spec": {"template": {"spec": {"containers": [container]}}}}
+
+
+def test_kubernetes_workloads_need_limits_and_no_privilege() -> None:
+    bounded = {
+        "name": "otel",
+        "resources": {"limits": {"cpu": "500m", "memory": "1Gi"}},
+        "securityContext": {"allowPrivilegeEscalation": False},
+    }
+    kind = "kubernetes:apps/v1:DaemonSet"
+    assert violations("kubernetes-workloads-bounded", kind, daemon_set(bounded)) == []
+    loose = {"name": "otel", "securityContext": {"privileged": True}}
+    assert violations("kubernetes-workloads-bounded", kind, daemon_set(loose)) == [
+        "container 'otel' has no cpu or memory limit",
+        "container 'otel' is privileged",
+        "container 'otel' may escalate privileges",
+    ]
+
+
+def test_production_monitors_must_notify_someone() -> None:
+    quiet = {"name": "latency", "message": "slow", "tags": ["env:production"]}
+    assert violations("production-monitors-notify", MONITOR, quiet) == [
+        "monitor 'latency' notifies no one (no @-handle in its message)"
+    ]
+    paging = {**quiet, "message": "slow {{#is_alert}}@pagerduty-Checkout{{/is_alert}}"}
+    assert violations("production-monitors-notify", MONITOR, paging) == []
+    assert violations("production-monitors-notify", MONITOR, {**quiet, "tags": ["env:dev"]}) == []
+
+
+def policy_resource(resource_type: str, props: dict[str, Any]) -> PolicyResource:
+    return PolicyResource(resource_type, props, "urn:x", "x", OPTIONS, None, None, [], {})
+
+
+def test_every_service_needs_latency_and_error_rate_monitors() -> None:
+    scope = "{env:dev,service:checkout-api}"
+    latency = {
+        "query": f"percentile(last_5m):p95:trace.fastapi.request{scope} > 0.5",
+        "tags": ["service:checkout-api"],
+    }
+    errors = {
+        "query": f"sum(last_5m):(sum:trace.fastapi.request.errors{scope}.as_count() / "
+        f"sum:trace.fastapi.request.hits{scope}.as_count()) > 0.05",
+        "tags": ["service:checkout-api"],
+    }
+    reported: list[str] = []
+    stack = [policy_resource(TASK_DEFINITION, task_props()), policy_resource(MONITOR, latency)]
+    validate_stack(StackValidationArgs(stack), lambda message, _urn: reported.append(message))
+    assert reported == ["service 'checkout-api' (dev) has no error rate monitor"]
+    reported.clear()
+    stack.append(policy_resource(MONITOR, errors))
+    validate_stack(StackValidationArgs(stack), lambda message, _urn: reported.append(message))
+    assert reported == []
+    assert STACK_POLICY.name == "services-have-latency-and-error-monitors"
