@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from stacks.__main__ import main
-from tests.shared_data import REPO_ROOT, corpus_files
+from tests.shared_data import REPO_ROOT, corpus_or_skip
 
 # A warning on the wrong side of the critical threshold, which Datadog rejects at apply time.
 BROKEN_MONITOR = {
@@ -28,7 +28,7 @@ def broken(tmp_path: Path) -> Path:
 
 
 def test_clean_corpus_files_pass_silently(capsys: pytest.CaptureFixture[str]) -> None:
-    files = [str(path) for path in corpus_files("datadog-monitors")[:5]]
+    files = [str(path) for path in corpus_or_skip("datadog-monitors")[:5]]
 
     assert main(["lint-monitors", *files]) == 0
     assert capsys.readouterr().out == ""
@@ -37,7 +37,7 @@ def test_clean_corpus_files_pass_silently(capsys: pytest.CaptureFixture[str]) ->
 def test_a_broken_file_is_reported_with_its_field_and_reason(
     broken: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    clean = str(corpus_files("datadog-monitors")[0])
+    clean = str(corpus_or_skip("datadog-monitors")[0])
 
     assert main(["lint-monitors", clean, str(broken)]) == 1
     assert capsys.readouterr().out == (
