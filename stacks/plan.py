@@ -7,6 +7,7 @@ from collections import Counter
 from pathlib import Path
 
 from components.versions import DEFAULT_KUBERNETES_VERSION
+from stacks.artifacts import RESOURCES_FILE, clear_plan_output, write_artifacts
 from stacks.checks.kubernetes import schema_version
 from stacks.config import NAMESPACE, ConfigProblem, StackConfigError
 from stacks.model import KUBERNETES_MINOR_VERSION
@@ -68,9 +69,8 @@ def stack_source(stack: str, config_file: Path | None) -> str:
 
 def plan(stack: str, config_file: Path | None, out: Path | None) -> int:
     out_dir = out or REPO_ROOT / "out" / stack
-    resources_file = out_dir / "resources.json"
-    # A failed plan must not leave an earlier plan's output looking current.
-    resources_file.unlink(missing_ok=True)
+    resources_file = out_dir / RESOURCES_FILE
+    clear_plan_output(out_dir)
     source = stack_source(stack, config_file)
     try:
         run = run_stack(stack, config_file)
@@ -84,8 +84,9 @@ def plan(stack: str, config_file: Path | None, out: Path | None) -> int:
     resources_file.write_text(
         json.dumps([r.to_json() for r in run.resources], indent=2, sort_keys=True) + "\n"
     )
+    artifacts = write_artifacts(run.resources, out_dir)
     print(render_tree(stack, source, run.resources))
-    print(f"\nwrote {resources_file}")
+    print(f"\nwrote {resources_file} and {len(artifacts)} artifacts under {out_dir}")
     return 0
 
 
