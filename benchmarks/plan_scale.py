@@ -29,7 +29,7 @@ sys.path.insert(0, str(REPO_ROOT))
 
 def stack_config(services: int) -> dict[str, Any]:
     """The production stack file with `services` services modelled on its first one."""
-    document = yaml.safe_load((REPO_ROOT / "Pulumi.production.yaml").read_text())
+    document: dict[str, Any] = yaml.safe_load((REPO_ROOT / "Pulumi.production.yaml").read_text())
     config = document["config"]
     template = config["observability:services"][0]
     config["observability:services"] = [
