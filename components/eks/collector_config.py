@@ -19,6 +19,8 @@ from typing import Any
 
 import yaml
 
+from components.datadog_site import DATADOG_SITES, DatadogSite
+
 COLLECTOR_IMAGE = "otel/opentelemetry-collector-contrib:0.145.0"
 OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
@@ -38,18 +40,6 @@ HEALTH_CHECK_PATHS = ("/health", "/healthz", "/ready", "/livez")
 
 DEBUG_LOG_PATTERN = '"level(name)?": ?"DEBUG"'
 """Matches the level field of a JSON log line at DEBUG (`level` or Python's `levelname`)."""
-
-DATADOG_SITES = frozenset(
-    {
-        "datadoghq.com",
-        "us3.datadoghq.com",
-        "us5.datadoghq.com",
-        "datadoghq.eu",
-        "ap1.datadoghq.com",
-        "ap2.datadoghq.com",
-        "ddog-gov.com",
-    }
-)
 
 # The route attributes of HTTP server spans and logs across semantic-convention generations.
 _ROUTE_ATTRIBUTES = ("http.route", "url.path", "http.target")
@@ -109,7 +99,7 @@ class CollectorSettings:
     cluster_name: str
     """EKS cluster name stamped as `k8s.cluster.name`."""
 
-    datadog_site: str = "datadoghq.com"
+    datadog_site: DatadogSite = "datadoghq.com"
     """Datadog site the exporter sends to."""
 
     batch: BatchSettings = field(default_factory=BatchSettings)

@@ -14,8 +14,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from components.datadog_site import DATADOG_SITES, DatadogSite
 from components.eks.collector_config import (
-    DATADOG_SITES,
     DEBUG_LOG_PATTERN,
     HEALTH_CHECK_PATHS,
     health_check_log_pattern,
@@ -58,7 +58,7 @@ class OperatorSettings:
     cluster_name: str
     """EKS cluster name the Operator reports under."""
 
-    site: str = "datadoghq.com"
+    site: DatadogSite = "datadoghq.com"
     """Datadog site."""
 
     resources: ContainerResources = field(
@@ -143,7 +143,7 @@ class DatadogAgentSettings:
     name: str = "datadog"
     """Object name; the Operator prefixes the Agent workloads with it."""
 
-    site: str = "datadoghq.com"
+    site: DatadogSite = "datadoghq.com"
     """Datadog site."""
 
     features: AgentFeatures = field(default_factory=AgentFeatures)

@@ -331,7 +331,11 @@ def test_rendered_yaml_is_stable_and_round_trips() -> None:
 
 def test_settings_are_validated() -> None:
     with pytest.raises(ValueError, match="unknown Datadog site"):
-        CollectorSettings(environment="production", cluster_name="main", datadog_site="datadog.com")
+        CollectorSettings(
+            environment="production",
+            cluster_name="main",
+            datadog_site="datadog.com",  # type: ignore[arg-type]
+        )
     with pytest.raises(ValueError, match="send_batch_size"):
         BatchSettings(send_batch_size=2000)
     with pytest.raises(ValueError, match="spike_limit_percentage"):

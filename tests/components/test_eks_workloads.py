@@ -12,6 +12,7 @@ import pulumi_kubernetes as kubernetes
 import pytest
 import yaml
 
+from components.datadog_site import DatadogSite
 from components.eks.args import (
     AgentArgs,
     ClusterAccessArgs,
@@ -42,7 +43,7 @@ from components.versions import DATADOG_AGENT_VERSION
 from stacks.offline import ProgramRun, RecordedResource, ResourceValidationError, run_program
 
 CLUSTER = "platform-dev"
-SITE = "datadoghq.eu"
+SITE: DatadogSite = "datadoghq.eu"
 NAMESPACE = "datadog"
 CREATED_SECRET = "datadog-api-key"
 SYNCED_SECRET = "datadog-api-key-synced"
