@@ -24,7 +24,7 @@ def run_stack(stack: str, config_file: Path | None = None, *, strict: bool = Tru
     path = config_file or default_stack_path(stack)
     stack_file = read_stack_file(path, stack_source(stack, config_file))
     return run_program(
-        _run_main_module,
+        run_main_module,
         stack=stack,
         config=stack_file.config,
         secret_keys=stack_file.secret_keys,
@@ -57,7 +57,7 @@ def stack_kubernetes_version(stack_file: StackFile) -> str:
     return version
 
 
-def _run_main_module() -> None:
+def run_main_module() -> None:
     # Exactly what `pulumi up` runs, so the plan cannot drift from the real program.
     runpy.run_path(str(REPO_ROOT / "__main__.py"), run_name="__main__")
 
