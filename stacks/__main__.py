@@ -7,7 +7,7 @@ from pathlib import Path
 from components.monitors.validation import lint_monitor_files
 from stacks.check import check
 from stacks.diff import MAX_CHARS, diff_folders
-from stacks.plan import plan
+from stacks.plan import plan, print_urns
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -37,6 +37,11 @@ def main(argv: list[str] | None = None) -> int:
         "--config-file", type=Path, help="check this stack file instead of Pulumi.<stack>.yaml"
     )
 
+    urns_parser = commands.add_parser(
+        "urns", help="print the stack's resource URNs, one a line (the record tests compare with)"
+    )
+    urns_parser.add_argument("--stack", required=True, help="stack name, e.g. dev or production")
+
     diff_parser = commands.add_parser(
         "diff", help="compare two plan outputs and print the differences as Markdown"
     )
@@ -55,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
         return plan(args.stack, args.config_file, args.out)
     if args.command == "check":
         return check(args.stack, args.config_file)
+    if args.command == "urns":
+        return print_urns(args.stack)
     if args.command == "diff":
         print(diff_folders(args.old, args.new, args.title, args.max_chars), end="")
         return 0

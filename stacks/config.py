@@ -5,9 +5,10 @@ of them at once, before a single resource is registered.
 """
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple, get_args, get_origin
+from typing import Annotated, Any, Final, NamedTuple, get_args, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -15,11 +16,29 @@ from pydantic import BaseModel, ValidationError
 
 from components.eks.args import Overlap, collection_overlaps
 from components.fargate.container_definitions import TaskTooSmallError, container_budget
-from stacks.model import EksSettings, StackConfig
-from stacks.translate import agent_args, collector_args, task_spec
+from components.monitors import MonitorDefinitionError, monitor_builders
+from stacks.model import (
+    AnomalyMonitorSettings,
+    CustomMonitorSettings,
+    EksSettings,
+    FormulaMonitorSettings,
+    LogMonitorSettings,
+    MetricMonitorSettings,
+    ServiceSettings,
+    StackConfig,
+)
+from stacks.translate import (
+    agent_args,
+    collector_args,
+    manages_datadog_resources,
+    monitors_spec,
+    service_notifications,
+    task_spec,
+)
 
 NAMESPACE = "observability"
 API_KEY_CONFIG = "datadog:apiKey"
+APP_KEY_CONFIG = "datadog:appKey"
 
 
 class ConfigProblem(NamedTuple):
@@ -41,12 +60,24 @@ class StackConfigError(pulumi.RunError):
 
 
 @dataclass(frozen=True)
+class DatadogKeys:
+    """The keys of the stack's Datadog provider, as secret outputs."""
+
+    api_key: pulumi.Output[str]
+    """`datadog:apiKey`."""
+    app_key: pulumi.Output[str]
+    """`datadog:appKey`: an application key allowed to manage monitors and dashboards."""
+
+
+@dataclass(frozen=True)
 class LoadedStack:
     """A validated stack configuration and the secrets that go with it."""
 
     config: StackConfig
     api_key: pulumi.Output[str] | None
     """`datadog:apiKey` as a secret output, None when the stack uses an existing secret."""
+    datadog: DatadogKeys | None = None
+    """Keys of the Datadog provider; None when the stack has no monitor or dashboard."""
 
 
 def stack_file_name() -> str:
@@ -66,17 +97,33 @@ def load_stack() -> LoadedStack:
             raw[key] = json.loads(value) if isinstance(value, str) else value
         except json.JSONDecodeError:
             problems.append(ConfigProblem(full_key, "must be an object or a list, not a string"))
-    api_key = pulumi.Config("datadog").get_secret("apiKey")
+    datadog = pulumi.Config("datadog")
+    api_key, app_key = datadog.get_secret("apiKey"), datadog.get_secret("appKey")
     try:
         config = parse_stack_config(raw)
     except StackConfigError as error:
         problems += error.problems
         config = None
+    datadog_resources = config is not None and manages_datadog_resources(config)
     if config is not None and api_key is None:
-        problems += _missing_api_key(config)
+        problems += _missing_api_key(config, datadog_resources)
+    if datadog_resources and app_key is None:
+        problems.append(
+            ConfigProblem(
+                APP_KEY_CONFIG,
+                "missing; run `pulumi config set --secret datadog:appKey <key>` with an "
+                "application key allowed to manage monitors and dashboards (the stack's Datadog "
+                "provider needs it)",
+            )
+        )
     if problems or config is None:
         raise StackConfigError(problems, stack_file_name())
-    return LoadedStack(config=config, api_key=api_key)
+    keys = (
+        DatadogKeys(api_key, app_key)
+        if datadog_resources and api_key is not None and app_key is not None
+        else None
+    )
+    return LoadedStack(config=config, api_key=api_key, datadog=keys)
 
 
 def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
@@ -92,8 +139,17 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     return config
 
 
-def _missing_api_key(config: StackConfig) -> list[ConfigProblem]:
+def _missing_api_key(config: StackConfig, datadog_resources: bool) -> list[ConfigProblem]:
     """The problem when something needs `datadog:apiKey` and the stack has none."""
+    set_it = "missing; run `pulumi config set --secret datadog:apiKey <key>`"
+    if datadog_resources:
+        # Existing secrets serve the agents, not the provider that manages monitors and dashboards.
+        return [
+            ConfigProblem(
+                API_KEY_CONFIG,
+                f"{set_it} (the stack's Datadog provider needs it for the monitors and dashboards)",
+            )
+        ]
     alternatives = []
     if config.datadog.api_key_secret.existing_arn is None:
         alternatives.append(f"an existing secret in {NAMESPACE}:datadog.apiKeySecret.existingArn")
@@ -103,13 +159,7 @@ def _missing_api_key(config: StackConfig) -> list[ConfigProblem]:
         )
     if not alternatives:
         return []
-    return [
-        ConfigProblem(
-            API_KEY_CONFIG,
-            "missing; run `pulumi config set --secret datadog:apiKey <key>` or name "
-            + " and ".join(alternatives),
-        )
-    ]
+    return [ConfigProblem(API_KEY_CONFIG, f"{set_it} or name " + " and ".join(alternatives))]
 
 
 def _configured_keys() -> set[str]:
@@ -135,8 +185,155 @@ def _cross_checks(config: StackConfig) -> list[ConfigProblem]:
             container_budget(task_spec(config, service))
         except TaskTooSmallError as error:
             problems.append(ConfigProblem(f"{path}.{error.field}", str(error)))
+        problems += _monitor_problems(config, path, service)
+    current = {service.name for service in config.services}
+    problems += [
+        ConfigProblem(
+            f"{NAMESPACE}:services[{index}].previousNames",
+            f"{old!r} is the name of a service in this stack; an alias would claim its resources",
+        )
+        for index, service in enumerate(config.services)
+        for old in service.previous_names
+        if old in current
+    ]
+    problems += _unnotified_production_problems(config)
     if config.eks is not None:
         problems += _eks_problems(config, config.eks)
+    return problems
+
+
+# Config keys of the monitor JSON fields the validator can find wrong in a configured monitor;
+# problems with other fields (the query, mostly) are reported at the monitor.
+_MONITOR_FIELD_KEYS: Final = {
+    "options.thresholds.warning": "warning",
+    "options.thresholds.critical_recovery": "criticalRecovery",
+    "options.thresholds.warning_recovery": "warningRecovery",
+    "options.threshold_windows.recovery_window": "recoveryWindow",
+    "options.notify_by": "notifyBy",
+    "options.variables": "variables",
+}
+_LATENCY_FIELD_KEYS: Final = {"options.thresholds.warning": "warningSeconds"}
+# Default monitor roles and their keys under `monitors`; custom roles are under `custom`.
+_DEFAULT_MONITOR_KEYS: Final = {
+    "latency": "latency",
+    "error-rate": "errorRate",
+    "throughput": "throughput",
+    "error-logs": "errorLogs",
+}
+
+
+def _monitor_problems(
+    config: StackConfig, path: str, service: ServiceSettings
+) -> list[ConfigProblem]:
+    """What the monitor builders and validator refuse, at the key that causes it."""
+    monitors_path = f"{path}.monitors"
+    problems = [
+        problem
+        for role, custom in service.monitors.custom.items()
+        for problem in _scope_problems(config, f"{monitors_path}.custom.{role}", custom)
+    ]
+    try:
+        builders = monitor_builders(monitors_spec(config, service))
+    except ValueError as error:  # a custom role taken by a default monitor
+        return [*problems, ConfigProblem(f"{monitors_path}.custom", str(error))]
+    for role, build in builders.items():
+        default_key = _DEFAULT_MONITOR_KEYS.get(role)
+        monitor_path = f"{monitors_path}.{default_key or f'custom.{role}'}"
+        try:
+            build()
+        except MonitorDefinitionError as error:
+            keys = {**_MONITOR_FIELD_KEYS, **(_LATENCY_FIELD_KEYS if role == "latency" else {})}
+            problems += [
+                ConfigProblem(f"{monitor_path}.{keys[p.field]}", p.reason)
+                if p.field in keys
+                else ConfigProblem(monitor_path, str(p))
+                for p in error.problems
+            ] or [ConfigProblem(monitor_path, error.reason)]
+    return problems
+
+
+# `service:x` and `env:x` terms of a log search or a metric filter; negated terms (`-env:x`,
+# `!env:x`) and facets (`@env:x`) are not references.
+_SCOPE_TERM: Final = re.compile(r"(?<![\w@.!-])(service|env):([^\s(){},\"]+)")
+
+
+def _scope_problems(
+    config: StackConfig, path: str, monitor: CustomMonitorSettings
+) -> list[ConfigProblem]:
+    """A custom monitor must watch services of the stack in the stack's environment: another
+    name is a typo or a block copied from another stack file, and the monitor would stay silent
+    or watch someone else's data."""
+    texts: list[tuple[str, str]] = []
+    match monitor:
+        case MetricMonitorSettings() | AnomalyMonitorSettings():
+            texts = [(f"filters[{i}]", text) for i, text in enumerate(monitor.filters)]
+        case LogMonitorSettings():
+            texts = [("search", monitor.search)]
+        case FormulaMonitorSettings():
+            texts = [
+                (f"variables.{name}.search", v.search) for name, v in monitor.variables.items()
+            ]
+    services = [service.name for service in config.services]
+    env = config.environment.name
+    problems = []
+    for key, text in texts:
+        for tag, value in _SCOPE_TERM.findall(text):
+            if "*" in value or "?" in value:
+                continue
+            if tag == "service" and value not in services:
+                problems.append(
+                    ConfigProblem(
+                        f"{path}.{key}",
+                        f"service:{value} is not a service of this stack ({', '.join(services)}); "
+                        "the monitor would never see data",
+                    )
+                )
+            elif tag == "env" and value != env:
+                problems.append(
+                    ConfigProblem(
+                        f"{path}.{key}",
+                        f"env:{value} is not this stack's environment ({env}); the monitor "
+                        "would watch another environment",
+                    )
+                )
+    return problems
+
+
+def _unnotified_production_problems(config: StackConfig) -> list[ConfigProblem]:
+    """In a production-like stack, every service with monitors must page someone."""
+    environment = config.environment
+    if not environment.production_like:
+        return []
+    why = (
+        "protectResources is true"
+        if environment.protect_resources
+        else f"environment {environment.name}"
+    )
+    problems = []
+    stack_services = []
+    for index, service in enumerate(config.services):
+        if service_notifications(config, service).alert or not service.monitors.any_enabled:
+            continue
+        own = service.notifications
+        if own is not None and "alert" in own.model_fields_set:
+            problems.append(
+                ConfigProblem(
+                    f"{NAMESPACE}:services[{index}].notifications.alert",
+                    f"no handle in a production stack ({why}): {service.name}'s alerts would "
+                    "page no one; add one such as @pagerduty-<service>",
+                )
+            )
+        else:
+            stack_services.append(service.name)
+    if stack_services:
+        problems.append(
+            ConfigProblem(
+                f"{NAMESPACE}:datadog.notifications.alert",
+                f"no handle in a production stack ({why}): alerts of "
+                f"{', '.join(stack_services)} would page no one; add one such as "
+                "@pagerduty-<service>",
+            )
+        )
     return problems
 
 
@@ -184,8 +381,15 @@ def _path(loc: Sequence[int | str]) -> str:
 def _problem(error: Mapping[str, Any]) -> ConfigProblem:
     loc, _ = _resolve(error["loc"])
     kind, message = error["type"], error["msg"]
-    if kind == "missing":
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        # The key that selects the variant (a custom monitor's `kind`) is missing or unknown.
+        loc.append(error["ctx"]["discriminator"].strip("'"))
+    if kind in ("missing", "union_tag_not_found"):
         text = "required key is missing"
+    elif kind == "union_tag_invalid":
+        text = (
+            f"Input should be one of {error['ctx']['expected_tags']} (got {error['ctx']['tag']!r})"
+        )
     elif kind == "extra_forbidden":
         _, parent = _resolve(error["loc"][:-1])
         allowed = _keys(parent) if parent is not None else []
@@ -206,7 +410,10 @@ def _resolve(loc: Sequence[int | str]) -> tuple[list[int | str], type[BaseModel]
     annotation: Any = StackConfig
     for part in loc:
         annotation = _unwrap(annotation)
-        if isinstance(part, int):
+        variant = _tagged_variant(annotation, part)
+        if variant is not None:  # pydantic names the variant of a tagged union; files do not
+            annotation = variant
+        elif isinstance(part, int):
             annotation = get_args(annotation)[0] if get_args(annotation) else None
             resolved.append(part)
         elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
@@ -221,6 +428,23 @@ def _resolve(loc: Sequence[int | str]) -> tuple[list[int | str], type[BaseModel]
     annotation = _unwrap(annotation)
     is_model = isinstance(annotation, type) and issubclass(annotation, BaseModel)
     return resolved, annotation if is_model else None
+
+
+def _tagged_variant(annotation: Any, tag: int | str) -> type[BaseModel] | None:
+    """The model `tag` selects when `annotation` is a tagged union, such as a custom monitor's
+    `kind`; None otherwise."""
+    if get_origin(annotation) is not Annotated:
+        return None
+    union, *metadata = get_args(annotation)
+    discriminator = next((m.discriminator for m in metadata if hasattr(m, "discriminator")), None)
+    if not isinstance(discriminator, str):
+        return None
+    variants: tuple[type[BaseModel], ...] = get_args(union)
+    for variant in variants:
+        field = variant.model_fields.get(discriminator)
+        if field is not None and tag in get_args(field.annotation):
+            return variant
+    return None
 
 
 def _keys(model: type[BaseModel]) -> list[str]:

@@ -5,10 +5,11 @@ rules that span sections or list items live in `stacks.config`, which also turns
 into a message naming the stack file and the key path.
 """
 
+import dataclasses
 import re
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -40,6 +41,32 @@ from components.eks.manifests import (
 from components.fargate.args import DEFAULT_AGENT_IMAGE, DEFAULT_LOG_ROUTER_IMAGE
 from components.fargate.container_definitions import RESERVED_ENV
 from components.fargate.sizes import FARGATE_MEMORY_BY_CPU, fargate_size_problem
+from components.monitors.definitions import (
+    Aggregation,
+    AnomalyAlgorithm,
+    AnomalyDirection,
+    AnomalySpec,
+    Comparator,
+    LogAggregation,
+    LogFormulaSpec,
+    LogMonitorSpec,
+    LogQueryVariable,
+    MetricQuery,
+    MetricThresholdSpec,
+    PercentileAggregation,
+    Seasonality,
+)
+from components.monitors.messages import HANDLE, Notifications, Severity, SeverityPolicy
+from components.monitors.service_monitors import (
+    CustomMonitor,
+    ErrorLogSettings,
+    ErrorRateSettings,
+    LatencySettings,
+    ServiceMonitorSettings,
+    ServiceMonitorsSpec,
+    ThroughputSettings,
+    check_role,
+)
 from components.versions import DEFAULT_KUBERNETES_VERSION
 
 _PARTITION = r"arn:aws(?:-[a-z]+)*"
@@ -217,6 +244,39 @@ MemoryQuantity = Annotated[
 ]
 HostPort = Annotated[int, Field(ge=1, le=65535)]
 
+NotificationHandle = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            HANDLE.pattern,
+            "a notification handle (@slack-<channel>, @pagerduty-<service>, @opsgenie-<service>, "
+            "@team-<handle>, @webhook-<name> or @<email address>)",
+        )
+    ),
+]
+SpanOperation = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            r"[a-z][a-z0-9_]*(?:\.[a-z0-9_]+)+",
+            "a ddtrace span operation such as fastapi.request, flask.request or django.request",
+        )
+    ),
+]
+WebUrl = Annotated[str, AfterValidator(_matching(r"https?://[^\s/]+\S*", "an http(s) URL"))]
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+Title = Annotated[str, AfterValidator(_not_blank)]
+
+# Environments that are production whatever their protectResources says.
+PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})
+
 # Credentials in plain `env` would sit readable in the task definition.
 _CREDENTIAL_LIKE = re.compile(r"(API|APP)_?KEY|PASSWORD|SECRET|TOKEN|PRIVATE_KEY", re.IGNORECASE)
 
@@ -239,9 +299,15 @@ class EnvironmentSettings(Model):
     team: str = Field(min_length=1)
     """Team that owns the stack's resources, for the `team` tag."""
     protect_resources: bool = False
-    """Protect stateful resources (the key secret, KMS key) from deletion with the stack."""
+    """Protect stateful resources (the key secret, KMS key) from deletion with the stack; such a
+    stack is production-like: its monitors must page someone."""
     tags: dict[str, str] = {}
     """Extra tags on every AWS resource."""
+
+    @property
+    def production_like(self) -> bool:
+        """Protected, or named production or prod: a stack whose alerts must reach someone."""
+        return self.protect_resources or self.name in PRODUCTION_ENVIRONMENTS
 
 
 class ApiKeySecretSettings(Model):
@@ -273,6 +339,58 @@ class ApiKeySecretSettings(Model):
         return value
 
 
+def _builder_default(builder: Any, field: str) -> Any:
+    """The default a builder dataclass gives `field`, so that the model documents the real one."""
+    return next(f.default for f in dataclasses.fields(builder) if f.name == field)
+
+
+class SeverityPolicySettings(Model):
+    """Priority and reminders of the monitors of one severity."""
+
+    priority: int | None = Field(ge=1, le=5)
+    """Datadog priority, 1 (highest) to 5; null for none."""
+    renotify_minutes: int | None = Field(None, gt=0)
+    """Minutes between reminders while a monitor stays in alert; omitted, it notifies once."""
+
+    @classmethod
+    def of(cls, policy: SeverityPolicy) -> "SeverityPolicySettings":
+        """Settings equal to a builder default, so the model documents the real default."""
+        return cls.model_validate(
+            {"priority": policy.priority, "renotifyMinutes": policy.renotify_minutes}
+        )
+
+
+_NOTIFICATIONS = Notifications()
+
+
+class NotificationSettings(Model):
+    """Who hears about monitors, and how loudly. Datadog notifies exactly the handles in a
+    message: with none, monitors change state in Datadog without notifying anyone."""
+
+    alert: list[NotificationHandle] = []
+    """Paged when a high-severity monitor alerts, and when it recovers."""
+    warning: list[NotificationHandle] = []
+    """Told about warnings and low-severity alerts, and about their recoveries."""
+    no_data: list[NotificationHandle] = []
+    """Told when a monitor that watches for missing data stops receiving any."""
+    high: SeverityPolicySettings = SeverityPolicySettings.of(_NOTIFICATIONS.high)
+    """Priority and reminders of high-severity monitors (by default latency and error rate)."""
+    low: SeverityPolicySettings = SeverityPolicySettings.of(_NOTIFICATIONS.low)
+    """Priority and reminders of low-severity monitors (by default throughput and error logs)."""
+
+
+_MONITOR_SETTINGS = ServiceMonitorSettings()
+
+
+class MonitorDefaultSettings(Model):
+    """How the monitors of every service of the stack watch for missing data."""
+
+    no_data_minutes: int = Field(_MONITOR_SETTINGS.no_data_minutes, gt=0)
+    """Minutes without traces before a service's latency monitor reports missing data."""
+    no_data_environments: list[EnvName] = list(_MONITOR_SETTINGS.no_data_environments)
+    """Environments where missing traces notify; elsewhere a quiet service is normal."""
+
+
 class DatadogSettings(Model):
     """`observability:datadog`: the Datadog organisation the stack reports to."""
 
@@ -280,6 +398,12 @@ class DatadogSettings(Model):
     """Datadog site; every intake and API endpoint is derived from it."""
     api_key_secret: ApiKeySecretSettings = ApiKeySecretSettings()
     """The API key secret."""
+    notifications: NotificationSettings = NotificationSettings()
+    """Who hears about the monitors of every service: production pages, dev usually notifies no
+    one. A production-like stack (environment.protectResources, or env production or prod)
+    must have alert handles for every service with monitors."""
+    monitor_defaults: MonitorDefaultSettings = MonitorDefaultSettings()
+    """Monitor behaviour shared by every service."""
 
 
 class SidecarSize(Model):
@@ -348,11 +472,289 @@ class LogSettings(Model):
     """Datadog `source`, which picks the log pipeline."""
 
 
+_LATENCY = LatencySettings()
+
+
+class LatencyMonitorSettings(Model):
+    """A latency percentile of the ddtrace root span, in seconds."""
+
+    critical_seconds: float = Field(_LATENCY.critical_seconds, gt=0)
+    """Alert when the percentile is above this many seconds."""
+    warning_seconds: float | None = Field(_LATENCY.warning_seconds, gt=0)
+    """Warn above this many seconds, below criticalSeconds; null for no warning."""
+    percentile: PercentileAggregation = _LATENCY.percentile
+    """p50, p75, p90, p95 or p99."""
+    window: str = _LATENCY.window
+    """Evaluation window, `last_<N>m`."""
+    group_by: list[str] = list(_LATENCY.group_by)
+    """E.g. [resource_name] for one alert per endpoint; empty watches the whole service."""
+    severity: Severity = _LATENCY.severity
+    """high reaches the alert handles; low, the warning handles."""
+
+
+_ERROR_RATE = ErrorRateSettings()
+ErrorFraction = Annotated[float, Field(gt=0, le=1)]
+
+
+class ErrorRateMonitorSettings(Model):
+    """Failed requests over all requests (`trace.<operation>.errors / .hits`)."""
+
+    critical: ErrorFraction = _ERROR_RATE.critical
+    """Alert above this fraction of requests (0.05 is 5 %)."""
+    warning: ErrorFraction | None = _ERROR_RATE.warning
+    """Warn above this fraction, below critical; null for no warning."""
+    window: str = _ERROR_RATE.window
+    """Evaluation window, `last_<N>m`."""
+    group_by: list[str] = list(_ERROR_RATE.group_by)
+    """E.g. [resource_name] for one alert per endpoint; empty watches the whole service."""
+    severity: Severity = _ERROR_RATE.severity
+    """high reaches the alert handles; low, the warning handles."""
+
+
+_THROUGHPUT = ThroughputSettings()
+
+
+class ThroughputMonitorSettings(Model):
+    """An anomaly monitor on requests (`trace.<operation>.hits`)."""
+
+    algorithm: AnomalyAlgorithm = _THROUGHPUT.algorithm
+    """basic, agile (follows the seasonal pattern, adapts to level shifts) or robust."""
+    direction: AnomalyDirection = _THROUGHPUT.direction
+    """below (a drop in traffic), above or both."""
+    seasonality: Seasonality = _THROUGHPUT.seasonality
+    """hourly, daily or weekly (the model wants three periods of history)."""
+    bounds: float = Field(_THROUGHPUT.bounds, gt=0)
+    """Width of the expected band in deviations."""
+    alert_window: str = _THROUGHPUT.alert_window
+    """How long traffic must stay outside the band before alerting, `last_<N>m`."""
+    interval: int = Field(_THROUGHPUT.interval, gt=0)
+    """Seconds per evaluated point."""
+    query_window: str = _THROUGHPUT.query_window
+    """Window evaluated at each run, at least five alert windows."""
+    timezone: str | None = _THROUGHPUT.timezone
+    """Timezone of the seasonal pattern; UTC when omitted."""
+    severity: Severity = _THROUGHPUT.severity
+    """high reaches the alert handles; low, the warning handles."""
+
+
+_ERROR_LOGS = ErrorLogSettings()
+
+
+class ErrorLogMonitorSettings(Model):
+    """A spike of `status:error` logs of the service in the stack's environment."""
+
+    critical: float = Field(_ERROR_LOGS.critical, ge=0)
+    """Alert on more than this many error logs in the window."""
+    warning: float | None = Field(_ERROR_LOGS.warning, ge=0)
+    """Warn on more than this many, below critical; null for no warning."""
+    window: str = _ERROR_LOGS.window
+    """`<N>m` (up to 2880m) or `<N>h` (up to 48h)."""
+    group_by: list[str] = list(_ERROR_LOGS.group_by)
+    """Log facets to split by, e.g. ["@error.kind"]."""
+    severity: Severity = _ERROR_LOGS.severity
+    """high reaches the alert handles; low, the warning handles."""
+
+
+class CustomMonitorBase(Model):
+    """What every custom monitor has besides its query."""
+
+    kind: str
+    """metric, anomaly, log or formula: which keys follow."""
+    name: Title
+    """Title; the monitor is named `[<env>] <service>: <name>`."""
+    message: str = ""
+    """What the alert means, in a sentence; the state blocks, handles and runbook are added."""
+    severity: Severity = _builder_default(CustomMonitor, "severity")
+    """high reaches the alert handles; low, the warning handles."""
+    tags: list[str] = []
+    """Tags besides service, env, team and managed-by."""
+    priority: int | None = Field(None, ge=1, le=5)
+    """Overrides the severity's priority."""
+    renotify_minutes: int | None = Field(None, gt=0)
+    """Overrides the severity's reminders."""
+    no_data_minutes: int | None = Field(None, gt=0)
+    """Tell the noData handles after this many minutes without data; omitted, missing data does
+    not notify."""
+    notify_by: list[str] = []
+    """Group-by keys that split notifications (some of groupBy), or ["*"]."""
+
+
+class ThresholdFields(Model):
+    """Thresholds of a custom monitor compared with `comparator`."""
+
+    comparator: Comparator = _builder_default(MetricThresholdSpec, "comparator")
+    """How the value is compared with the thresholds: >, >=, <, <=."""
+    critical: float
+    """Alert threshold, written into the query."""
+    warning: float | None = None
+    """Warning threshold, on the recovering side of critical."""
+    critical_recovery: float | None = None
+    """Value the monitor must cross back over before an alert resolves."""
+    warning_recovery: float | None = None
+    """Value the monitor must cross back over before a warning resolves."""
+
+
+class MetricQueryFields(Model):
+    """The metric a metric or anomaly monitor watches."""
+
+    metric: str = Field(min_length=1)
+    """Metric name, e.g. app.queue.depth."""
+    aggregation: Aggregation | PercentileAggregation = _builder_default(
+        MetricQuery, "space_aggregation"
+    )
+    """Across sources: avg, sum, min, max, or pXX for a distribution."""
+    filters: list[str] = []
+    """Tag filters, e.g. [env:production, queue:orders]; none means every source."""
+    group_by: list[str] = []
+    """Tags giving one alert per group, e.g. [queue]."""
+    as_count: bool = _builder_default(MetricQuery, "as_count")
+    """Sum counts over the window instead of averaging per-second rates."""
+
+
+class MetricMonitorSettings(ThresholdFields, MetricQueryFields, CustomMonitorBase):
+    """A metric compared with thresholds over a window."""
+
+    kind: Literal["metric"]
+    time_aggregation: Aggregation = _builder_default(MetricThresholdSpec, "time_aggregation")
+    """Over the window: avg, sum, min or max."""
+    window: str = _builder_default(MetricThresholdSpec, "window")
+    """Evaluation window, `last_<N>m`."""
+    require_full_window: bool | None = None
+    """Wait for a full window of points; false suits sparse metrics."""
+    evaluation_delay_seconds: int | None = Field(None, gt=0)
+    """Seconds to wait for late points, e.g. 900 for CloudWatch metrics."""
+
+
+_ANOMALY_THRESHOLDS = _builder_default(AnomalySpec, "thresholds")
+
+
+class AnomalyMonitorSettings(MetricQueryFields, CustomMonitorBase):
+    """A metric outside the band an anomaly model expects."""
+
+    kind: Literal["anomaly"]
+    algorithm: AnomalyAlgorithm = _builder_default(AnomalySpec, "algorithm")
+    """basic (no seasonality), agile or robust."""
+    bounds: float = Field(_builder_default(AnomalySpec, "bounds"), gt=0)
+    """Width of the expected band in deviations."""
+    direction: AnomalyDirection = _builder_default(AnomalySpec, "direction")
+    """above, below or both."""
+    alert_window: str = _builder_default(AnomalySpec, "alert_window")
+    """How long the metric must be anomalous before alerting, `last_<N>m`."""
+    interval: int = Field(_builder_default(AnomalySpec, "interval"), gt=0)
+    """Seconds between evaluated points."""
+    seasonality: Seasonality | None = _builder_default(AnomalySpec, "seasonality")
+    """hourly, daily or weekly; agile and robust only."""
+    timezone: str | None = _builder_default(AnomalySpec, "timezone")
+    """Timezone of the seasonal pattern; UTC when omitted."""
+    count_default_zero: bool = _builder_default(AnomalySpec, "count_default_zero")
+    """Treat missing points of count metrics as zero."""
+    query_window: str = _builder_default(AnomalySpec, "query_window")
+    """History evaluated each time; at least five alert windows."""
+    time_aggregation: Aggregation = _builder_default(AnomalySpec, "time_aggregation")
+    """Over the window: avg, sum, min or max."""
+    critical: float = Field(_ANOMALY_THRESHOLDS.critical, gt=0, le=1)
+    """Share of the alert window that must be anomalous, in (0, 1]."""
+    critical_recovery: float | None = Field(_ANOMALY_THRESHOLDS.critical_recovery, ge=0, le=1)
+    """Share below which the alert resolves."""
+    recovery_window: str | None = _builder_default(AnomalySpec, "recovery_window")
+    """How long the metric must look normal before the alert resolves; the alert window when
+    omitted."""
+
+
+class LogMonitorSettings(ThresholdFields, CustomMonitorBase):
+    """Logs matching a search, counted or aggregated over a window."""
+
+    kind: Literal["log"]
+    search: str = Field(min_length=1)
+    """Log search as typed in the Log Explorer, e.g. `service:checkout-api @event:x`."""
+    index: str = _builder_default(LogMonitorSpec, "index")
+    """Log index, `*` for all."""
+    aggregation: LogAggregation = _builder_default(LogMonitorSpec, "aggregation")
+    """count, cardinality, or avg/sum/min/max/median/pcXX of `measure`."""
+    measure: str | None = None
+    """Facet to aggregate, e.g. @duration; required for every aggregation but count."""
+    group_by: list[str] = []
+    """Facets giving one alert per group."""
+    window: str = _builder_default(LogMonitorSpec, "window")
+    """`<N>m` (up to 2880m) or `<N>h` (up to 48h)."""
+
+
+class LogVariableSettings(Model):
+    """One named log query of a formula."""
+
+    search: str = Field(min_length=1)
+    """Log search, e.g. `service:checkout-api @payment.status:failed`."""
+    aggregation: LogAggregation = _builder_default(LogQueryVariable, "aggregation")
+    """count, cardinality, or avg/sum/min/max/median/pcXX of `measure`."""
+    measure: str | None = None
+    """Facet to aggregate, e.g. @duration; required for every aggregation but count."""
+    indexes: list[str] = list(_builder_default(LogQueryVariable, "indexes"))
+    """Log indexes searched."""
+    group_by: list[str] = []
+    """Facets to split by."""
+    group_limit: int = Field(_builder_default(LogQueryVariable, "group_limit"), gt=0)
+    """Most groups kept per facet."""
+
+
+class FormulaMonitorSettings(ThresholdFields, CustomMonitorBase):
+    """Arithmetic over named log queries, e.g. a share of failed payments."""
+
+    kind: Literal["formula"]
+    formula: str = Field(min_length=1)
+    """Expression over the variable names, e.g. `failed / total * 100`."""
+    variables: dict[str, LogVariableSettings] = Field(min_length=1)
+    """The log queries the formula names, by name."""
+    window: str = _builder_default(LogFormulaSpec, "window")
+    """`<N>m` (up to 2880m) or `<N>h` (up to 48h)."""
+
+
+CustomMonitorSettings = Annotated[
+    MetricMonitorSettings | AnomalyMonitorSettings | LogMonitorSettings | FormulaMonitorSettings,
+    Field(discriminator="kind"),
+]
+
+
+class MonitorsSettings(Model):
+    """A service's monitors: the defaults, each configurable or turned off with null, and the
+    team's own."""
+
+    latency: LatencyMonitorSettings | None = LatencyMonitorSettings()
+    """Slow requests (pages by default)."""
+    error_rate: ErrorRateMonitorSettings | None = ErrorRateMonitorSettings()
+    """Failing requests (pages by default)."""
+    throughput: ThroughputMonitorSettings | None = ThroughputMonitorSettings()
+    """Traffic outside its usual pattern; off where traffic has none (dev)."""
+    error_logs: ErrorLogMonitorSettings | None = ErrorLogMonitorSettings()
+    """A burst of error logs; off for services whose logs do not reach Datadog."""
+    custom: dict[str, CustomMonitorSettings] = {}
+    """The team's monitors by role; the role names the monitor's resource, so keep it stable:
+    lowercase words joined by '-', e.g. connection-failures. `kind` is metric, anomaly, log or
+    formula."""
+
+    @property
+    def any_enabled(self) -> bool:
+        """Whether the service has any monitor."""
+        defaults = (self.latency, self.error_rate, self.throughput, self.error_logs)
+        return bool(self.custom) or any(monitor is not None for monitor in defaults)
+
+    @field_validator("custom")
+    @classmethod
+    def _stable_roles(
+        cls, value: dict[str, CustomMonitorSettings]
+    ) -> dict[str, CustomMonitorSettings]:
+        for role in value:
+            check_role(role)
+        return value
+
+
 class ServiceSettings(Model):
     """One Python service on Fargate (an item of `observability:services`)."""
 
     name: ServiceName
     """DD_SERVICE and the ECS service name."""
+    previous_names: list[ServiceName] = []
+    """Names this service had before, so that renaming it keeps its resources (aliases) rather
+    than deleting and recreating them: monitors keep their history and downtimes."""
     image: PinnedImage
     """Container image with a pinned tag or digest."""
     version: Version
@@ -397,6 +799,18 @@ class ServiceSettings(Model):
     """Bring-your-own execution role (it must already read the secrets)."""
     task_role_arn: RoleArn | None = None
     """Bring-your-own task role."""
+    operation: SpanOperation = _builder_default(ServiceMonitorsSpec, "operation")
+    """ddtrace root span operation (fastapi.request, flask.request, django.request, ...): it names
+    the `trace.<operation>.*` metrics the monitors and the dashboard read."""
+    runbook_url: WebUrl | None = None
+    """Runbook linked from every monitor message."""
+    dashboard: bool = True
+    """A Datadog dashboard of the service's requests, latency, errors and monitors."""
+    monitors: MonitorsSettings = MonitorsSettings()
+    """The service's Datadog monitors."""
+    notifications: NotificationSettings | None = None
+    """Who hears about this service's monitors; the keys given replace those of
+    observability:datadog.notifications."""
 
     @field_validator("command")
     @classmethod
@@ -659,6 +1073,9 @@ class EksSettings(Model):
     """The OpenTelemetry Collectors."""
     agent: EksAgentSettings = EksAgentSettings()
     """The Datadog Agent."""
+    dashboard: bool = True
+    """A Datadog dashboard of the Collectors and the Agent: accepted and refused data, exporter
+    queues and failures, memory."""
 
 
 class StackConfig(Model):

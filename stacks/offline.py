@@ -12,7 +12,7 @@ import heapq
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Final
 
 import pulumi
@@ -25,6 +25,7 @@ from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.checks.resources import HELM_RELEASE_TYPE, resource_problems
 
 PROJECT: Final = "observability"
+ALIAS_SPECS_FEATURE: Final = resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS
 ACCOUNT_ID: Final = "123456789012"
 SECRET_MASK: Final = "[secret]"
 
@@ -44,6 +45,8 @@ class RecordedResource:
     """URN of the explicit provider; None for components and the default provider."""
     dependencies: tuple[str, ...] = ()
     """URNs the registration waits for (depends_on and inputs from other resources), sorted."""
+    aliases: tuple[str, ...] = ()
+    """Earlier URNs of this resource (its `aliases` option, resolved), sorted."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -56,6 +59,7 @@ class RecordedResource:
             "inputs": self.inputs,
             "provider": self.provider,
             "dependencies": list(self.dependencies),
+            "aliases": list(self.aliases),
         }
 
 
@@ -121,6 +125,38 @@ def causal_order(resources: list[RecordedResource]) -> list[RecordedResource]:
     if len(ordered) != len(resources):
         raise ValueError("the recorded resources wait on each other in a cycle")
     return ordered
+
+
+def with_inherited_aliases(resources: list[RecordedResource]) -> list[RecordedResource]:
+    """Each resource with the aliases it inherits from its parent's, as the engine derives them.
+
+    A child of a renamed or moved component has an earlier URN too: its parent's old type chain,
+    and its name with the parent's old name as prefix. The SDK leaves this to the engine.
+    Expects `resources` in causal order (parents first).
+    """
+    by_urn: dict[str, RecordedResource] = {}
+    result = []
+    for recorded in resources:
+        parent = by_urn.get(recorded.parent or "")
+        inherited = (
+            [_inherited_alias(recorded, parent, a) for a in parent.aliases] if parent else []
+        )
+        resource = (
+            replace(recorded, aliases=tuple(sorted({*recorded.aliases, *inherited})))
+            if inherited
+            else recorded
+        )
+        by_urn[resource.urn] = resource
+        result.append(resource)
+    return result
+
+
+def _inherited_alias(child: RecordedResource, parent: RecordedResource, parent_alias: str) -> str:
+    prefix, qualified_parent_type, parent_alias_name = parent_alias.rsplit("::", 2)
+    name = child.name
+    if name.startswith(parent.name):
+        name = parent_alias_name + name[len(parent.name) :]
+    return f"{prefix}::{qualified_parent_type}${child.type}::{name}"
 
 
 def mask_secrets(value: Any) -> Any:
@@ -298,6 +334,19 @@ class RecordingMonitor(mocks.MockMonitor):
         self.run = run
         self.strict = strict
 
+    def make_urn(self, parent: str, type_: str, name: str) -> str:
+        # The engine leaves the root stack out of a resource's type chain; the SDK's mock puts it
+        # in, which would make every recorded URN (and alias comparison) differ from real state.
+        is_root = not parent or "::pulumi:pulumi:Stack::" in parent
+        return super().make_urn("" if is_root else parent, type_, name)
+
+    def GetDeploymentInfo(self, request: Any) -> Any:
+        # Without alias specs the SDK resolves every alias to a full URN itself, which is what a
+        # check of URN stability needs to compare.
+        info = super().GetDeploymentInfo(request)  # type: ignore[no-untyped-call]
+        features = [f for f in info.supportedFeatures if f != ALIAS_SPECS_FEATURE]
+        return resource_pb2.DeploymentInfo(supportedFeatures=features)
+
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
@@ -337,6 +386,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 inputs=mask_secrets(wire_inputs),
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
                 dependencies=tuple(sorted(request.dependencies)),
+                aliases=tuple(sorted(request.aliasURNs)),
             )
         )
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
@@ -411,7 +461,7 @@ def run_program(
     ) as run:
         _sync_await(run_pulumi_func(run_discarding_result))
         run.stack_outputs = _sync_await(_resolved_stack_outputs())
-    run.resources[:] = causal_order(run.resources)
+    run.resources[:] = with_inherited_aliases(causal_order(run.resources))
     return run
 
 

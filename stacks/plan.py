@@ -113,3 +113,14 @@ def render_tree(stack: str, source: str, resources: list[RecordedResource]) -> s
     width = max((len(t) for t in counts), default=0)
     lines += [f"  {t:<{width}}  {n:>4}" for t, n in sorted(counts.items())]
     return "\n".join(lines)
+
+
+def print_urns(stack: str) -> int:
+    """Print the stack's URNs, sorted: the record that URN-stability tests compare with."""
+    try:
+        run = run_stack(stack)
+    except StackConfigError as error:
+        print(error.render(stack_source(stack, None)), file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    print("\n".join(sorted(r.urn for r in run.resources)))
+    return 0

@@ -1,12 +1,26 @@
 """The Pulumi program: validated stack configuration in, components out."""
 
 import pulumi
+import pulumi_datadog as datadog
 
 from components.api_key_secret import DatadogApiKeySecret
+from components.dashboards.dashboard_resource import DatadogDashboard, DatadogDashboardArgs
+from components.datadog_provider import datadog_provider
 from components.eks.observability import EksObservability
 from components.fargate.service import InstrumentedFargateService
+from components.monitors import service_monitors
+from components.monitors.monitor_resources import ServiceMonitors, ServiceMonitorsArgs
 from stacks.config import LoadedStack, load_stack
-from stacks.translate import api_key_secret_args, eks_args, service_args
+from stacks.model import ServiceSettings, StackConfig
+from stacks.translate import (
+    api_key_secret_args,
+    datadog_provider_args,
+    eks_args,
+    monitors_spec,
+    platform_dashboard_json,
+    service_args,
+    service_dashboard_json,
+)
 
 
 def main() -> None:
@@ -19,7 +33,9 @@ def deploy(stack: LoadedStack) -> None:
     api_key = DatadogApiKeySecret("datadog-api-key", api_key_secret_args(config, stack.api_key))
     services = {
         service.name: InstrumentedFargateService(
-            service.name, service_args(config, service, api_key.reference())
+            service.name,
+            service_args(config, service, api_key.reference()),
+            renamed_from(service),
         )
         for service in config.services
     }
@@ -29,3 +45,39 @@ def deploy(stack: LoadedStack) -> None:
         eks = EksObservability("eks", eks_args(config, config.eks, stack.api_key))
         # What applications on the cluster set as OTEL_EXPORTER_OTLP_ENDPOINT.
         pulumi.export("eksOtlpEndpoint", eks.otlp_endpoint)
+    if stack.datadog is not None:
+        provider = datadog_provider(
+            "datadog",
+            datadog_provider_args(config, stack.datadog.api_key, stack.datadog.app_key),
+        )
+        deploy_monitors_and_dashboards(config, provider)
+
+
+def renamed_from(service: ServiceSettings, suffix: str = "") -> pulumi.ResourceOptions:
+    """Aliases to a renamed service's earlier component names; children follow their parent."""
+    return pulumi.ResourceOptions(
+        aliases=[pulumi.Alias(name=f"{old}{suffix}") for old in service.previous_names]
+    )
+
+
+def deploy_monitors_and_dashboards(config: StackConfig, provider: datadog.Provider) -> None:
+    """Per service `<service>-monitors` and `<service>-apm` (its dashboard), and
+    `telemetry-pipeline` for EKS: names that stay put as monitors and titles change."""
+    for service in config.services:
+        monitors = service_monitors(monitors_spec(config, service))
+        if monitors:
+            ServiceMonitors(
+                f"{service.name}-monitors",
+                ServiceMonitorsArgs(monitors, provider),
+                renamed_from(service, "-monitors"),
+            )
+        dashboard = service_dashboard_json(config, service)
+        if dashboard is not None:
+            DatadogDashboard(
+                f"{service.name}-apm",
+                DatadogDashboardArgs(dashboard, provider),
+                renamed_from(service, "-apm"),
+            )
+    platform = platform_dashboard_json(config)
+    if platform is not None:
+        DatadogDashboard("telemetry-pipeline", DatadogDashboardArgs(platform, provider))

@@ -1,8 +1,9 @@
 """Stack files (`Pulumi.<stack>.yaml`) read the way the Pulumi CLI hands them to a program.
 
 Offline there is no CLI to decrypt `secure:` values, and a newcomer has no keys at all: such
-values become placeholders that are themselves secret, so both committed stacks plan as they are
-and the placeholders are masked like real secrets.
+values, and the Datadog API and application keys when absent, become placeholders that are
+themselves secret, so both committed stacks plan as they are and the placeholders are masked like
+real secrets.
 """
 
 import json
@@ -12,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from stacks.config import API_KEY_CONFIG, ConfigProblem, StackConfigError
+from stacks.config import API_KEY_CONFIG, APP_KEY_CONFIG, ConfigProblem, StackConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 
@@ -66,9 +67,10 @@ def read_stack_file(path: Path, source: str) -> StackFile:
         config[str(key)] = encoded
         if secret:
             secret_keys.append(str(key))
-    if API_KEY_CONFIG not in config:
-        config[API_KEY_CONFIG] = placeholder(API_KEY_CONFIG)
-        secret_keys.append(API_KEY_CONFIG)
+    for key in (API_KEY_CONFIG, APP_KEY_CONFIG):
+        if key not in config:
+            config[key] = placeholder(key)
+            secret_keys.append(key)
     return StackFile(source=source, config=config, secret_keys=tuple(secret_keys))
 
 

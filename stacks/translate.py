@@ -3,6 +3,9 @@
 import pulumi
 
 from components.api_key_secret import DatadogApiKeySecretArgs
+from components.dashboards import platform_dashboard, service_dashboard
+from components.dashboards.widgets import Json
+from components.datadog_provider import DatadogProviderArgs
 from components.eks.args import (
     DEFAULT_API_KEY_SECRET_NAME,
     AgentArgs,
@@ -37,12 +40,42 @@ from components.fargate.args import (
     TaskSpec,
     TraceSettings,
 )
+from components.monitors import (
+    AnomalySpec,
+    CustomMonitor,
+    ErrorLogSettings,
+    ErrorRateSettings,
+    LatencySettings,
+    LogFormulaSpec,
+    LogMonitorSpec,
+    LogQueryVariable,
+    MetricQuery,
+    MetricThresholdSpec,
+    MonitorSettings,
+    Notifications,
+    ServiceMonitorSettings,
+    ServiceMonitorsSpec,
+    SeverityPolicy,
+    Thresholds,
+    ThroughputSettings,
+)
+from components.monitors.service_monitors import CustomSpec
 from stacks.model import (
     AgentFeatureSettings,
+    AnomalyMonitorSettings,
+    CustomMonitorSettings,
     EksSettings,
+    FormulaMonitorSettings,
+    LogMonitorSettings,
+    MetricMonitorSettings,
+    MetricQueryFields,
+    MonitorsSettings,
+    NotificationSettings,
     ResourceSettings,
     ServiceSettings,
+    SeverityPolicySettings,
     StackConfig,
+    ThresholdFields,
 )
 
 
@@ -52,12 +85,17 @@ def resource_tags(config: StackConfig, service: ServiceSettings | None = None) -
     tags = {
         **environment.tags,
         "env": environment.name,
-        "team": (service.team if service and service.team else environment.team),
+        "team": team(config, service),
         "managed-by": "pulumi",
     }
     if service is not None:
         tags["service"] = service.name
     return tags
+
+
+def team(config: StackConfig, service: ServiceSettings | None = None) -> str:
+    """The team owning a service: its own, or the stack's."""
+    return service.team if service and service.team else config.environment.team
 
 
 def api_key_secret_args(
@@ -270,3 +308,214 @@ def container_resources(settings: ResourceSettings) -> ContainerResources:
 
 def _api_key_secret_name(eks: EksSettings) -> str:
     return eks.existing_api_key_secret_name or DEFAULT_API_KEY_SECRET_NAME
+
+
+def datadog_provider_args(
+    config: StackConfig, api_key: pulumi.Input[str], app_key: pulumi.Input[str]
+) -> DatadogProviderArgs:
+    return DatadogProviderArgs(site=config.datadog.site, api_key=api_key, app_key=app_key)
+
+
+def manages_datadog_resources(config: StackConfig) -> bool:
+    """Whether the stack has monitors or dashboards, and so a Datadog provider and its keys."""
+    return platform_dashboard_json(config) is not None or any(
+        service.dashboard or service.monitors.any_enabled for service in config.services
+    )
+
+
+def service_dashboard_json(config: StackConfig, service: ServiceSettings) -> Json | None:
+    """The service's dashboard, None when turned off."""
+    if not service.dashboard:
+        return None
+    return service_dashboard(service.name, config.environment.name, operation=service.operation)
+
+
+def platform_dashboard_json(config: StackConfig) -> Json | None:
+    """The dashboard of the EKS telemetry pipeline, None without EKS or when turned off."""
+    eks = config.eks
+    if eks is None or not eks.dashboard:
+        return None
+    return platform_dashboard(eks.cluster_name)
+
+
+def service_notifications(config: StackConfig, service: ServiceSettings) -> NotificationSettings:
+    """The stack's notifications, with the keys the service sets replaced."""
+    stack = config.datadog.notifications
+    own = service.notifications
+    if own is None:
+        return stack
+    return stack.model_copy(update={key: getattr(own, key) for key in own.model_fields_set})
+
+
+def monitors_spec(config: StackConfig, service: ServiceSettings) -> ServiceMonitorsSpec:
+    notifications = service_notifications(config, service)
+    return ServiceMonitorsSpec(
+        service=service.name,
+        env=config.environment.name,
+        team=team(config, service),
+        notifications=Notifications(
+            alert=tuple(notifications.alert),
+            warning=tuple(notifications.warning),
+            no_data=tuple(notifications.no_data),
+            high=severity_policy(notifications.high),
+            low=severity_policy(notifications.low),
+        ),
+        operation=service.operation,
+        runbook_url=service.runbook_url,
+        settings=monitor_settings(config, service.monitors),
+        custom=tuple(
+            custom_monitor(role, settings) for role, settings in service.monitors.custom.items()
+        ),
+    )
+
+
+def severity_policy(settings: SeverityPolicySettings) -> SeverityPolicy:
+    return SeverityPolicy(priority=settings.priority, renotify_minutes=settings.renotify_minutes)
+
+
+def monitor_settings(config: StackConfig, monitors: MonitorsSettings) -> ServiceMonitorSettings:
+    latency, errors = monitors.latency, monitors.error_rate
+    throughput, logs = monitors.throughput, monitors.error_logs
+    defaults = config.datadog.monitor_defaults
+    return ServiceMonitorSettings(
+        latency=None
+        if latency is None
+        else LatencySettings(
+            critical_seconds=latency.critical_seconds,
+            warning_seconds=latency.warning_seconds,
+            percentile=latency.percentile,
+            window=latency.window,
+            group_by=tuple(latency.group_by),
+            severity=latency.severity,
+        ),
+        error_rate=None
+        if errors is None
+        else ErrorRateSettings(
+            critical=errors.critical,
+            warning=errors.warning,
+            window=errors.window,
+            group_by=tuple(errors.group_by),
+            severity=errors.severity,
+        ),
+        throughput=None
+        if throughput is None
+        else ThroughputSettings(
+            algorithm=throughput.algorithm,
+            direction=throughput.direction,
+            seasonality=throughput.seasonality,
+            bounds=throughput.bounds,
+            alert_window=throughput.alert_window,
+            interval=throughput.interval,
+            query_window=throughput.query_window,
+            timezone=throughput.timezone,
+            severity=throughput.severity,
+        ),
+        error_logs=None
+        if logs is None
+        else ErrorLogSettings(
+            critical=logs.critical,
+            warning=logs.warning,
+            window=logs.window,
+            group_by=tuple(logs.group_by),
+            severity=logs.severity,
+        ),
+        no_data_minutes=defaults.no_data_minutes,
+        no_data_environments=tuple(defaults.no_data_environments),
+    )
+
+
+def custom_monitor(role: str, settings: CustomMonitorSettings) -> CustomMonitor:
+    monitor = MonitorSettings(
+        name=settings.name,
+        message=settings.message,
+        tags=tuple(settings.tags),
+        priority=settings.priority,
+        notify_no_data=settings.no_data_minutes is not None,
+        no_data_timeframe=settings.no_data_minutes,
+        renotify_interval=settings.renotify_minutes,
+        notify_by=tuple(settings.notify_by),
+    )
+    spec: CustomSpec
+    match settings:
+        case MetricMonitorSettings():
+            spec = MetricThresholdSpec(
+                settings=monitor,
+                query=_metric_query(settings),
+                thresholds=_thresholds(settings),
+                comparator=settings.comparator,
+                time_aggregation=settings.time_aggregation,
+                window=settings.window,
+                require_full_window=settings.require_full_window,
+                evaluation_delay=settings.evaluation_delay_seconds,
+            )
+        case AnomalyMonitorSettings():
+            spec = AnomalySpec(
+                settings=monitor,
+                query=_metric_query(settings),
+                algorithm=settings.algorithm,
+                bounds=settings.bounds,
+                direction=settings.direction,
+                alert_window=settings.alert_window,
+                interval=settings.interval,
+                seasonality=settings.seasonality,
+                timezone=settings.timezone,
+                count_default_zero=settings.count_default_zero,
+                query_window=settings.query_window,
+                time_aggregation=settings.time_aggregation,
+                thresholds=Thresholds(
+                    settings.critical, critical_recovery=settings.critical_recovery
+                ),
+                recovery_window=settings.recovery_window,
+            )
+        case LogMonitorSettings():
+            spec = LogMonitorSpec(
+                settings=monitor,
+                search=settings.search,
+                thresholds=_thresholds(settings),
+                comparator=settings.comparator,
+                index=settings.index,
+                aggregation=settings.aggregation,
+                measure=settings.measure,
+                group_by=tuple(settings.group_by),
+                window=settings.window,
+            )
+        case FormulaMonitorSettings():
+            spec = LogFormulaSpec(
+                settings=monitor,
+                formula=settings.formula,
+                variables=tuple(
+                    LogQueryVariable(
+                        name=name,
+                        search=variable.search,
+                        aggregation=variable.aggregation,
+                        measure=variable.measure,
+                        indexes=tuple(variable.indexes),
+                        group_by=tuple(variable.group_by),
+                        group_limit=variable.group_limit,
+                    )
+                    for name, variable in settings.variables.items()
+                ),
+                thresholds=_thresholds(settings),
+                comparator=settings.comparator,
+                window=settings.window,
+            )
+    return CustomMonitor(role=role, spec=spec, severity=settings.severity)
+
+
+def _metric_query(settings: MetricQueryFields) -> MetricQuery:
+    return MetricQuery(
+        metric=settings.metric,
+        space_aggregation=settings.aggregation,
+        filters=tuple(settings.filters),
+        group_by=tuple(settings.group_by),
+        as_count=settings.as_count,
+    )
+
+
+def _thresholds(settings: ThresholdFields) -> Thresholds:
+    return Thresholds(
+        critical=settings.critical,
+        warning=settings.warning,
+        critical_recovery=settings.critical_recovery,
+        warning_recovery=settings.warning_recovery,
+    )

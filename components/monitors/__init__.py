@@ -16,6 +16,7 @@ from components.monitors.definitions import (
     MetricQuery,
     MetricThresholdSpec,
     MonitorDefinition,
+    MonitorDefinitionError,
     MonitorSettings,
     Thresholds,
     ThresholdWindows,
@@ -41,6 +42,7 @@ from components.monitors.service_monitors import (
     ServiceMonitorSettings,
     ServiceMonitorsSpec,
     ThroughputSettings,
+    monitor_builders,
     service_monitors,
 )
 
@@ -60,6 +62,7 @@ __all__ = [
     "MetricQuery",
     "MetricThresholdSpec",
     "MonitorDefinition",
+    "MonitorDefinitionError",
     "MonitorSettings",
     "Notifications",
     "ServiceMonitorSettings",
@@ -75,6 +78,7 @@ __all__ = [
     "log_formula_monitor",
     "log_monitor",
     "metric_threshold_monitor",
+    "monitor_builders",
     "monitor_message",
     "service_monitors",
 ]

@@ -8,11 +8,12 @@ apply time.
 Messages arrive ready-made: `messages.py` composes the state blocks and notification handles.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
 
 from components.monitors.query import QueryError, format_number, parse_window
-from components.monitors.validation import validate_monitor
+from components.monitors.validation import Problem, validate_monitor
 
 Comparator = Literal[">", ">=", "<", "<=", "==", "!="]
 Aggregation = Literal["avg", "sum", "min", "max"]
@@ -26,6 +27,16 @@ LogAggregation = Literal[
 
 # The anomaly model needs history around the alert window; Datadog's guidance is about five times.
 _ANOMALY_HISTORY_FACTOR = 5
+
+
+class MonitorDefinitionError(ValueError):
+    """Input a builder refuses: why, and the validator's problems by field of the monitor JSON
+    (none when the input was refused before a monitor could be written)."""
+
+    def __init__(self, monitor: str, reason: str, problems: Sequence[Problem] = ()) -> None:
+        super().__init__(f"monitor {monitor!r}: {reason}")
+        self.reason = reason
+        self.problems = tuple(problems)
 
 
 @dataclass(frozen=True)
@@ -417,8 +428,10 @@ def log_formula_monitor(spec: LogFormulaSpec) -> MonitorDefinition:
     return _build(spec.settings, "log alert", query, spec.thresholds, variables=spec.variables)
 
 
-def _invalid(settings: MonitorSettings, reason: str) -> ValueError:
-    return ValueError(f"monitor {settings.name.strip()!r}: {reason}")
+def _invalid(
+    settings: MonitorSettings, reason: str, problems: Sequence[Problem] = ()
+) -> MonitorDefinitionError:
+    return MonitorDefinitionError(settings.name.strip(), reason, problems)
 
 
 def _quoted(text: str) -> str:
@@ -466,5 +479,5 @@ def _build(
     )
     problems = validate_monitor(definition.to_monitor_json())
     if problems:
-        raise _invalid(settings, "; ".join(str(problem) for problem in problems))
+        raise _invalid(settings, "; ".join(str(problem) for problem in problems), problems)
     return definition

@@ -14,10 +14,12 @@ Severity = Literal["high", "low"]
 """How loud a monitor is: `high` alerts reach the alert handles (the pager); `low` alerts never
 page and go to the warning handles instead."""
 
-_HANDLE: Final = re.compile(
+HANDLE: Final = re.compile(
     r"@(?:(?:slack|pagerduty|opsgenie|team|webhook)-[A-Za-z0-9_.\-]+"
     r"|[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)*\.[A-Za-z]{2,})"
 )
+"""A handle Datadog notifies: `@slack-<channel>`, `@pagerduty-<service>`, `@opsgenie-<service>`,
+`@team-<handle>`, `@webhook-<name>` or `@<email address>`."""
 _PRIORITIES: Final = range(1, 6)
 
 
@@ -59,7 +61,7 @@ class Notifications:
         invalid = [
             handle
             for handle in (*self.alert, *self.warning, *self.no_data)
-            if not _HANDLE.fullmatch(handle)
+            if not HANDLE.fullmatch(handle)
         ]
         if invalid:
             raise ValueError(

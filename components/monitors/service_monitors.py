@@ -19,7 +19,9 @@ spike are early signs worth a look, not a page, so they default to `low`.
 
 import dataclasses
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Final
 
 from components.monitors.definitions import (
@@ -204,24 +206,30 @@ def check_role(role: str) -> None:
 
 def service_monitors(spec: ServiceMonitorsSpec) -> dict[str, MonitorDefinition]:
     """The service's monitors by role: the defaults first, then the custom ones."""
+    return {role: build() for role, build in monitor_builders(spec).items()}
+
+
+def monitor_builders(spec: ServiceMonitorsSpec) -> dict[str, Callable[[], MonitorDefinition]]:
+    """What `service_monitors` builds, one builder per role, so that a caller can tell which
+    monitor a ValueError is about (and report them all). A custom role already taken raises."""
     settings = spec.settings
-    monitors: dict[str, MonitorDefinition] = {}
+    builders: dict[str, Callable[[], MonitorDefinition]] = {}
     if settings.latency is not None:
-        monitors["latency"] = _latency(spec, settings.latency)
+        builders["latency"] = partial(_latency, spec, settings.latency)
     if settings.error_rate is not None:
-        monitors["error-rate"] = _error_rate(spec, settings.error_rate)
+        builders["error-rate"] = partial(_error_rate, spec, settings.error_rate)
     if settings.throughput is not None:
-        monitors["throughput"] = _throughput(spec, settings.throughput)
+        builders["throughput"] = partial(_throughput, spec, settings.throughput)
     if settings.error_logs is not None:
-        monitors["error-logs"] = _error_logs(spec, settings.error_logs)
+        builders["error-logs"] = partial(_error_logs, spec, settings.error_logs)
     for custom in spec.custom:
-        if custom.role in monitors:
+        if custom.role in builders:
             raise ValueError(
                 f"custom monitor role {custom.role!r} is already taken by another monitor of "
                 f"{spec.service}"
             )
-        monitors[custom.role] = _custom(spec, custom)
-    return monitors
+        builders[custom.role] = partial(_custom, spec, custom)
+    return builders
 
 
 def _settings(

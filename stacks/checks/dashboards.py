@@ -22,6 +22,7 @@ from __future__ import annotations
 import difflib
 import functools
 import inspect
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -118,6 +119,17 @@ class DashboardProblem:
 def validate_dashboard(dashboard: Mapping[str, Any]) -> list[DashboardProblem]:
     """Every problem found in a dashboard in Datadog's JSON form; empty when it is valid."""
     return _problems(dict(dashboard), (Dashboard,), ())
+
+
+def dashboard_json_problems(inputs: dict[str, Any]) -> list[str]:
+    """What Datadog would refuse in a `datadog.DashboardJson`, whose `dashboard` is JSON text."""
+    try:
+        dashboard = json.loads(inputs["dashboard"])
+    except (KeyError, TypeError, json.JSONDecodeError) as error:
+        return [f"dashboard: not a JSON document ({error!r})"]
+    if not isinstance(dashboard, dict):
+        return [f"dashboard: expected a JSON object, got {_json_kind(dashboard)}"]
+    return [str(problem) for problem in validate_dashboard(dashboard)]
 
 
 def _problems(value: Any, types: tuple[Any, ...], path: JsonPath) -> list[DashboardProblem]:

@@ -6,16 +6,20 @@ from functools import lru_cache
 from typing import Any
 
 from components.versions import DEFAULT_KUBERNETES_VERSION
+from stacks.checks.dashboards import dashboard_json_problems
 from stacks.checks.datadog_agent import API_VERSION as DATADOG_AGENT_API_VERSION
 from stacks.checks.datadog_agent import KIND as DATADOG_AGENT_KIND
 from stacks.checks.datadog_agent import check_datadog_agent
 from stacks.checks.ecs_task_definition import task_definition_problems
 from stacks.checks.kubernetes import check_kubernetes_object
+from stacks.checks.monitors import MONITOR_TYPE, monitor_problems
 
 ResourceCheck = Callable[[dict[str, Any]], list[str]]
 
 _CHECKS_BY_TYPE: dict[str, ResourceCheck] = {
     "aws:ecs/taskDefinition:TaskDefinition": task_definition_problems,
+    "datadog:index/dashboardJson:DashboardJson": dashboard_json_problems,
+    MONITOR_TYPE: monitor_problems,
 }
 
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"

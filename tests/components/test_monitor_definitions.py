@@ -16,6 +16,7 @@ from components.monitors import (
     MetricQuery,
     MetricThresholdSpec,
     MonitorDefinition,
+    MonitorDefinitionError,
     MonitorSettings,
     Thresholds,
     ThresholdWindows,
@@ -28,7 +29,7 @@ from components.monitors import (
 )
 from components.monitors.definitions import AnomalyAlgorithm, Comparator, Seasonality
 from components.monitors.query import QueryKind, parse_monitor_query
-from components.monitors.validation import validate_monitor
+from components.monitors.validation import Problem, validate_monitor
 
 SETTINGS = MonitorSettings(name="Checkout API", message="Checkout is degraded @slack-checkout")
 CHECKOUT = ApmService(service="checkout", env="production", operation="fastapi.request")
@@ -421,6 +422,19 @@ def test_inconsistent_input_raises_value_error(
         build()
 
     assert str(raised.value) == message
+
+
+def test_refused_input_carries_the_validators_problems_by_field() -> None:
+    spec = MetricThresholdSpec(SETTINGS, MetricQuery("cpu"), Thresholds(1, warning=2))
+
+    with pytest.raises(MonitorDefinitionError) as raised:
+        metric_threshold_monitor(spec)
+
+    problem = Problem(
+        "options.thresholds.warning", "must be below critical (1) for comparator '>', got 2"
+    )
+    assert raised.value.problems == (problem,)
+    assert raised.value.reason == str(problem)
 
 
 COMPARATORS: tuple[Comparator, ...] = get_args(Comparator)

@@ -23,6 +23,7 @@ from components.monitors import (
     Thresholds,
     ThresholdWindows,
     ThroughputSettings,
+    monitor_builders,
     service_monitors,
 )
 from components.monitors.query import parse_monitor_query
@@ -496,3 +497,18 @@ def test_custom_monitors_of_each_kind_keep_what_the_team_set() -> None:
 def test_inconsistent_settings_are_refused(build: Callable[[], object], message: str) -> None:
     with pytest.raises(ValueError, match=re.escape(message)):
         build()
+
+
+def test_each_monitor_is_built_on_its_own_so_a_failure_names_its_role() -> None:
+    broken = dataclasses.replace(
+        CONNECTION_FAILURES,
+        spec=dataclasses.replace(CONNECTION_FAILED_LOGS, thresholds=Thresholds(3, warning=4)),
+    )
+    builders = monitor_builders(monitors_spec(custom=(broken,)))
+
+    assert list(builders) == [
+        "latency", "error-rate", "throughput", "error-logs", "connection-failures",
+    ]  # fmt: skip
+    assert builders["latency"]().name == "[production] checkout-api: p95 latency above 0.5s"
+    with pytest.raises(ValueError, match=r"options\.thresholds\.warning: must be below critical"):
+        builders["connection-failures"]()

@@ -81,10 +81,11 @@ CASES = [
     ),
     pytest.param(
         service_change(0, colour="blue"),
-        "observability:services[0].colour: unknown key (allowed: name, image, version, "
-        "wrapWithDdtrace, command, port, cpu, memory, cpuArchitecture, env, secrets, agent, "
-        "agentTransport, logs, traceEnabled, traceSampleRate, profiling, llmObservability, "
-        "desiredCount, enableExecuteCommand, team, executionRoleArn, taskRoleArn)",
+        "observability:services[0].colour: unknown key (allowed: name, previousNames, image, "
+        "version, wrapWithDdtrace, command, port, cpu, memory, cpuArchitecture, env, secrets, "
+        "agent, agentTransport, logs, traceEnabled, traceSampleRate, profiling, "
+        "llmObservability, desiredCount, enableExecuteCommand, team, executionRoleArn, "
+        "taskRoleArn, operation, runbookUrl, dashboard, monitors, notifications)",
         id="unknown-service-key",
     ),
     pytest.param(
@@ -204,6 +205,356 @@ CASES = [
         id="unknown-site",
     ),
 ]
+
+
+CONNECTION_FAILURES: dict[str, Any] = {
+    "kind": "log",
+    "name": "database connection failures",
+    "search": "service:checkout-api env:dev @event:connection_failed",
+    "critical": 3,
+    "window": "2m",
+}
+MONITORS = "observability:services[0].monitors"
+NO_DEFAULT_MONITORS = {"latency": None, "errorRate": None, "throughput": None, "errorLogs": None}
+
+
+def monitors(**settings: Any) -> Any:
+    """Set checkout-api's `monitors`."""
+    return service_change(0, monitors=settings)
+
+
+def custom(**fields: Any) -> Any:
+    """checkout-api with the guide's connection-failures log monitor, these keys changed."""
+    return monitors(custom={"connection-failures": {**CONNECTION_FAILURES, **fields}})
+
+
+def notifications(**settings: Any) -> Any:
+    """Set the stack's `observability:datadog.notifications`."""
+    return lambda c: c.update({"observability:datadog": {"notifications": settings}})
+
+
+def production(change: Any = None) -> Any:
+    """The stack as production: environment `production`, then `change`."""
+
+    def apply(config: dict[str, Any]) -> None:
+        config["observability:environment"]["name"] = "production"
+        if change is not None:
+            change(config)
+
+    return apply
+
+
+MONITOR_CASES = [
+    pytest.param(
+        custom(aggregation="avg"),
+        f'{MONITORS}.custom.connection-failures: query: .rollup("avg") needs a measure, e.g. '
+        '.rollup("avg", "@duration") (at char 81: \'avg\')',
+        id="custom-log-query-without-measure",
+    ),
+    pytest.param(
+        monitors(
+            custom={
+                "failed-payments": {
+                    "kind": "formula",
+                    "name": "failed payments",
+                    "formula": "failed / / 100",
+                    "variables": {"failed": {"search": "service:checkout-api"}},
+                    "critical": 2,
+                }
+            }
+        ),
+        f"{MONITORS}.custom.failed-payments: query: expected a variable, a function, a number or "
+        "'(' (at char 18: '/ 100\").last(\"15m\") > 2')",
+        id="custom-formula-syntax",
+    ),
+    pytest.param(
+        monitors(
+            custom={
+                "failed-payments": {
+                    "kind": "formula",
+                    "name": "failed payments",
+                    "formula": "failed / total * 100",
+                    "variables": {"failed": {"search": "service:checkout-api"}},
+                    "critical": 2,
+                }
+            }
+        ),
+        f"{MONITORS}.custom.failed-payments.variables: the formula uses 'total' but no variable "
+        "has that name",
+        id="custom-formula-unknown-variable",
+    ),
+    pytest.param(
+        monitors(
+            custom={
+                "queue-depth": {
+                    "kind": "metric",
+                    "name": "queue backlog",
+                    "metric": "app.queue.depth",
+                    "filters": ["env:dev}"],
+                    "critical": 1000,
+                }
+            }
+        ),
+        f"{MONITORS}.custom.queue-depth: query: unbalanced braces: '}}' has no matching '{{' (at "
+        "char 41: '} > 1000')",
+        id="custom-metric-filter",
+    ),
+    pytest.param(
+        custom(window="3d"),
+        f"{MONITORS}.custom.connection-failures: query: invalid window '3d': windows run from 1m "
+        "to 2880m (48h) (at char 95: '3d')",
+        id="custom-log-window",
+    ),
+    pytest.param(
+        monitors(
+            custom={
+                "signups": {
+                    "kind": "anomaly",
+                    "name": "signups",
+                    "metric": "app.signups",
+                    "algorithm": "basic",
+                    "seasonality": "daily",
+                }
+            }
+        ),
+        f"{MONITORS}.custom.signups: query: seasonality does not apply to the 'basic' algorithm "
+        "(only agile and robust are seasonal) (at char 151: 'daily')",
+        id="custom-anomaly-seasonality-with-basic",
+    ),
+    pytest.param(
+        monitors(errorRate={"critical": 0.05, "warning": 0.06}),
+        f"{MONITORS}.errorRate.warning: must be below critical (0.05) for comparator '>', got 0.06",
+        id="error-rate-warning-above-critical",
+    ),
+    pytest.param(
+        monitors(latency={"criticalSeconds": 0.5, "warningSeconds": 0.6}),
+        f"{MONITORS}.latency.warningSeconds: must be below critical (0.5) for comparator '>', "
+        "got 0.6",
+        id="latency-warning-above-critical",
+    ),
+    pytest.param(
+        custom(comparator="<", critical=3, warning=1),
+        f"{MONITORS}.custom.connection-failures.warning: must be above critical (3) for "
+        "comparator '<', got 1",
+        id="custom-warning-on-the-wrong-side",
+    ),
+    pytest.param(
+        monitors(
+            custom={
+                "signups": {
+                    "kind": "anomaly",
+                    "name": "signups",
+                    "metric": "app.signups",
+                    "criticalRecovery": 1,
+                }
+            }
+        ),
+        f"{MONITORS}.custom.signups.criticalRecovery: must be below critical (1) for comparator "
+        "'>=', got 1",
+        id="anomaly-recovery-not-below-critical",
+    ),
+    pytest.param(
+        monitors(errorRate={"critical": 5}),
+        f"{MONITORS}.errorRate.critical: Input should be less than or equal to 1 (got 5)",
+        id="error-rate-as-percent",
+    ),
+    pytest.param(
+        monitors(throughput={"queryWindow": "last_2h"}),
+        f"{MONITORS}.throughput: query_window 'last_2h' must be at least 5 times alert_window "
+        "'last_30m', so the model has history to compare with",
+        id="throughput-history-too-short",
+    ),
+    pytest.param(
+        custom(notifyBy=["@http.status_code"]),
+        f"{MONITORS}.custom.connection-failures.notifyBy: '@http.status_code' is not a group-by "
+        "key of the query (the query has no group-by)",
+        id="notify-by-outside-group-by",
+    ),
+    pytest.param(
+        custom(severity="critical"),
+        f"{MONITORS}.custom.connection-failures.severity: Input should be 'high' or 'low' (got "
+        "'critical')",
+        id="custom-severity",
+    ),
+    pytest.param(
+        monitors(latency={"severity": "page"}),
+        f"{MONITORS}.latency.severity: Input should be 'high' or 'low' (got 'page')",
+        id="default-monitor-severity",
+    ),
+    pytest.param(
+        custom(priority=0),
+        f"{MONITORS}.custom.connection-failures.priority: Input should be greater than or equal "
+        "to 1 (got 0)",
+        id="custom-priority",
+    ),
+    pytest.param(
+        custom(name="  "),
+        f"{MONITORS}.custom.connection-failures.name: must not be blank",
+        id="custom-blank-name",
+    ),
+    pytest.param(
+        monitors(latncy={"criticalSeconds": 1}),
+        f"{MONITORS}.latncy: unknown key (allowed: latency, errorRate, throughput, errorLogs, "
+        "custom)",
+        id="unknown-monitor-key",
+    ),
+    pytest.param(
+        custom(query="x"),
+        f"{MONITORS}.custom.connection-failures.query: unknown key (allowed: kind, name, message, "
+        "severity, tags, priority, renotifyMinutes, noDataMinutes, notifyBy, comparator, "
+        "critical, warning, criticalRecovery, warningRecovery, search, index, aggregation, "
+        "measure, groupBy, window)",
+        id="unknown-key-of-a-log-monitor",
+    ),
+    pytest.param(
+        custom(kind="sql"),
+        f"{MONITORS}.custom.connection-failures.kind: Input should be one of 'metric', 'anomaly', "
+        "'log', 'formula' (got 'sql')",
+        id="unknown-custom-kind",
+    ),
+    pytest.param(
+        monitors(custom={"errors": {"name": "errors", "search": "status:error", "critical": 1}}),
+        f"{MONITORS}.custom.errors.kind: required key is missing",
+        id="custom-without-kind",
+    ),
+    pytest.param(
+        monitors(custom={"Connection_Failures": CONNECTION_FAILURES}),
+        f"{MONITORS}.custom: monitor role 'Connection_Failures' must be lowercase words joined by "
+        "'-', e.g. 'error-rate'",
+        id="custom-role",
+    ),
+    pytest.param(
+        monitors(custom={"latency": CONNECTION_FAILURES}),
+        f"{MONITORS}.custom: custom monitor role 'latency' is already taken by another monitor "
+        "of checkout-api",
+        id="custom-role-taken",
+    ),
+    pytest.param(
+        custom(search="service:chekout-api @event:connection_failed"),
+        f"{MONITORS}.custom.connection-failures.search: service:chekout-api is not a service of "
+        "this stack (checkout-api, orders-api); the monitor would never see data",
+        id="unknown-service-in-search",
+    ),
+    pytest.param(
+        monitors(
+            custom={
+                "queue-depth": {
+                    "kind": "metric",
+                    "name": "queue backlog",
+                    "metric": "app.queue.depth",
+                    "filters": ["env:production", "service:orders"],
+                    "critical": 1000,
+                }
+            }
+        ),
+        [
+            f"{MONITORS}.custom.queue-depth.filters[0]: env:production is not this stack's "
+            "environment (dev); the monitor would watch another environment",
+            f"{MONITORS}.custom.queue-depth.filters[1]: service:orders is not a service of this "
+            "stack (checkout-api, orders-api); the monitor would never see data",
+        ],
+        id="other-environment-and-unknown-service-in-filters",
+    ),
+    pytest.param(
+        service_change(0, operation="FastAPI request"),
+        "observability:services[0].operation: 'FastAPI request' is not a ddtrace span operation "
+        "such as fastapi.request, flask.request or django.request",
+        id="operation",
+    ),
+    pytest.param(
+        service_change(0, runbookUrl="runbooks/checkout-api"),
+        "observability:services[0].runbookUrl: 'runbooks/checkout-api' is not an http(s) URL",
+        id="runbook-url",
+    ),
+    pytest.param(
+        notifications(alert=["@pagerduty"]),
+        "observability:datadog.notifications.alert[0]: '@pagerduty' is not a notification handle "
+        "(@slack-<channel>, @pagerduty-<service>, @opsgenie-<service>, @team-<handle>, "
+        "@webhook-<name> or @<email address>)",
+        id="bad-handle",
+    ),
+    pytest.param(
+        service_change(1, notifications={"warning": ["slack-orders"]}),
+        "observability:services[1].notifications.warning[0]: 'slack-orders' is not a "
+        "notification handle (@slack-<channel>, @pagerduty-<service>, @opsgenie-<service>, "
+        "@team-<handle>, @webhook-<name> or @<email address>)",
+        id="bad-service-handle",
+    ),
+    pytest.param(
+        notifications(high={"renotifyMinutes": 60}),
+        "observability:datadog.notifications.high.priority: required key is missing",
+        id="severity-policy-without-priority",
+    ),
+    pytest.param(
+        lambda c: c["observability:environment"].update(protectResources=True),
+        "observability:datadog.notifications.alert: no handle in a production stack "
+        "(protectResources is true): alerts of checkout-api, orders-api would page no one; add "
+        "one such as @pagerduty-<service>",
+        id="protected-stack-without-alert-handles",
+    ),
+    pytest.param(
+        production(notifications(warning=["@slack-platform-alerts"])),
+        "observability:datadog.notifications.alert: no handle in a production stack (environment "
+        "production): alerts of checkout-api, orders-api would page no one; add one such as "
+        "@pagerduty-<service>",
+        id="production-without-alert-handles",
+    ),
+    pytest.param(
+        production(
+            lambda c: (
+                notifications(alert=["@pagerduty-Platform"])(c),
+                service_change(1, notifications={"alert": []})(c),
+            )
+        ),
+        "observability:services[1].notifications.alert: no handle in a production stack "
+        "(environment production): orders-api's alerts would page no one; add one such as "
+        "@pagerduty-<service>",
+        id="production-service-without-alert-handles",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), MONITOR_CASES)
+def test_bad_monitor_config_is_refused_with_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any, expected: str | list[str]
+) -> None:
+    lines = expected if isinstance(expected, list) else [expected]
+    assert plan_errors(tmp_path, capsys, stack_with(change)) == lines
+
+
+def test_a_production_stack_may_route_every_service_itself() -> None:
+    service = {**SERVICE, "notifications": {"alert": ["@pagerduty-Checkout"]}}
+    quiet = {**SERVICE, "name": "batch", "monitors": NO_DEFAULT_MONITORS}
+    loaded = parse_stack_config(
+        {
+            "environment": {"name": "production", "team": "platform"},
+            "services": [service, quiet],
+        }
+    )
+    assert [s.name for s in loaded.services] == ["checkout-api", "batch"]
+
+
+def test_monitors_and_dashboards_need_both_datadog_keys() -> None:
+    config = {
+        "observability:environment": '{"name": "dev", "team": "platform"}',
+        "observability:services": json.dumps([SERVICE]),
+    }
+    with pytest.raises(StackConfigError) as error:
+        run_program(load_stack, stack="dev", config=config)
+    assert error.value.render("Pulumi.dev.yaml").splitlines() == [
+        "Pulumi.dev.yaml: datadog:apiKey: missing; run `pulumi config set --secret "
+        "datadog:apiKey <key>` (the stack's Datadog provider needs it for the monitors and "
+        "dashboards)",
+        "Pulumi.dev.yaml: datadog:appKey: missing; run `pulumi config set --secret "
+        "datadog:appKey <key>` with an application key allowed to manage monitors and "
+        "dashboards (the stack's Datadog provider needs it)",
+    ]
+    quiet = {**SERVICE, "dashboard": False, "monitors": NO_DEFAULT_MONITORS}
+    config["observability:services"] = json.dumps([quiet])
+    config["datadog:apiKey"] = "key"
+    loaded: list[LoadedStack] = []
+    run_program(lambda: loaded.append(load_stack()), stack="dev", config=config)
+    assert [stack.datadog for stack in loaded] == [None]
 
 
 def eks(**section: Any) -> Any:
@@ -358,7 +709,7 @@ EKS_CASES = [
     pytest.param(
         eks(region="eu-west-1"),
         "observability:eks.region: unknown key (allowed: clusterName, kubeconfigContext, "
-        "kubernetesVersion, namespace, existingApiKeySecretName, collector, agent)",
+        "kubernetesVersion, namespace, existingApiKeySecretName, collector, agent, dashboard)",
         id="unknown-eks-key",
     ),
     pytest.param(
@@ -428,7 +779,8 @@ def test_eks_needs_the_api_key_unless_it_names_an_existing_secret() -> None:
                 }
             }
         ),
-        "observability:eks": '{"clusterName": "platform-dev"}',
+        # Without its dashboard, nothing needs the Datadog provider (and its keys).
+        "observability:eks": '{"clusterName": "platform-dev", "dashboard": false}',
     }
     with pytest.raises(StackConfigError) as error:
         run_program(load_stack, stack="dev", config=config)
@@ -438,7 +790,11 @@ def test_eks_needs_the_api_key_unless_it_names_an_existing_secret() -> None:
         "observability:eks.existingApiKeySecretName"
     )
     config["observability:eks"] = json.dumps(
-        {"clusterName": "platform-dev", "existingApiKeySecretName": "datadog-api-key-synced"}
+        {
+            "clusterName": "platform-dev",
+            "existingApiKeySecretName": "datadog-api-key-synced",
+            "dashboard": False,
+        }
     )
     loaded: list[LoadedStack] = []
     run_program(lambda: loaded.append(load_stack()), stack="dev", config=config)

@@ -8,6 +8,7 @@ import pytest
 import yaml
 
 from stacks.__main__ import main
+from stacks.checks.dashboards import validate_dashboard
 from stacks.stack_file import REPO_ROOT
 
 FIELDS = {
@@ -20,6 +21,7 @@ FIELDS = {
     "inputs",
     "provider",
     "dependencies",
+    "aliases",
 }
 
 
@@ -65,8 +67,20 @@ def test_resources_json_lists_registrations_with_their_parents(dev: list[dict[st
             assert prerequisite is None or prerequisite in seen
         seen.add(resource["urn"])
     top_level = sorted(r["name"] for r in dev if r["parent"] is None)
-    assert top_level == ["checkout-api", "datadog-api-key", "eks", "support-assistant"]
-    assert all(not r["custom"] for r in dev if r["parent"] is None)
+    assert top_level == [
+        "checkout-api",
+        "checkout-api-apm",
+        "checkout-api-monitors",
+        "datadog",
+        "datadog-api-key",
+        "eks",
+        "support-assistant",
+        "support-assistant-apm",
+        "support-assistant-monitors",
+        "telemetry-pipeline",
+    ]
+    # Components, and the stack's one Datadog provider.
+    assert [r["name"] for r in dev if r["parent"] is None and r["custom"]] == ["datadog"]
 
 
 def test_the_api_key_is_masked_and_never_in_plain_text(tmp_path: Path) -> None:
@@ -74,12 +88,16 @@ def test_the_api_key_is_masked_and_never_in_plain_text(tmp_path: Path) -> None:
     stack_file.write_text(
         (REPO_ROOT / "Pulumi.dev.yaml").read_text()
         + "  datadog:apiKey:\n    secure: AAABAKdW0c1Ml9eN2TtPf8xSZw==\n"
+        + "  datadog:appKey:\n    secure: AAABAHn4Xq2Lm8pK7wRt3VzYbQ==\n"
     )
     resources = plan("dev", tmp_path / "out", "--config-file", str(stack_file))
-    text = (tmp_path / "out" / "resources.json").read_text()
+    text = "".join(path.read_text() for path in (tmp_path / "out").rglob("*.*"))
     assert "AAABAKdW0c1Ml9eN2TtPf8xSZw" not in text
+    assert "AAABAHn4Xq2Lm8pK7wRt3VzYbQ" not in text
     assert "offline-placeholder" not in text
     assert named(resources, "datadog-api-key-value")["inputs"]["secretString"] == "[secret]"
+    provider = named(resources, "datadog")["inputs"]
+    assert (provider["apiKey"], provider["appKey"]) == ("[secret]", "[secret]")
 
 
 def test_dev_stack_services(dev: list[dict[str, Any]]) -> None:
@@ -125,7 +143,7 @@ def test_plan_prints_the_tree_and_counts(
 ) -> None:
     plan("dev", tmp_path)
     printed = capsys.readouterr().out
-    assert printed.startswith("stack dev (Pulumi.dev.yaml): 43 resources\n")
+    assert printed.startswith("stack dev (Pulumi.dev.yaml): 58 resources\n")
     assert "├─ checkout-api  (observability:fargate:InstrumentedFargateService)" in printed
     assert "  aws:ecs/taskDefinition:TaskDefinition" in printed
     assert f"wrote {tmp_path / 'resources.json'}" in printed
@@ -213,3 +231,239 @@ def test_production_cluster_agent_tails_logs_and_monitors_security(
     assert spec["override"]["clusterAgent"]["replicas"] == 2
     assert spec["override"]["nodeAgent"]["env"][0]["name"] == "DD_LOGS_CONFIG_PROCESSING_RULES"
     assert spec["global"]["tags"] == ["env:production"]
+
+
+MONITOR = "datadog:index/monitor:Monitor"
+DASHBOARD = "datadog:index/dashboardJson:DashboardJson"
+DEV_CHECKOUT_TAGS = ["service:checkout-api", "env:dev", "team:payments", "managed-by:pulumi"]
+CHECKOUT_TAGS = ["service:checkout-api", "env:production", "team:payments", "managed-by:pulumi"]
+CHECKOUT_RUNBOOK = "Runbook: https://runbooks.example.com/checkout-api"
+
+
+def monitors(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Monitor inputs by resource name."""
+    return {r["name"]: r["inputs"] for r in resources if r["type"] == MONITOR}
+
+
+def test_dev_monitors_notify_no_one(dev: list[dict[str, Any]]) -> None:
+    dev_monitors = monitors(dev)
+    assert sorted(dev_monitors) == [
+        "checkout-api-monitors-connection-failures",
+        "checkout-api-monitors-error-logs",
+        "checkout-api-monitors-error-rate",
+        "checkout-api-monitors-latency",
+        "support-assistant-monitors-error-rate",
+        "support-assistant-monitors-latency",
+    ]
+    assert dev_monitors["checkout-api-monitors-latency"] == {
+        "name": "[dev] checkout-api: p95 latency above 1s",
+        "type": "query alert",
+        "query": "percentile(last_5m):p95:trace.fastapi.request{env:dev,service:checkout-api} > 1",
+        "message": "{{#is_alert}}\n"
+        "p95 latency of checkout-api is {{value}}s, above the {{threshold}}s alert threshold.\n"
+        "{{/is_alert}}\n"
+        "{{#is_warning}}\n"
+        "p95 latency of checkout-api is {{value}}s, above the {{warn_threshold}}s warning "
+        "threshold.\n"
+        "{{/is_warning}}\n"
+        "{{#is_recovery}}\n"
+        "p95 latency of checkout-api is back to {{value}}s.\n"
+        "{{/is_recovery}}\n" + CHECKOUT_RUNBOOK,
+        "monitorThresholds": {"critical": "1", "warning": "0.8"},
+        "notifyNoData": False,
+        "priority": "3",
+        "tags": DEV_CHECKOUT_TAGS,
+    }
+    assert dev_monitors["checkout-api-monitors-connection-failures"] == {
+        "name": "[dev] checkout-api: database connection failures",
+        "type": "log alert",
+        "query": 'logs("service:checkout-api env:dev @event:connection_failed").index("*")'
+        '.rollup("count").last("2m") > 3',
+        "message": "{{#is_alert}}\n"
+        "The app cannot reach its database. Value {{value}}, alert threshold {{threshold}}.\n"
+        "{{/is_alert}}\n"
+        "{{#is_recovery}}\n"
+        "Recovered: database connection failures (value {{value}}).\n"
+        "{{/is_recovery}}\n" + CHECKOUT_RUNBOOK,
+        "monitorThresholds": {"critical": "3"},
+        "notifyNoData": False,
+        "priority": "3",
+        "tags": DEV_CHECKOUT_TAGS,
+    }
+    errors = dev_monitors["checkout-api-monitors-error-rate"]
+    assert errors["monitorThresholds"] == {"critical": "0.1", "warning": "0.05"}
+    assert dev_monitors["checkout-api-monitors-error-logs"]["priority"] == "5"
+    # No handle anywhere, no renotification, no missing-data alerts: dev records state changes.
+    assert not any("@" in m["message"] for m in dev_monitors.values())
+    assert not any("renotifyInterval" in m for m in dev_monitors.values())
+    assert {m["notifyNoData"] for m in dev_monitors.values()} == {False}
+
+
+def test_production_monitors_page_the_owning_team(production: list[dict[str, Any]]) -> None:
+    production_monitors = monitors(production)
+    assert sorted(production_monitors) == [
+        "checkout-api-monitors-connection-failures",
+        "checkout-api-monitors-error-logs",
+        "checkout-api-monitors-error-rate",
+        "checkout-api-monitors-failed-payments",
+        "checkout-api-monitors-latency",
+        "checkout-api-monitors-throughput",
+        "support-assistant-monitors-error-logs",
+        "support-assistant-monitors-error-rate",
+        "support-assistant-monitors-latency",
+        "support-assistant-monitors-openai-rate-limits",
+        "support-assistant-monitors-throughput",
+    ]
+    assert production_monitors["checkout-api-monitors-latency"] == {
+        "name": "[production] checkout-api: p95 latency above 0.5s",
+        "type": "query alert",
+        "query": "percentile(last_5m):p95:trace.fastapi.request"
+        "{env:production,service:checkout-api} > 0.5",
+        "message": "{{#is_alert}}\n"
+        "p95 latency of checkout-api is {{value}}s, above the {{threshold}}s alert threshold.\n"
+        "@pagerduty-Checkout\n"
+        "{{/is_alert}}\n"
+        "{{#is_warning}}\n"
+        "p95 latency of checkout-api is {{value}}s, above the {{warn_threshold}}s warning "
+        "threshold.\n"
+        "@slack-checkout-alerts\n"
+        "{{/is_warning}}\n"
+        "{{#is_recovery}}\n"
+        "p95 latency of checkout-api is back to {{value}}s.\n"
+        "{{/is_recovery}}\n"
+        "{{#is_alert_recovery}}\n@pagerduty-Checkout\n{{/is_alert_recovery}}\n"
+        "{{#is_warning_recovery}}\n@slack-checkout-alerts\n{{/is_warning_recovery}}\n"
+        "{{#is_no_data}}\n"
+        "No request to checkout-api traced for 10 minutes: the service may be down, "
+        "unreachable, or no longer sending traces.\n"
+        "@slack-checkout-alerts\n"
+        "{{/is_no_data}}\n" + CHECKOUT_RUNBOOK,
+        "monitorThresholds": {"critical": "0.5", "warning": "0.4"},
+        "notifyNoData": True,
+        "noDataTimeframe": 10,
+        "renotifyInterval": 60,
+        "priority": "1",
+        "tags": CHECKOUT_TAGS,
+    }
+    assert production_monitors["checkout-api-monitors-error-rate"] == {
+        "name": "[production] checkout-api: error rate above 5%",
+        "type": "query alert",
+        "query": "sum(last_5m):("
+        "sum:trace.fastapi.request.errors{env:production,service:checkout-api}.as_count() / "
+        "sum:trace.fastapi.request.hits{env:production,service:checkout-api}.as_count()) > 0.05",
+        "message": production_monitors["checkout-api-monitors-error-rate"]["message"],
+        "monitorThresholds": {"critical": "0.05", "warning": "0.03"},
+        "notifyNoData": False,
+        "requireFullWindow": False,
+        "renotifyInterval": 60,
+        "priority": "1",
+        "tags": CHECKOUT_TAGS,
+    }
+    throughput = production_monitors["checkout-api-monitors-throughput"]
+    assert throughput["query"] == (
+        "avg(last_1d):anomalies(sum:trace.fastapi.request.hits"
+        "{env:production,service:checkout-api}.as_count(), 'agile', 2, direction='below', "
+        "alert_window='last_30m', interval=300, count_default_zero='true', "
+        "seasonality='weekly') >= 1"
+    )
+    assert throughput["monitorThresholds"] == {"critical": "1", "criticalRecovery": "0"}
+    assert throughput["monitorThresholdWindows"] == {
+        "triggerWindow": "last_30m",
+        "recoveryWindow": "last_30m",
+    }
+    # Low severity: a look in Slack, not a page, and no reminders.
+    assert throughput["priority"] == "3"
+    assert "renotifyInterval" not in throughput
+    assert "{{#is_alert}}\nRequests to checkout-api have been below" in throughput["message"]
+    assert "@pagerduty" not in throughput["message"]
+
+
+def test_production_custom_monitors(production: list[dict[str, Any]]) -> None:
+    production_monitors = monitors(production)
+    assert production_monitors["checkout-api-monitors-connection-failures"] == {
+        "name": "[production] checkout-api: database connection failures",
+        "type": "log alert",
+        "query": 'logs("service:checkout-api env:production @event:connection_failed")'
+        '.index("*").rollup("count").last("2m") > 3',
+        "message": "{{#is_alert}}\n"
+        "The app cannot reach its database. Value {{value}}, alert threshold {{threshold}}.\n"
+        "@pagerduty-Checkout\n"
+        "{{/is_alert}}\n"
+        "{{#is_recovery}}\n"
+        "Recovered: database connection failures (value {{value}}).\n"
+        "{{/is_recovery}}\n"
+        "{{#is_alert_recovery}}\n@pagerduty-Checkout\n{{/is_alert_recovery}}\n" + CHECKOUT_RUNBOOK,
+        "monitorThresholds": {"critical": "3"},
+        "notifyNoData": False,
+        "renotifyInterval": 60,
+        "priority": "1",
+        "tags": CHECKOUT_TAGS,
+    }
+    payments = production_monitors["checkout-api-monitors-failed-payments"]
+    assert payments["query"] == 'formula("failed / total * 100").last("15m") > 2'
+    assert payments["monitorThresholds"] == {"critical": "2", "warning": "1"}
+    assert [(q["name"], q["search"]["query"]) for q in payments["variables"]["eventQueries"]] == [
+        ("failed", "service:checkout-api env:production @payment.status:failed"),
+        ("total", "service:checkout-api env:production @payment.status:*"),
+    ]
+    limits = production_monitors["support-assistant-monitors-openai-rate-limits"]
+    assert limits["query"] == (
+        'logs("service:support-assistant env:production @error.type:openai.RateLimitError")'
+        '.index("*").rollup("count").last("10m") > 20'
+    )
+    assert limits["priority"] == "3"
+    assert limits["message"].startswith(
+        "{{#is_alert}}\nOpenAI refuses requests for exceeding the organisation's rate limits. "
+        "Value {{value}}, alert threshold {{threshold}}.\n@slack-platform-alerts\n{{/is_alert}}"
+    )
+
+
+def test_services_without_routing_of_their_own_page_the_platform_team(
+    production: list[dict[str, Any]],
+) -> None:
+    latency = monitors(production)["support-assistant-monitors-latency"]
+    assert latency["query"] == (
+        "percentile(last_5m):p95:trace.fastapi.request"
+        "{env:production,service:support-assistant} > 15"
+    )
+    assert latency["monitorThresholds"] == {"critical": "15", "warning": "8"}
+    assert "\n@pagerduty-Platform\n{{/is_alert}}" in latency["message"]
+    assert "\n@slack-platform-alerts\n{{/is_no_data}}" in latency["message"]
+    assert "team:platform" in latency["tags"]
+
+
+@pytest.mark.parametrize(
+    ("stack", "cluster"), [("dev", "platform-dev"), ("production", "platform-production")]
+)
+def test_dashboards_per_service_and_for_the_cluster(
+    stack: str, cluster: str, request: pytest.FixtureRequest
+) -> None:
+    resources: list[dict[str, Any]] = request.getfixturevalue(stack)
+    dashboards = {
+        r["name"]: json.loads(r["inputs"]["dashboard"]) for r in resources if r["type"] == DASHBOARD
+    }
+    assert {name: d["title"] for name, d in dashboards.items()} == {
+        "checkout-api-apm-dashboard": f"checkout-api ({stack})",
+        "support-assistant-apm-dashboard": f"support-assistant ({stack})",
+        "telemetry-pipeline-dashboard": f"Telemetry pipeline ({cluster})",
+    }
+    for dashboard in dashboards.values():
+        assert validate_dashboard(dashboard) == []
+    variables = dashboards["checkout-api-apm-dashboard"]["template_variables"]
+    assert variables[0] == {"name": "env", "prefix": "env", "defaults": [stack]}
+
+
+@pytest.mark.parametrize("stack", ["dev", "production"])
+def test_every_datadog_resource_goes_through_the_stacks_provider(
+    stack: str, request: pytest.FixtureRequest
+) -> None:
+    resources: list[dict[str, Any]] = request.getfixturevalue(stack)
+    provider = named(resources, "datadog")
+    assert provider["inputs"] == {
+        "apiUrl": "https://api.datadoghq.eu/",
+        "apiKey": "[secret]",
+        "appKey": "[secret]",
+    }
+    datadog_resources = [r for r in resources if r["type"].startswith("datadog:")]
+    assert len(datadog_resources) == len(monitors(resources)) + 3
+    assert {r["provider"] for r in datadog_resources} == {provider["urn"]}

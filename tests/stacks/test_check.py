@@ -1,0 +1,78 @@
+"""`python -m stacks check`: schema problems and policy violations, all reported at once."""
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from components.fargate import container_definitions as builders
+from stacks.__main__ import main
+from stacks.stack_file import REPO_ROOT
+
+
+def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:
+    status = main(["check", *args])
+    return status, capsys.readouterr().out.strip().splitlines()
+
+
+def stack_file(tmp_path: Path, change: Any) -> Path:
+    document = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
+    change(document["config"])
+    path = tmp_path / "Pulumi.dev.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+@pytest.mark.parametrize("stack", ["dev", "production"])
+def test_the_committed_stacks_are_clean(capsys: pytest.CaptureFixture[str], stack: str) -> None:
+    status, lines = check(capsys, "--stack", stack)
+    assert lines[-1].startswith(f"Pulumi.{stack}.yaml: checked ")
+    assert lines[-1].endswith(" resources: no problems")
+    assert status == 0
+
+
+def test_policy_violations_name_the_resource_and_rule(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def unwrap(config: dict[str, Any]) -> None:
+        config["observability:services"][0]["wrapWithDdtrace"] = False
+
+    path = stack_file(tmp_path, unwrap)
+    status, lines = check(capsys, "--stack", "dev", "--config-file", str(path))
+    assert status == 1
+    assert (
+        f"{path}: checkout-api-task (aws:ecs/taskDefinition:TaskDefinition): policy "
+        "ecs-apps-traced-and-tagged: container 'checkout-api' does not start with ddtrace-run"
+    ) in lines
+    assert lines[-1].endswith("problem(s)")
+
+
+def test_schema_problems_are_collected_not_fatal(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build = builders.container_definitions
+
+    def misspelled(*args: Any, **kwargs: Any) -> list[Any]:
+        containers = build(*args, **kwargs)
+        containers[0]["enviroment"] = containers[0].pop("environment")
+        return containers
+
+    monkeypatch.setattr(builders, "container_definitions", misspelled)
+    monkeypatch.setattr("components.fargate.service.container_definitions", misspelled)
+    status, lines = check(capsys, "--stack", "dev")
+    assert status == 1
+    schema = [line for line in lines if ": schema: " in line]
+    # Both services' task definitions are reported: the first problem does not stop the check.
+    assert sorted(line.split(": ")[1] for line in schema if "enviroment" in line) == [
+        "checkout-api-task (aws:ecs/taskDefinition:TaskDefinition)",
+        "support-assistant-task (aws:ecs/taskDefinition:TaskDefinition)",
+    ]
+
+
+def test_invalid_config_is_exit_status_two(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = stack_file(tmp_path, lambda config: config.pop("observability:environment"))
+    assert main(["check", "--stack", "dev", "--config-file", str(path)]) == 2
+    assert "observability:environment: required key is missing" in capsys.readouterr().err

@@ -1,0 +1,90 @@
+"""Nothing is replaced by accident: URNs are stable across refactors and renames.
+
+A resource whose URN changes is deleted and created again by Pulumi (for a secret or a KMS key,
+data loss). tests/urns/<stack>.txt records every URN of a stack. When a change makes a recorded
+URN disappear, give the resource `aliases` with its old name or parent (for a renamed service:
+`previousNames` in its config); when the change is deliberate (a resource really goes or comes),
+regenerate the record and let the pull request show it:
+
+    venv/bin/python -m stacks urns --stack dev > tests/urns/dev.txt
+"""
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from stacks.offline import ProgramRun
+from stacks.plan import run_stack
+from stacks.stack_file import REPO_ROOT
+
+RECORDS = REPO_ROOT / "tests" / "urns"
+
+
+def regenerate(stack: str) -> str:
+    return f"venv/bin/python -m stacks urns --stack {stack} > tests/urns/{stack}.txt"
+
+
+@pytest.mark.parametrize("stack", ["dev", "production"])
+def test_recorded_urns_are_still_there_or_aliased(stack: str) -> None:
+    run = run_stack(stack)
+    current = {r.urn for r in run.resources}
+    aliased = {alias for r in run.resources for alias in r.aliases}
+    recorded = set((RECORDS / f"{stack}.txt").read_text().split())
+    replaced = sorted(recorded - current - aliased)
+    assert not replaced, (
+        f"{len(replaced)} resources would be deleted and replaced: give them aliases, or if that "
+        f"is intended, `{regenerate(stack)}`:\n" + "\n".join(replaced)
+    )
+    unrecorded = sorted(current - recorded)
+    assert not unrecorded, f"new resources are not in the record: `{regenerate(stack)}`\n" + (
+        "\n".join(unrecorded)
+    )
+
+
+def planned(tmp_path: Path, change: Any = None) -> ProgramRun:
+    document = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
+    if change:
+        change(document["config"])
+    path = tmp_path / f"Pulumi.{len(list(tmp_path.iterdir()))}.yaml"
+    path.write_text(yaml.safe_dump(document))
+    return run_stack("dev", path)
+
+
+def urns_of_others(run: ProgramRun, excluded: str) -> set[str]:
+    return {r.urn for r in run.resources if not r.name.startswith(excluded)}
+
+
+def test_reordering_and_renaming_services_leaves_the_others_alone(tmp_path: Path) -> None:
+    base = planned(tmp_path)
+
+    def reorder_and_rename(config: dict[str, Any]) -> None:
+        services = config["observability:services"]
+        services.reverse()
+        renamed = next(s for s in services if s["name"] == "support-assistant")
+        renamed["name"] = "helpdesk-assistant"
+
+    changed = planned(tmp_path, reorder_and_rename)
+    assert urns_of_others(changed, "helpdesk-assistant") == urns_of_others(
+        base, "support-assistant"
+    )
+    assert {r.urn for r in changed.resources} != {r.urn for r in base.resources}
+
+
+def test_a_renamed_service_keeps_its_resources_through_previous_names(tmp_path: Path) -> None:
+    base = planned(tmp_path)
+
+    def rename_with_alias(config: dict[str, Any]) -> None:
+        # A real rename: the name changes everywhere in the entry, monitor searches included.
+        old = config["observability:services"][0]
+        service = json.loads(json.dumps(old).replace(old["name"], "checkout-service"))
+        service["previousNames"] = [old["name"]]
+        config["observability:services"][0] = service
+
+    renamed = planned(tmp_path, rename_with_alias)
+    aliased = {alias for r in renamed.resources for alias in r.aliases}
+    checkout = {r.urn for r in base.resources if r.name.startswith("checkout-api")}
+    assert checkout
+    assert checkout <= aliased
