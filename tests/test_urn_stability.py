@@ -21,18 +21,22 @@ from stacks.plan import run_stack
 from stacks.stack_file import REPO_ROOT
 
 RECORDS = REPO_ROOT / "tests" / "urns"
+# Every committed stack, so a new stack file is covered (and must bring its record).
+STACKS = sorted(path.name.split(".")[1] for path in REPO_ROOT.glob("Pulumi.*.yaml"))
 
 
 def regenerate(stack: str) -> str:
     return f"venv/bin/python -m stacks urns --stack {stack} > tests/urns/{stack}.txt"
 
 
-@pytest.mark.parametrize("stack", ["dev", "production"])
+@pytest.mark.parametrize("stack", STACKS)
 def test_recorded_urns_are_still_there_or_aliased(stack: str) -> None:
+    record = RECORDS / f"{stack}.txt"
+    assert record.exists(), f"stack {stack} has no URN record: `{regenerate(stack)}`"
     run = run_stack(stack)
     current = {r.urn for r in run.resources}
     aliased = {alias for r in run.resources for alias in r.aliases}
-    recorded = set((RECORDS / f"{stack}.txt").read_text().split())
+    recorded = set(record.read_text().split())
     replaced = sorted(recorded - current - aliased)
     assert not replaced, (
         f"{len(replaced)} resources would be deleted and replaced: give them aliases, or if that "
@@ -44,13 +48,13 @@ def test_recorded_urns_are_still_there_or_aliased(stack: str) -> None:
     )
 
 
-def planned(tmp_path: Path, change: Any = None) -> ProgramRun:
-    document = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
+def planned(tmp_path: Path, change: Any = None, stack: str = "dev") -> ProgramRun:
+    document = yaml.safe_load((REPO_ROOT / f"Pulumi.{stack}.yaml").read_text())
     if change:
         change(document["config"])
     path = tmp_path / f"Pulumi.{len(list(tmp_path.iterdir()))}.yaml"
     path.write_text(yaml.safe_dump(document))
-    return run_stack("dev", path)
+    return run_stack(stack, path)
 
 
 def urns_of_others(run: ProgramRun, excluded: str) -> set[str]:
@@ -88,3 +92,13 @@ def test_a_renamed_service_keeps_its_resources_through_previous_names(tmp_path: 
     checkout = {r.urn for r in base.resources if r.name.startswith("checkout-api")}
     assert checkout
     assert checkout <= aliased
+
+
+def test_removing_a_service_leaves_the_protected_key_in_place(tmp_path: Path) -> None:
+    def drop_first(config: dict[str, Any]) -> None:
+        config["observability:services"].pop(0)
+
+    run = planned(tmp_path, drop_first, "production")
+    assert not [r for r in run.resources if r.name.startswith("checkout-api")]
+    protected = {r.name for r in run.resources if r.protect}
+    assert protected == {"datadog-api-key-secret", "datadog-api-key-key"}
