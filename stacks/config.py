@@ -244,8 +244,8 @@ def _monitor_problems(
         except MonitorDefinitionError as error:
             keys = {**_MONITOR_FIELD_KEYS, **(_LATENCY_FIELD_KEYS if role == "latency" else {})}
             problems += [
-                ConfigProblem(f"{monitor_path}.{keys[p.field]}", p.reason)
-                if p.field in keys
+                ConfigProblem(f"{monitor_path}.{keys[p.path]}", p.reason)
+                if p.path in keys
                 else ConfigProblem(monitor_path, str(p))
                 for p in error.problems
             ] or [ConfigProblem(monitor_path, error.reason)]

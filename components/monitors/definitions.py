@@ -13,7 +13,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from components.monitors.query import QueryError, format_number, parse_window
-from components.monitors.validation import Problem, validate_monitor
+from components.monitors.validation import validate_monitor
+from components.problems import Problem
 
 Comparator = Literal[">", ">=", "<", "<=", "==", "!="]
 Aggregation = Literal["avg", "sum", "min", "max"]

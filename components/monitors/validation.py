@@ -9,7 +9,6 @@ format, so `python -m stacks lint-monitors FILE...` can explain the mistake befo
 import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, TextIO
 
@@ -23,6 +22,7 @@ from components.monitors.query import (
     parse_monitor_query,
     parse_window,
 )
+from components.problems import Problem
 
 # The monitor types of Datadog's API (datadog-api-client 2.62's MonitorType, which a test keeps
 # this list equal to). Written out because the builders run inside `pulumi up`, whose virtualenv
@@ -72,16 +72,6 @@ _SERVICE_CHECK_THRESHOLD_KEYS: Final = ("ok", "unknown")
 _SIDE_OF_CRITICAL: Final = {">": "below", ">=": "below", "<": "above", "<=": "above"}
 """Where warnings and recoveries sit for each comparator; == and != have no sides."""
 _PRIORITIES: Final = range(1, 6)
-
-
-@dataclass(frozen=True)
-class Problem:
-    field: str
-    """Dotted path in the monitor, e.g. `options.thresholds.warning`."""
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.field}: {self.reason}"
 
 
 def validate_monitor(monitor: Mapping[str, object]) -> list[Problem]:

@@ -8,7 +8,8 @@ finds both before anything is applied.
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from stacks.checks.kubernetes import Problem, json_path
+from components.problems import Problem
+from stacks.checks.kubernetes import json_path
 
 _PIPELINE_ROLES = ("receivers", "processors", "exporters")
 _SIGNALS = frozenset({"traces", "metrics", "logs", "profiles"})

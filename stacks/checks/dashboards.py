@@ -54,6 +54,8 @@ from datadog_api_client.v1.model.widget_conditional_format import WidgetConditio
 from datadog_api_client.v1.model.widget_definition import WidgetDefinition
 from datadog_api_client.v1.model.widget_layout import WidgetLayout
 
+from components.problems import Problem
+
 JsonPath = tuple[str | int, ...]
 
 
@@ -105,18 +107,7 @@ _SCALAR_NAMES: Mapping[Any, str] = {
 }
 
 
-@dataclass(frozen=True)
-class DashboardProblem:
-    """One reason Datadog would reject a dashboard, at a JSON path such as `widgets[3].title`."""
-
-    path: str
-    reason: str
-
-    def __str__(self) -> str:
-        return f"{self.path or '<dashboard>'}: {self.reason}"
-
-
-def validate_dashboard(dashboard: Mapping[str, Any]) -> list[DashboardProblem]:
+def validate_dashboard(dashboard: Mapping[str, Any]) -> list[Problem]:
     """Every problem found in a dashboard in Datadog's JSON form; empty when it is valid."""
     return _problems(dict(dashboard), (Dashboard,), ())
 
@@ -132,7 +123,7 @@ def dashboard_json_problems(inputs: dict[str, Any]) -> list[str]:
     return [str(problem) for problem in validate_dashboard(dashboard)]
 
 
-def _problems(value: Any, types: tuple[Any, ...], path: JsonPath) -> list[DashboardProblem]:
+def _problems(value: Any, types: tuple[Any, ...], path: JsonPath) -> list[Problem]:
     """Problems of `value` against an `openapi_types` entry: it must fit one of `types`."""
     if value is None:
         if any(_accepts_null(kind) for kind in types):
@@ -150,7 +141,7 @@ def _problems(value: Any, types: tuple[Any, ...], path: JsonPath) -> list[Dashbo
     return _fewest(alternative() for alternative in alternatives)
 
 
-def _structured_problems(value: Any, kind: Any, path: JsonPath) -> list[DashboardProblem]:
+def _structured_problems(value: Any, kind: Any, path: JsonPath) -> list[Problem]:
     if isinstance(kind, list):
         item_types = tuple(kind)
         return [
@@ -182,7 +173,7 @@ def _is_unmodelled_form(model: Any, value: dict[str, Any]) -> bool:
     return False
 
 
-def _object_problems(value: dict[str, Any], model: Any, path: JsonPath) -> list[DashboardProblem]:
+def _object_problems(value: dict[str, Any], model: Any, path: JsonPath) -> list[Problem]:
     python_names = _python_names(model)
     problems = [
         _problem((*path, field), "required field is missing")
@@ -201,7 +192,7 @@ def _object_problems(value: dict[str, Any], model: Any, path: JsonPath) -> list[
     return problems
 
 
-def _additional_property_problems(value: Any, model: Any, path: JsonPath) -> list[DashboardProblem]:
+def _additional_property_problems(value: Any, model: Any, path: JsonPath) -> list[Problem]:
     allowed = model.additional_properties_type
     if allowed is None:
         return [_problem(path, f"unknown field for {model.__name__}")]
@@ -210,9 +201,7 @@ def _additional_property_problems(value: Any, model: Any, path: JsonPath) -> lis
     return _problems(value, allowed, path)
 
 
-def _validation_problems(
-    value: Any, model: Any, python_name: str, path: JsonPath
-) -> list[DashboardProblem]:
+def _validation_problems(value: Any, model: Any, python_name: str, path: JsonPath) -> list[Problem]:
     if (model, python_name) in _BOUNDS_NOT_ENFORCED:
         return []
     try:
@@ -224,7 +213,7 @@ def _validation_problems(
     return []
 
 
-def _one_of_problems(value: Any, composed: Any, path: JsonPath) -> list[DashboardProblem]:
+def _one_of_problems(value: Any, composed: Any, path: JsonPath) -> list[Problem]:
     """A `oneOf` is satisfied by any of its variants; the discriminator narrows which ones."""
     variants = _variants(composed)
     discriminator = _discriminator(composed)
@@ -239,7 +228,7 @@ def _one_of_problems(value: Any, composed: Any, path: JsonPath) -> list[Dashboar
     return _fewest(_problems(value, (variant,), path) for variant in variants)
 
 
-def _scalar_problems(value: Any, types: tuple[Any, ...], path: JsonPath) -> list[DashboardProblem]:
+def _scalar_problems(value: Any, types: tuple[Any, ...], path: JsonPath) -> list[Problem]:
     try:
         # The client names the failing field after the last step of the path: it can't be empty.
         converted = validate_and_convert_types(  # type: ignore[no-untyped-call]
@@ -255,7 +244,7 @@ def _scalar_problems(value: Any, types: tuple[Any, ...], path: JsonPath) -> list
     return []
 
 
-def _unknown_value_problem(path: JsonPath, value: Any, allowed: Iterable[Any]) -> DashboardProblem:
+def _unknown_value_problem(path: JsonPath, value: Any, allowed: Iterable[Any]) -> Problem:
     choices = sorted(str(choice) for choice in allowed)
     reason = f"unknown value {value!r}"
     close = difflib.get_close_matches(str(value), choices, n=1)
@@ -264,9 +253,9 @@ def _unknown_value_problem(path: JsonPath, value: Any, allowed: Iterable[Any]) -
     return _problem(path, f"{reason}; expected one of: {', '.join(choices)}")
 
 
-def _fewest(outcomes: Iterable[list[DashboardProblem]]) -> list[DashboardProblem]:
+def _fewest(outcomes: Iterable[list[Problem]]) -> list[Problem]:
     """No problem if any alternative fits; otherwise those of the closest alternative."""
-    closest: list[DashboardProblem] | None = None
+    closest: list[Problem] | None = None
     for problems in outcomes:
         if not problems:
             return []
@@ -275,9 +264,9 @@ def _fewest(outcomes: Iterable[list[DashboardProblem]]) -> list[DashboardProblem
     return closest or []
 
 
-def _problem(path: JsonPath, reason: str) -> DashboardProblem:
+def _problem(path: JsonPath, reason: str) -> Problem:
     rendered = "".join(f"[{step}]" if isinstance(step, int) else f".{step}" for step in path)
-    return DashboardProblem(rendered.removeprefix("."), reason)
+    return Problem(rendered.removeprefix("."), reason)
 
 
 def _is_subclass(kind: Any, base: type | tuple[type, ...]) -> bool:

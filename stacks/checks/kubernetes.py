@@ -6,31 +6,17 @@ Also home of `Problem` and `json_path`, the result type every check in this pack
 import json
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from functools import cache
 from typing import Any
 
 import kubernetes_validate
 import kubernetes_validate.utils
 
+from components.problems import Problem
 from components.versions import DEFAULT_KUBERNETES_VERSION
 
 _VERSION = re.compile(r"^v?(?P<major>\d+)\.(?P<minor>\d+)(\.\d+)?$")
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One thing wrong with a payload."""
-
-    path: str
-    """JSON path of the offending value, e.g. `$.spec.template.spec.containers[0].image`."""
-
-    reason: str
-    """What is wrong there."""
-
-    def __str__(self) -> str:
-        return f"{self.path}: {self.reason}"
 
 
 def json_path(parts: Iterable[str | int]) -> str:

@@ -9,8 +9,8 @@ from components.eks.collector_config import (
     cluster_collector_config,
     node_collector_config,
 )
+from components.problems import Problem
 from stacks.checks.collector_config import check_collector_config
-from stacks.checks.kubernetes import Problem
 
 
 def valid_config() -> dict[str, Any]:

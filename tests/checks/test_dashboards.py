@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from stacks.checks.dashboards import DashboardProblem, validate_dashboard
+from components.problems import Problem
+from stacks.checks.dashboards import validate_dashboard
 from tests.shared_data import corpus_files, shared_dir
 
 CORPUS = corpus_files("datadog-dashboards")
@@ -77,7 +78,7 @@ def _parent(dashboard: dict[str, Any], path: tuple[str | int, ...]) -> Any:
     return parent
 
 
-def _only_problem(dashboard: dict[str, Any]) -> DashboardProblem:
+def _only_problem(dashboard: dict[str, Any]) -> Problem:
     problems = validate_dashboard(dashboard)
     assert len(problems) == 1, problems
     return problems[0]
@@ -179,7 +180,7 @@ def test_a_wrong_type_is_reported_at_its_field(
     dashboard = _dashboard()
     _parent(dashboard, path)[path[-1]] = value
 
-    assert validate_dashboard(dashboard) == [DashboardProblem(expected_path, expected_reason)]
+    assert validate_dashboard(dashboard) == [Problem(expected_path, expected_reason)]
 
 
 @pytest.mark.parametrize(
@@ -217,9 +218,7 @@ def test_a_missing_required_field_is_reported_at_its_place(
     dashboard = _dashboard()
     del _parent(dashboard, path)[path[-1]]
 
-    assert validate_dashboard(dashboard) == [
-        DashboardProblem(expected_path, "required field is missing")
-    ]
+    assert validate_dashboard(dashboard) == [Problem(expected_path, "required field is missing")]
 
 
 def test_every_problem_is_reported() -> None:
@@ -239,11 +238,11 @@ def test_the_bounds_of_the_api_are_enforced() -> None:
     dashboard["tags"] = ["team:a", "team:b", "team:c", "team:d", "team:e", "team:f"]
 
     assert validate_dashboard(dashboard) == [
-        DashboardProblem(
+        Problem(
             "widgets[1].layout.width",
             "Invalid value for `width`, must be a value greater than or equal to `0`",
         ),
-        DashboardProblem(
+        Problem(
             "tags", "Invalid value for `tags`, number of items must be less than or equal to `5`"
         ),
     ]
@@ -296,7 +295,7 @@ def test_an_unmodelled_form_does_not_hide_its_neighbours() -> None:
 
 
 def test_a_problem_reads_as_path_and_reason() -> None:
-    assert str(DashboardProblem("widgets[0].definition", "required field is missing")) == (
+    assert str(Problem("widgets[0].definition", "required field is missing")) == (
         "widgets[0].definition: required field is missing"
     )
-    assert str(DashboardProblem("", "expected object")) == "<dashboard>: expected object"
+    assert str(Problem("", "expected object")) == "(whole document): expected object"

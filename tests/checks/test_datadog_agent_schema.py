@@ -9,8 +9,8 @@ from components.eks.datadog_agent import (
     DatadogAgentSettings,
     datadog_agent,
 )
+from components.problems import Problem
 from stacks.checks.datadog_agent import check_datadog_agent
-from stacks.checks.kubernetes import Problem
 
 SETTINGS = DatadogAgentSettings(
     namespace="datadog",

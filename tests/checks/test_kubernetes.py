@@ -3,7 +3,8 @@ from typing import Any
 
 import pytest
 
-from stacks.checks.kubernetes import Problem, check_kubernetes_object, json_path, schema_version
+from components.problems import Problem
+from stacks.checks.kubernetes import check_kubernetes_object, json_path, schema_version
 
 
 def deployment() -> dict[str, Any]:

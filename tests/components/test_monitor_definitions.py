@@ -29,7 +29,8 @@ from components.monitors import (
 )
 from components.monitors.definitions import AnomalyAlgorithm, Comparator, Seasonality
 from components.monitors.query import QueryKind, parse_monitor_query
-from components.monitors.validation import Problem, validate_monitor
+from components.monitors.validation import validate_monitor
+from components.problems import Problem
 
 SETTINGS = MonitorSettings(name="Checkout API", message="Checkout is degraded @slack-checkout")
 CHECKOUT = ApmService(service="checkout", env="production", operation="fastapi.request")

@@ -12,11 +12,11 @@ from components.monitors.validation import (
     EVENT_SEARCH_MONITOR_TYPES,
     FORMULA_SOURCE_MONITOR_TYPES,
     MONITOR_TYPES,
-    Problem,
     check_monitor_file,
     lint_monitor_files,
     validate_monitor,
 )
+from components.problems import Problem
 from tests.shared_data import corpus_files
 
 CORPUS = corpus_files("datadog-monitors")
