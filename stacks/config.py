@@ -17,16 +17,16 @@ from pydantic import BaseModel, ValidationError
 from components.eks.args import Overlap, collection_overlaps
 from components.fargate.container_definitions import TaskTooSmallError, container_budget
 from components.monitors import MonitorDefinitionError, monitor_builders
-from stacks.model import (
+from stacks.model import StackConfig
+from stacks.model.eks import EksSettings
+from stacks.model.monitors import (
     AnomalyMonitorSettings,
     CustomMonitorSettings,
-    EksSettings,
     FormulaMonitorSettings,
     LogMonitorSettings,
     MetricMonitorSettings,
-    ServiceSettings,
-    StackConfig,
 )
+from stacks.model.services import ServiceSettings
 from stacks.translate import (
     agent_args,
     collector_args,

@@ -10,7 +10,7 @@ from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.artifacts import RESOURCES_FILE, clear_plan_output, write_artifacts
 from stacks.checks.kubernetes import schema_version
 from stacks.config import NAMESPACE, ConfigProblem, StackConfigError
-from stacks.model import KUBERNETES_MINOR_VERSION
+from stacks.model.types import KUBERNETES_MINOR_VERSION
 from stacks.offline import ProgramRun, RecordedResource, ResourceValidationError, run_program
 from stacks.stack_file import REPO_ROOT, StackFile, default_stack_path, read_stack_file
 

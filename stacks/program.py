@@ -11,7 +11,8 @@ from components.fargate.service import InstrumentedFargateService
 from components.monitors import service_monitors
 from components.monitors.monitor_resources import ServiceMonitors, ServiceMonitorsArgs
 from stacks.config import LoadedStack, load_stack
-from stacks.model import ServiceSettings, StackConfig
+from stacks.model import StackConfig
+from stacks.model.services import ServiceSettings
 from stacks.translate import (
     api_key_secret_args,
     datadog_provider_args,

@@ -60,23 +60,20 @@ from components.monitors import (
     ThroughputSettings,
 )
 from components.monitors.service_monitors import CustomSpec
-from stacks.model import (
-    AgentFeatureSettings,
+from stacks.model import StackConfig
+from stacks.model.datadog import NotificationSettings, SeverityPolicySettings
+from stacks.model.eks import AgentFeatureSettings, EksSettings, ResourceSettings
+from stacks.model.monitors import (
     AnomalyMonitorSettings,
     CustomMonitorSettings,
-    EksSettings,
     FormulaMonitorSettings,
     LogMonitorSettings,
     MetricMonitorSettings,
     MetricQueryFields,
     MonitorsSettings,
-    NotificationSettings,
-    ResourceSettings,
-    ServiceSettings,
-    SeverityPolicySettings,
-    StackConfig,
     ThresholdFields,
 )
+from stacks.model.services import ServiceSettings
 
 
 def resource_tags(config: StackConfig, service: ServiceSettings | None = None) -> dict[str, str]:

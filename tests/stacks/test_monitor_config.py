@@ -12,7 +12,8 @@ from components.monitors import (
     service_monitors,
 )
 from stacks.config import parse_stack_config
-from stacks.model import MonitorsSettings, StackConfig
+from stacks.model import StackConfig
+from stacks.model.monitors import MonitorsSettings
 from stacks.translate import (
     manages_datadog_resources,
     monitor_settings,

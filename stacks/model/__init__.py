@@ -1,0 +1,47 @@
+"""The typed model of a stack's `observability:*` configuration.
+
+Each top-level field is one config key (`observability:services`, ...). Field checks live here;
+rules that span sections or list items live in `stacks.config`, which also turns every failure
+into a message naming the stack file and the key path.
+"""
+
+from pydantic import Field
+
+from stacks.model.datadog import DatadogSettings
+from stacks.model.eks import EksSettings
+from stacks.model.services import EcsSettings, ServiceSettings
+from stacks.model.types import PRODUCTION_ENVIRONMENTS, EnvName, Model
+
+
+class EnvironmentSettings(Model):
+    """`observability:environment`: who and what this stack is."""
+
+    name: EnvName
+    """The Datadog `env` tag (DD_ENV) of everything in the stack."""
+    team: str = Field(min_length=1)
+    """Team that owns the stack's resources, for the `team` tag."""
+    protect_resources: bool = False
+    """Protect stateful resources (the key secret, KMS key) from deletion with the stack; such a
+    stack is production-like: its monitors must page someone."""
+    tags: dict[str, str] = {}
+    """Extra tags on every AWS resource."""
+
+    @property
+    def production_like(self) -> bool:
+        """Protected, or named production or prod: a stack whose alerts must reach someone."""
+        return self.protect_resources or self.name in PRODUCTION_ENVIRONMENTS
+
+
+class StackConfig(Model):
+    """All `observability:*` keys of one stack file."""
+
+    environment: EnvironmentSettings
+    """`observability:environment`."""
+    datadog: DatadogSettings = DatadogSettings()
+    """`observability:datadog`."""
+    ecs: EcsSettings = EcsSettings()
+    """`observability:ecs`."""
+    services: list[ServiceSettings] = []
+    """`observability:services`."""
+    eks: EksSettings | None = None
+    """`observability:eks`."""

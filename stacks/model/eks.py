@@ -1,0 +1,231 @@
+"""`observability:eks`: the cluster, the OpenTelemetry Collector and the Datadog Agent."""
+
+from typing import Annotated, Literal, Self
+
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
+
+from components.eks.args import DEFAULT_NAMESPACE
+from components.eks.collector_config import BatchSettings
+from components.eks.datadog_agent import (
+    DEFAULT_CLUSTER_AGENT_RESOURCES,
+    DEFAULT_NODE_AGENT_RESOURCES,
+    AgentFeatures,
+)
+from components.eks.manifests import ContainerResources, Toleration, go_memory_limit
+from components.versions import DEFAULT_KUBERNETES_VERSION
+from stacks.model.types import (
+    CpuQuantity,
+    EksClusterName,
+    HostPort,
+    KubernetesVersion,
+    MemoryQuantity,
+    Model,
+    NamespaceName,
+    SecretName,
+)
+
+"""`observability:eks`: the cluster, the OpenTelemetry Collector and the Datadog Agent."""
+
+
+class QuantitySettings(Model):
+    """CPU and memory, as Kubernetes quantities."""
+
+    cpu: CpuQuantity
+    """CPU, e.g. 250m (a quarter core) or 1."""
+    memory: MemoryQuantity
+    """Memory, e.g. 512Mi or 1Gi."""
+
+
+class ResourceSettings(Model):
+    """Requests and limits of a container."""
+
+    requests: QuantitySettings
+    """What the scheduler reserves on the node."""
+    limits: QuantitySettings
+    """Ceilings: CPU is throttled above its limit, the container is killed above its memory."""
+
+    @model_validator(mode="after")
+    def _requests_within_limits(self) -> Self:
+        # The builder's own rule; raises when a request exceeds its limit.
+        ContainerResources(
+            self.requests.cpu, self.requests.memory, self.limits.cpu, self.limits.memory
+        )
+        return self
+
+    @classmethod
+    def of(cls, resources: ContainerResources) -> "ResourceSettings":
+        """Settings equal to a builder default, so the model documents the real default."""
+        return cls.model_validate(
+            {
+                "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
+                "limits": {"cpu": resources.cpu_limit, "memory": resources.memory_limit},
+            }
+        )
+
+
+class TolerationSettings(Model):
+    """A taint the node collector tolerates, as in a pod spec."""
+
+    key: str | None = None
+    """Taint key; omitted with operator Exists, every taint is tolerated."""
+    operator: Literal["Exists", "Equal"] = "Exists"
+    """Exists matches any value; Equal needs `value`."""
+    value: str | None = None
+    """Taint value, with operator Equal."""
+    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    """Taint effect; omitted, every effect."""
+
+    @model_validator(mode="after")
+    def _valid_toleration(self) -> Self:
+        Toleration(key=self.key, operator=self.operator, value=self.value, effect=self.effect)
+        return self
+
+
+_BATCH = BatchSettings()
+
+
+class CollectorBatchSettings(Model):
+    """Batching before the Datadog exporter. Batches that are too large get HTTP 413 from the
+    intake; the defaults are Datadog's own example."""
+
+    send_batch_size: int = Field(_BATCH.send_batch_size, gt=0)
+    """Items that trigger a send."""
+    send_batch_max_size: int = Field(_BATCH.send_batch_max_size, gt=0)
+    """Upper bound of one batch."""
+    timeout_seconds: int = Field(_BATCH.timeout_seconds, gt=0)
+    """Longest wait before a partial batch is sent."""
+
+    @model_validator(mode="after")
+    def _size_within_max(self) -> Self:
+        if self.send_batch_size > self.send_batch_max_size:
+            raise ValueError(
+                f"sendBatchSize {self.send_batch_size} is larger than sendBatchMaxSize "
+                f"{self.send_batch_max_size}"
+            )
+        return self
+
+
+def _collector_memory(value: ResourceSettings) -> ResourceSettings:
+    # GOMEMLIMIT is derived from the memory limit and must leave the collector something.
+    go_memory_limit(value.limits.memory)
+    return value
+
+
+CollectorResources = Annotated[ResourceSettings, AfterValidator(_collector_memory)]
+
+
+class EksCollectorSettings(Model):
+    """The OpenTelemetry Collectors: a DaemonSet on every EC2 node (OTLP, logs, kubelet and
+    Prometheus metrics) and one Deployment for the cluster-wide metrics and events."""
+
+    enabled: bool = True
+    """Deploy the collectors."""
+    container_logs: bool = True
+    """Tail every pod's log files on each node. Off when the Agent collects logs."""
+    prometheus_scrape: bool = True
+    """Scrape pods annotated `prometheus.io/scrape: "true"` on the collector's node."""
+    kubelet_stats: bool = True
+    """Pod and container resource metrics from each node's kubelet."""
+    kubernetes_events: bool = True
+    """Ship Kubernetes events as logs (from the cluster collector, once per cluster)."""
+    batch: CollectorBatchSettings = CollectorBatchSettings()
+    """Batching before export."""
+    resources: CollectorResources = ResourceSettings.of(ContainerResources())
+    """Resources of each node collector pod; GOMEMLIMIT is 80 % of the memory limit."""
+    cluster_collector_resources: CollectorResources = ResourceSettings.of(ContainerResources())
+    """Resources of the cluster collector pod."""
+    tolerations: list[TolerationSettings] = []
+    """Taints the node collector tolerates, e.g. [{operator: Exists}] to run on every node."""
+
+
+_AGENT_FEATURES = AgentFeatures()
+
+
+class AgentOtlpSettings(Model):
+    """The Agent's own OTLP receiver (applications normally send OTLP to the collector)."""
+
+    grpc: bool = _AGENT_FEATURES.otlp.grpc
+    """Accept OTLP/gRPC."""
+    http: bool = _AGENT_FEATURES.otlp.http
+    """Accept OTLP/HTTP."""
+    grpc_host_port: HostPort | None = None
+    """Open this host port for OTLP/gRPC; omitted, no host port."""
+    http_host_port: HostPort | None = None
+    """Open this host port for OTLP/HTTP; omitted, no host port."""
+
+    @field_validator("grpc_host_port", "http_host_port")
+    @classmethod
+    def _port_of_an_open_receiver(cls, value: int | None, info: ValidationInfo) -> int | None:
+        protocol = "grpc" if info.field_name == "grpc_host_port" else "http"
+        if value is not None and not info.data.get(protocol):
+            raise ValueError(f"needs {protocol}: true (a host port of a closed receiver)")
+        if value is not None and protocol == "http" and value == info.data.get("grpc_host_port"):
+            raise ValueError(f"{value} is grpcHostPort too; gRPC and HTTP need a port each")
+        return value
+
+
+class AgentLogCollectionSettings(Model):
+    """Container log collection by the Agent."""
+
+    enabled: bool = _AGENT_FEATURES.log_collection
+    """Tail container logs (drops DEBUG lines and health checks). Only one of the Agent and the
+    collector may tail them."""
+    container_collect_all: bool = _AGENT_FEATURES.container_collect_all
+    """Every container, not only those annotated for log collection."""
+
+
+class AgentFeatureSettings(Model):
+    """Agent features, each switchable."""
+
+    apm: bool = _AGENT_FEATURES.apm
+    """Receive ddtrace traces over the Agent's Unix socket."""
+    otlp: AgentOtlpSettings = AgentOtlpSettings()
+    """The Agent's OTLP receiver."""
+    log_collection: AgentLogCollectionSettings = AgentLogCollectionSettings()
+    """Container logs."""
+    npm: bool = _AGENT_FEATURES.npm
+    """Network Performance Monitoring (system-probe, privileged)."""
+    cspm: bool = _AGENT_FEATURES.cspm
+    """Cloud Security Posture Management."""
+    cws: bool = _AGENT_FEATURES.cws
+    """Cloud Workload Security (system-probe, privileged)."""
+
+
+class EksAgentSettings(Model):
+    """The Datadog Agent, through the Datadog Operator."""
+
+    enabled: bool = True
+    """Deploy the Operator and the Agent."""
+    features: AgentFeatureSettings = AgentFeatureSettings()
+    """What the Agent collects."""
+    cluster_agent_replicas: int = Field(2, ge=1)
+    """Cluster Agent replicas; two keep admission control and cluster checks up through a node
+    drain, one is enough for a dev cluster."""
+    node_agent_resources: ResourceSettings = ResourceSettings.of(DEFAULT_NODE_AGENT_RESOURCES)
+    """Resources of the node Agent's main container."""
+    cluster_agent_resources: ResourceSettings = ResourceSettings.of(DEFAULT_CLUSTER_AGENT_RESOURCES)
+    """Resources of each Cluster Agent."""
+
+
+class EksSettings(Model):
+    """`observability:eks`: telemetry workloads on an existing EKS cluster; omit for none."""
+
+    cluster_name: EksClusterName
+    """The cluster: looked up for its endpoint and CA, and its name tags all telemetry."""
+    kubeconfig_context: str | None = Field(None, min_length=1)
+    """Reach the cluster through this context of the kubeconfig of whoever runs Pulumi, instead
+    of the EKS lookup and `aws eks get-token`."""
+    kubernetes_version: KubernetesVersion = DEFAULT_KUBERNETES_VERSION
+    """The cluster's Kubernetes minor version, quoted; objects are validated against it."""
+    namespace: NamespaceName = DEFAULT_NAMESPACE
+    """Namespace the stack creates for the collectors, the Operator and the Agent."""
+    existing_api_key_secret_name: SecretName | None = None
+    """A Secret in the namespace holding the API key under `api-key` (e.g. synced from Secrets
+    Manager); omitted, the stack creates `datadog-api-key` from datadog:apiKey."""
+    collector: EksCollectorSettings = EksCollectorSettings()
+    """The OpenTelemetry Collectors."""
+    agent: EksAgentSettings = EksAgentSettings()
+    """The Datadog Agent."""
+    dashboard: bool = True
+    """A Datadog dashboard of the Collectors and the Agent: accepted and refused data, exporter
+    queues and failures, memory."""

@@ -1,0 +1,224 @@
+"""`observability:ecs` and the items of `observability:services`."""
+
+from typing import Literal
+
+from pydantic import Field, ValidationInfo, field_validator
+
+from components.fargate.args import DEFAULT_AGENT_IMAGE, DEFAULT_LOG_ROUTER_IMAGE
+from components.fargate.container_definitions import RESERVED_ENV
+from components.fargate.sizes import FARGATE_MEMORY_BY_CPU, fargate_size_problem
+from components.monitors.service_monitors import ServiceMonitorsSpec
+from stacks.model.datadog import NotificationSettings, builder_default
+from stacks.model.monitors import MonitorsSettings
+from stacks.model.types import (
+    CREDENTIAL_LIKE,
+    ClusterArn,
+    EnvVarName,
+    KmsKeyArn,
+    LogRetentionDays,
+    Model,
+    PinnedImage,
+    RoleArn,
+    SecretArn,
+    SecurityGroupId,
+    ServiceName,
+    SpanOperation,
+    SubnetId,
+    Version,
+    WebUrl,
+)
+
+"""`observability:ecs` and the items of `observability:services`."""
+
+
+class SidecarSize(Model):
+    """CPU units and hard memory limit (MiB) of a sidecar container."""
+
+    cpu: int = Field(gt=0)
+    memory: int = Field(gt=0)
+
+
+class EcsSettings(Model):
+    """`observability:ecs`: where services run and the shared sidecar settings."""
+
+    cluster_arn: ClusterArn | None = None
+    """ECS cluster; without it only task definitions are registered (no services)."""
+    subnet_ids: list[SubnetId] = []
+    """Subnets of the tasks; required with clusterArn."""
+    security_group_ids: list[SecurityGroupId] = []
+    """Security groups of the tasks."""
+    assign_public_ip: bool = False
+    """Public IPs on tasks (public subnets without a NAT only)."""
+    agent_image: PinnedImage = DEFAULT_AGENT_IMAGE
+    """Datadog Agent sidecar image, pinned."""
+    agent: SidecarSize = SidecarSize(cpu=64, memory=256)
+    """Agent sidecar size, taken out of each task's size."""
+    log_router_image: PinnedImage = DEFAULT_LOG_ROUTER_IMAGE
+    """FireLens log router image, pinned."""
+    log_router: SidecarSize = SidecarSize(cpu=32, memory=128)
+    """Log router size, taken out of each task's size."""
+
+    @field_validator("subnet_ids")
+    @classmethod
+    def _subnets_with_cluster(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("cluster_arn") is not None and not value:
+            raise ValueError("required when clusterArn is set (the tasks' network interfaces)")
+        return value
+
+
+class SecretSettings(Model):
+    """An environment variable read from Secrets Manager at container start."""
+
+    arn: SecretArn
+    """Full ARN of the secret."""
+    json_key: str | None = None
+    """Key inside a JSON secret; omit to inject the whole secret string."""
+    kms_key_arn: KmsKeyArn | None = None
+    """Customer-managed key of the secret, if any."""
+
+
+class LlmObservabilitySettings(Model):
+    """LLM Observability for LangChain/OpenAI apps."""
+
+    ml_app: str | None = None
+    """ML application name; defaults to the service name."""
+    agentless: bool | None = None
+    """Send LLM Observability data straight to Datadog; follows the agent mode when omitted."""
+
+
+class LogSettings(Model):
+    """Where a service's logs go."""
+
+    destination: Literal["datadog", "cloudwatch"] = "datadog"
+    """`datadog` through a FireLens router, or `cloudwatch` (not both: that doubles the cost)."""
+    retention_days: LogRetentionDays = 14
+    """CloudWatch retention of the logs (with datadog: of the router's own logs)."""
+    source: str = "python"
+    """Datadog `source`, which picks the log pipeline."""
+
+
+class ServiceSettings(Model):
+    """One Python service on Fargate (an item of `observability:services`)."""
+
+    name: ServiceName
+    """DD_SERVICE and the ECS service name."""
+    previous_names: list[ServiceName] = []
+    """Names this service had before, so that renaming it keeps its resources (aliases) rather
+    than deleting and recreating them: monitors keep their history and downtimes."""
+    image: PinnedImage
+    """Container image with a pinned tag or digest."""
+    version: Version
+    """DD_VERSION: the version the image carries."""
+    wrap_with_ddtrace: bool = True
+    """Start the command under ddtrace-run."""
+    command: list[str] = Field(min_length=1)
+    """Start command of the app, e.g. [uvicorn, app.main:app, --port, "8000"]."""
+    port: int | None = Field(None, ge=1, le=65535)
+    """Port the app listens on."""
+    cpu: int
+    """Task CPU units (256, 512, 1024, ...)."""
+    memory: int
+    """Task memory in MiB, valid for `cpu` on Fargate."""
+    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    """Architecture the image is built for."""
+    env: dict[EnvVarName, str] = {}
+    """Plain environment variables (no credentials: use `secrets`)."""
+    secrets: dict[EnvVarName, SecretSettings] = {}
+    """Environment variables read from Secrets Manager."""
+    agent: Literal["sidecar", "agentless"] = "sidecar"
+    """Datadog Agent sidecar in the task, or agentless (LLM Observability straight to Datadog)."""
+    agent_transport: Literal["unix-socket", "loopback"] = "unix-socket"
+    """How the app reaches the sidecar agent."""
+    logs: LogSettings = LogSettings()
+    """Log shipping."""
+    trace_enabled: bool = True
+    """DD_TRACE_ENABLED."""
+    trace_sample_rate: float = Field(1.0, ge=0, le=1)
+    """Share of traces the tracer keeps, 0..1."""
+    profiling: bool = False
+    """Continuous profiler."""
+    llm_observability: LlmObservabilitySettings | None = Field(None, validate_default=True)
+    """LLM Observability; omit to leave it off."""
+    desired_count: int = Field(1, ge=0)
+    """Number of tasks of the ECS service."""
+    enable_execute_command: bool = False
+    """ECS Exec into the tasks."""
+    team: str | None = None
+    """Owning team, if not the stack's."""
+    execution_role_arn: RoleArn | None = None
+    """Bring-your-own execution role (it must already read the secrets)."""
+    task_role_arn: RoleArn | None = None
+    """Bring-your-own task role."""
+    operation: SpanOperation = builder_default(ServiceMonitorsSpec, "operation")
+    """ddtrace root span operation (fastapi.request, flask.request, django.request, ...): it names
+    the `trace.<operation>.*` metrics the monitors and the dashboard read."""
+    runbook_url: WebUrl | None = None
+    """Runbook linked from every monitor message."""
+    dashboard: bool = True
+    """A Datadog dashboard of the service's requests, latency, errors and monitors."""
+    monitors: MonitorsSettings = MonitorsSettings()
+    """The service's Datadog monitors."""
+    notifications: NotificationSettings | None = None
+    """Who hears about this service's monitors; the keys given replace those of
+    observability:datadog.notifications."""
+
+    @field_validator("command")
+    @classmethod
+    def _wrapped_once(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if info.data.get("wrap_with_ddtrace", True) and value and value[0] == "ddtrace-run":
+            raise ValueError(
+                "starts with ddtrace-run while wrapWithDdtrace is true; drop it from the command "
+                "or set wrapWithDdtrace: false (wrapping twice patches every library twice)"
+            )
+        return value
+
+    @field_validator("cpu")
+    @classmethod
+    def _fargate_cpu(cls, value: int) -> int:
+        if value not in FARGATE_MEMORY_BY_CPU:
+            allowed = ", ".join(str(c) for c in FARGATE_MEMORY_BY_CPU)
+            raise ValueError(f"{value} is not a Fargate cpu value (allowed: {allowed})")
+        return value
+
+    @field_validator("memory")
+    @classmethod
+    def _fargate_memory(cls, value: int, info: ValidationInfo) -> int:
+        cpu = info.data.get("cpu")
+        problem = fargate_size_problem(cpu, value) if cpu is not None else None
+        if problem:
+            raise ValueError(problem)
+        return value
+
+    @field_validator("env")
+    @classmethod
+    def _no_managed_or_secret_env(cls, value: dict[str, str]) -> dict[str, str]:
+        managed = sorted(set(value) & RESERVED_ENV)
+        if managed:
+            raise ValueError(f"{', '.join(managed)} set by the project; remove from env")
+        credentials = sorted(name for name in value if CREDENTIAL_LIKE.search(name))
+        if credentials:
+            raise ValueError(
+                f"{', '.join(credentials)} look like credentials; put them under secrets "
+                "(plain env values are readable in the task definition)"
+            )
+        return value
+
+    @field_validator("llm_observability")
+    @classmethod
+    def _llm_observability_matches_agent(
+        cls, value: LlmObservabilitySettings | None, info: ValidationInfo
+    ) -> LlmObservabilitySettings | None:
+        agent = info.data.get("agent")
+        if agent == "agentless" and value is None:
+            raise ValueError(
+                "required with agent: agentless (without an agent only LLM Observability data "
+                "has somewhere to go); enable it or use agent: sidecar"
+            )
+        if value is not None and value.agentless is True and agent == "sidecar":
+            raise ValueError(
+                "agentless LLM Observability cannot run with an agent sidecar: set agent: "
+                "agentless or drop agentless: true (the sidecar then forwards LLM data)"
+            )
+        if value is not None and value.agentless is False and agent == "agentless":
+            raise ValueError("agentless: false needs an agent; set agent: sidecar")
+        return value
