@@ -337,8 +337,7 @@ class RecordingMonitor(mocks.MockMonitor):
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of a resource's type chain; the SDK's mock puts it
         # in, which would make every recorded URN (and alias comparison) differ from real state.
-        is_root = not parent or "::pulumi:pulumi:Stack::" in parent
-        return super().make_urn("" if is_root else parent, type_, name)
+        return super().make_urn("" if _is_root(parent) else parent, type_, name)
 
     def GetDeploymentInfo(self, request: Any) -> Any:
         # Without alias specs the SDK resolves every alias to a full URN itself, which is what a
@@ -370,11 +369,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 custom=request.custom or False,
             )
         )
-        parent = (
-            request.parent
-            if request.parent and "::pulumi:pulumi:Stack::" not in request.parent
-            else None
-        )
+        parent = None if _is_root(request.parent) else request.parent
         self.run.resources.append(
             RecordedResource(
                 urn=urn,
@@ -392,6 +387,11 @@ class RecordingMonitor(mocks.MockMonitor):
         state_proto = _sync_await(rpc.serialize_properties(state, {}))
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
+
+
+def _is_root(parent: str) -> bool:
+    """Whether a parent is the stack itself (or none): the resource is top level."""
+    return not parent or "::pulumi:pulumi:Stack::" in parent
 
 
 def _provider_problems(request: Any) -> list[str]:
