@@ -82,7 +82,7 @@ def clear_plan_output(out_dir: Path) -> None:
 
 def write_artifacts(resources: list[RecordedResource], out_dir: Path) -> list[Path]:
     """Write the artifacts of a plan into a cleared output folder; return their paths."""
-    written: list[Path] = []
+    written: dict[Path, None] = {}
     for resource in resources:
         writer = _writer(resource)
         if writer is None:
@@ -93,5 +93,5 @@ def write_artifacts(resources: list[RecordedResource], out_dir: Path) -> list[Pa
             raise ValueError(f"two resources would write {relative}")
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
-        written.append(path)
-    return written
+        written[path] = None
+    return list(written)

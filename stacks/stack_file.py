@@ -16,6 +16,9 @@ import yaml
 from stacks.config import API_KEY_CONFIG, APP_KEY_CONFIG, ConfigProblem, StackConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# libyaml parses a catalog of hundreds of services in milliseconds where pure Python takes
+# seconds; PyYAML's wheels bundle it, a source build may not.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -41,7 +44,7 @@ def default_stack_path(stack: str) -> Path:
 def read_stack_file(path: Path, source: str) -> StackFile:
     """Parse a stack file; StackConfigError when it cannot be read or is not a config mapping."""
     try:
-        document = yaml.safe_load(path.read_text())
+        document = yaml.load(path.read_text(), Loader=YAML_LOADER)
     except FileNotFoundError:
         known = sorted(p.name for p in REPO_ROOT.glob("Pulumi.*.yaml"))
         raise StackConfigError(
