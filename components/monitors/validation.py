@@ -6,6 +6,7 @@ only when the provider reaches the API. These rules run on the monitor JSON itse
 format, so `python -m stacks lint-monitors FILE...` can explain the mistake before any plan.
 """
 
+import functools
 import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping
@@ -76,6 +77,21 @@ _PRIORITIES: Final = range(1, 6)
 
 def validate_monitor(monitor: Mapping[str, object]) -> list[Problem]:
     """Every problem with one monitor in the flat API form; empty when Datadog should accept it."""
+    # A plan validates each monitor up to three times (config check, component, engine check):
+    # its JSON text is a cheap key to the first answer.
+    try:
+        text = json.dumps(monitor, sort_keys=True)
+    except (TypeError, ValueError):
+        return _monitor_problems(monitor)
+    return list(_problems_of_json(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _problems_of_json(text: str) -> tuple[Problem, ...]:
+    return tuple(_monitor_problems(json.loads(text)))
+
+
+def _monitor_problems(monitor: Mapping[str, object]) -> list[Problem]:
     monitor_type = monitor.get("type")
     raw_options = monitor.get("options")
     options: Mapping[str, object] = raw_options if isinstance(raw_options, Mapping) else {}
