@@ -83,6 +83,7 @@ def clear_plan_output(out_dir: Path) -> None:
 def write_artifacts(resources: list[RecordedResource], out_dir: Path) -> list[Path]:
     """Write the artifacts of a plan into a cleared output folder; return their paths."""
     written: dict[Path, None] = {}
+    folders: set[Path] = set()
     for resource in resources:
         writer = _writer(resource)
         if writer is None:
@@ -91,7 +92,9 @@ def write_artifacts(resources: list[RecordedResource], out_dir: Path) -> list[Pa
         path = out_dir / relative
         if path in written:
             raise ValueError(f"two resources would write {relative}")
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.parent not in folders:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            folders.add(path.parent)
         path.write_text(text)
         written[path] = None
     return list(written)
