@@ -5,20 +5,34 @@
 
 For each size it generates a stack (every service with its task definition, secrets,
 monitors and dashboard; EKS on) and measures, each in a fresh process so that peak memory is
-the run's own: the full `plan` (config validation, components, every offline schema check,
-resources.json and artifacts), and the floor: the very resources that plan recorded (same
-types, same inputs) registered bare under the same mock answers, with no components, no
-recording and no checks, which is what the Pulumi SDK itself costs for them.
+the run's own:
+- plan: the full `plan` (config validation, components, every offline schema check,
+  resources.json and artifacts);
+- floor: every resource that plan recorded registered bare, under the same mock answers: at the
+  top level, custom resources through the same provider classes with the same inputs
+  (tests/test_benchmark_floor.py proves they are the same), components as empty
+  `ComponentResource`s; no components' logic, recording or checks. What a hand-written program
+  registering those resources costs, with Python's default garbage collector;
+- tuned floor: the same, with the collector set up as the program sets it (stacks/program.py),
+  which shows what the project's own work costs: the like-for-like comparison;
+- untyped floor: the same resources as plain `pulumi.CustomResource`s, without provider classes.
+Setup (imports, and for the plan a one-service warm-up that loads what first use loads:
+provider submodules, schemas, API models) is timed apart, as it is paid once whatever the size.
 Not a test: timings depend on the machine.
 """
 
 import argparse
+import contextlib
+import functools
+import importlib
+import io
 import json
 import resource
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -41,21 +55,41 @@ def stack_config(services: int) -> dict[str, Any]:
     return document
 
 
-# Each measuring process imports only what it measures, so the floor's memory is the SDK's alone.
+# Each measuring process imports only what it measures, so the floor's memory is its own. Setup
+# (imports, and for the plan a one-service warm-up that loads what first use loads: provider
+# submodules, schemas, API models) is timed apart: it is paid once per process, whatever the size.
 def measure_plan(services: int, out: Path) -> dict[str, Any]:
+    started = time.perf_counter()
     from stacks.plan import plan  # noqa: PLC0415
 
-    stack_file = out / "Pulumi.bench.yaml"
-    stack_file.write_text(yaml.safe_dump(stack_config(services)))
+    with contextlib.redirect_stdout(io.StringIO()):
+        if plan("production", write_stack(1, out / "warm-up"), out / "warm-up") != 0:
+            raise SystemExit("the warm-up plan failed")
+    setup = time.perf_counter() - started
+    stack_file = write_stack(services, out)
     started = time.perf_counter()
-    status = plan("production", stack_file, out)
+    with contextlib.redirect_stdout(io.StringIO()):
+        status = plan("production", stack_file, out)
     seconds = time.perf_counter() - started
     if status != 0:
         raise SystemExit(f"plan failed with status {status}")
-    return {"seconds": seconds, "resources": len(json.loads((out / "resources.json").read_text()))}
+    resources = len(json.loads((out / "resources.json").read_text()))
+    return {"setup": setup, "seconds": seconds, "resources": resources}
 
 
-def measure_floor(out: Path) -> dict[str, Any]:
+def write_stack(services: int, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    stack_file = folder / "Pulumi.bench.yaml"
+    stack_file.write_text(yaml.safe_dump(stack_config(services)))
+    return stack_file
+
+
+def measure_floor(out: Path, *, typed: bool, tuned: bool) -> dict[str, Any]:
+    """Register what the plan recorded, bare: every resource at the top level, no components'
+    logic, no recording, no checks; custom resources with their recorded inputs through their
+    provider classes (`typed`, as the program does) or as plain `pulumi.CustomResource`s.
+    `tuned`: with the garbage collector set up as the program sets it, not as Python's default."""
+    started = time.perf_counter()
     import asyncio  # noqa: PLC0415
 
     import pulumi  # noqa: PLC0415
@@ -64,19 +98,78 @@ def measure_floor(out: Path) -> dict[str, Any]:
 
     from stacks.offline import OfflineMocks  # noqa: PLC0415
 
-    recorded = [r for r in json.loads((out / "resources.json").read_text()) if r["custom"]]
+    recorded = json.loads((out / "resources.json").read_text())
+    registrations = [bare_registration(entry, typed=typed) for entry in recorded]
+    if tuned:
+        from stacks.program import tune_garbage_collector  # noqa: PLC0415
 
-    def bare() -> None:
-        for entry in recorded:
-            pulumi.CustomResource(entry["type"], entry["name"], dict(entry["inputs"]))
+        tune_garbage_collector()
+    setup = time.perf_counter() - started
+
+    def register_all() -> None:
+        for register in registrations:
+            register()
 
     asyncio.set_event_loop(asyncio.new_event_loop())
     pulumi.runtime.set_mocks(
         OfflineMocks("eu-west-1"), project="bench", stack="bench", preview=False
     )
     started = time.perf_counter()
-    _sync_await(run_pulumi_func(bare))
-    return {"seconds": time.perf_counter() - started, "resources": len(recorded)}
+    _sync_await(run_pulumi_func(register_all))
+    seconds = time.perf_counter() - started
+    return {"setup": setup, "seconds": seconds, "resources": len(registrations)}
+
+
+PROVIDER_PACKAGES = {
+    "aws": "pulumi_aws",
+    "datadog": "pulumi_datadog",
+    "kubernetes": "pulumi_kubernetes",
+}
+
+
+def bare_registration(entry: dict[str, Any], *, typed: bool) -> Callable[[], object]:
+    """A call that registers one recorded resource bare (its class resolved now, not timed)."""
+    import pulumi  # noqa: PLC0415
+
+    type_, name, inputs = entry["type"], entry["name"], dict(entry["inputs"])
+    if not entry["custom"]:
+        return functools.partial(pulumi.ComponentResource, type_, name)
+    if not typed:
+        return functools.partial(pulumi.CustomResource, type_, name, inputs)
+    resource_class, args_class = provider_class(type_)
+    if args_class is None:  # an object of a CRD: apiVersion and kind are arguments
+        api_version, kind = inputs.pop("apiVersion"), inputs.pop("kind")
+        return functools.partial(resource_class, name, api_version, kind, **inputs)
+    from pulumi._types import input_type_py_to_pulumi_names  # noqa: PLC0415
+
+    python_names = {wire: py for py, wire in input_type_py_to_pulumi_names(args_class).items()}
+    return functools.partial(
+        resource_class, name, **{python_names[key]: value for key, value in inputs.items()}
+    )
+
+
+def provider_class(type_: str) -> tuple[type, type | None]:
+    """The provider SDK class registering `type_`, and its arguments class (None for a CRD)."""
+    package, module, class_name = type_.split(":")
+    if package == "pulumi":  # pulumi:providers:<package>
+        sdk = importlib.import_module(PROVIDER_PACKAGES[class_name])
+        return sdk.Provider, sdk.ProviderArgs
+    segments = module.split("/")
+    if package == "kubernetes":  # kubernetes:<group>/<version>:<Kind>
+        path = [segments[0].split(".")[0], *segments[1:]]
+    else:  # aws:<module>/<resource>:<Class>, datadog:index/<resource>:<Class>
+        path = [] if segments[0] == "index" else segments[:1]
+    try:
+        sdk_module = importlib.import_module(".".join([PROVIDER_PACKAGES[package], *path]))
+    except ModuleNotFoundError:
+        from pulumi_kubernetes.apiextensions import CustomResource  # noqa: PLC0415
+
+        return CustomResource, None
+    resource_class = getattr(sdk_module, class_name)
+    args_class = getattr(sdk_module, f"{class_name}Args", None) or getattr(
+        sdk_module, f"{class_name}InitArgs"
+    )
+    return resource_class, args_class
 
 
 def in_fresh_process(kind: str, size: int, out: Path) -> dict[str, Any]:
@@ -92,37 +185,47 @@ def in_fresh_process(kind: str, size: int, out: Path) -> dict[str, Any]:
     return measured
 
 
+MEASUREMENTS = ("plan", "floor", "tuned-floor", "untyped-floor")
+
+
+def measure(kind: str, size: int, out: Path) -> dict[str, Any]:
+    if kind == "plan":
+        return measure_plan(size, out)
+    return measure_floor(out, typed=kind != "untyped-floor", tuned=kind == "tuned-floor")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[10, 100, 500])
-    parser.add_argument("--measure", choices=["plan", "floor"], help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=MEASUREMENTS, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
-        measured = (
-            measure_plan(args.sizes[0], args.out)
-            if args.measure == "plan"
-            else measure_floor(args.out)
-        )
+        measured = measure(args.measure, args.sizes[0], args.out)
         # ru_maxrss is in KiB on Linux.
         measured["peak_mib"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
         print(json.dumps(measured))
         return
-    header = (
-        f"{'services':>8} {'resources':>9} {'plan s':>8} {'plan MiB':>9} "
-        f"{'floor s':>8} {'floor MiB':>9} {'ratio':>6} {'ms/resource':>11}"
+    print(
+        f"{'services':>8} {'resources':>9} {'plan s':>6} {'plan MiB':>8} {'floor s':>7} "
+        f"{'floor MiB':>9} {'ratio':>5} {'ms/res':>6} {'tuned floor s':>13} {'ratio':>5} "
+        f"{'untyped floor s':>15} {'setup s plan/floor':>18}"
     )
-    print(header)
     for services in args.sizes:
         with tempfile.TemporaryDirectory() as folder:
-            planned = in_fresh_process("plan", services, Path(folder))
-            floor = in_fresh_process("floor", services, Path(folder))
-        ratio = planned["seconds"] / floor["seconds"]
+            planned, floor, tuned, untyped = (
+                in_fresh_process(kind, services, Path(folder)) for kind in MEASUREMENTS
+            )
+        if len({m["resources"] for m in (planned, floor, tuned, untyped)}) != 1:
+            raise SystemExit("a floor registered another number of resources than the plan")
         per_resource = 1000 * planned["seconds"] / planned["resources"]
+        setup = f"{planned['setup']:.1f}/{floor['setup']:.1f}"
         print(
-            f"{services:>8} {planned['resources']:>9} {planned['seconds']:>8.1f} "
-            f"{planned['peak_mib']:>9.0f} {floor['seconds']:>8.1f} {floor['peak_mib']:>9.0f} "
-            f"{ratio:>6.2f} {per_resource:>11.1f}",
+            f"{services:>8} {planned['resources']:>9} {planned['seconds']:>6.1f} "
+            f"{planned['peak_mib']:>8.0f} {floor['seconds']:>7.1f} {floor['peak_mib']:>9.0f} "
+            f"{planned['seconds'] / floor['seconds']:>5.2f} {per_resource:>6.1f} "
+            f"{tuned['seconds']:>13.1f} {planned['seconds'] / tuned['seconds']:>5.2f} "
+            f"{untyped['seconds']:>15.1f} {setup:>18}",
             flush=True,
         )
 
