@@ -79,11 +79,20 @@ def validate_monitor(monitor: Mapping[str, object]) -> list[Problem]:
     """Every problem with one monitor in the flat API form; empty when Datadog should accept it."""
     # A plan validates each monitor up to three times (config check, component, engine check):
     # its JSON text is a cheap key to the first answer.
+    text = _faithful_json(monitor)
+    if text is None:
+        return _monitor_problems(monitor)
+    return list(_problems_of_json(text))
+
+
+def _faithful_json(monitor: Mapping[str, object]) -> str | None:
+    """The monitor's JSON text, if reading it back gives this very monitor: a tuple (which the
+    validator rejects where a list belongs) or a non-string key would be lost in the text."""
     try:
         text = json.dumps(monitor, sort_keys=True)
     except (TypeError, ValueError):
-        return _monitor_problems(monitor)
-    return list(_problems_of_json(text))
+        return None
+    return text if json.loads(text) == monitor else None
 
 
 @functools.lru_cache(maxsize=4096)

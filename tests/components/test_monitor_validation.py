@@ -579,3 +579,14 @@ def test_lint_without_files_fails() -> None:
 
     assert lint_monitor_files([], out) == 1
     assert out.getvalue() == "lint-monitors: no monitor files given\n"
+
+
+def test_an_answer_for_a_list_is_not_given_for_a_tuple() -> None:
+    # Both have the same JSON text; the validator must still judge what it was given.
+    listed = copy.deepcopy(METRIC_MONITOR)
+    assert validate_monitor(listed) == []
+    tupled = copy.deepcopy(METRIC_MONITOR)
+    tupled["options"]["notify_by"] = ("host",)
+    assert validate_monitor(tupled) == [
+        Problem("options.notify_by", 'must be a list of group-by keys, or ["*"]')
+    ]
