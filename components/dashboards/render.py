@@ -29,7 +29,9 @@ _EDITOR_DEFAULTS: Mapping[str, Any] = {
 def render_dashboard(dashboard: Mapping[str, Any]) -> str:
     """The dashboard as JSON with sorted keys, without computed fields or editor defaults.
 
-    Indented, so that `pulumi preview --diff` shows a change on the lines it touches.
+    Compact: Pulumi shows a change to a JSON string as a diff of the decoded values, so
+    indenting would only cost time (much of it, for hundreds of dashboards); the plan writes each
+    dashboard indented for reviewers (stacks/artifacts.py).
     """
     rendered = {key: value for key, value in dashboard.items() if key not in _COMPUTED_FIELDS}
     # Tabs list the widgets they hold by widget id: there the ids are content, not noise.
@@ -37,9 +39,7 @@ def render_dashboard(dashboard: Mapping[str, Any]) -> str:
     rendered["widgets"] = [
         _render_widget(widget, keep_widget_ids) for widget in dashboard.get("widgets", [])
     ]
-    return json.dumps(
-        rendered, sort_keys=True, indent=2, separators=(",", ": "), ensure_ascii=False
-    )
+    return json.dumps(rendered, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def _render_widget(widget: Mapping[str, Any], keep_ids: bool) -> dict[str, Any]:
