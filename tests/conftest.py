@@ -1,10 +1,12 @@
-"""Shared fixtures: the offline engine for component tests, and a guard on Pulumi checks.
+"""Shared fixtures: the offline engine for component tests, a guard on Pulumi checks, and the
+garbage collector back on after a test that ran the program (which turns it off for good).
 
 A check inside `Output.apply` that never runs passes silently (a `@pulumi.runtime.test` that
 forgets to return its Output, or an output that never resolves). Tests register such checks
 through `pulumi_checks.expect`, and the fixture fails the test if any of them did not run.
 """
 
+import gc
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -46,6 +48,14 @@ class PulumiChecks:
         if self.pending:
             return f"{len(self.pending)} output check(s) never ran: return the Output"
         return None
+
+
+@pytest.fixture(autouse=True)
+def garbage_collector() -> Iterator[None]:
+    collecting = gc.isenabled()
+    yield
+    if collecting:
+        gc.enable()
 
 
 @pytest.fixture

@@ -1,5 +1,6 @@
 """The offline plan of the committed stacks, as a newcomer runs it."""
 
+import gc
 import json
 from pathlib import Path
 from typing import Any
@@ -7,8 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
+from stacks import program
 from stacks.__main__ import main
 from stacks.checks.dashboards import validate_dashboard
+from stacks.config import LoadedStack
 from stacks.stack_file import REPO_ROOT
 
 FIELDS = {
@@ -147,6 +150,21 @@ def test_plan_prints_the_tree_and_counts(
     assert "├─ checkout-api  (observability:fargate:InstrumentedFargateService)" in printed
     assert "  aws:ecs/taskDefinition:TaskDefinition" in printed
     assert f"wrote {tmp_path / 'resources.json'}" in printed
+
+
+def test_the_program_runs_without_the_garbage_collector(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    collecting_while_deploying = []
+    deploy = program.deploy
+
+    def watched_deploy(stack: LoadedStack) -> None:
+        collecting_while_deploying.append(gc.isenabled())
+        deploy(stack)
+
+    monkeypatch.setattr(program, "deploy", watched_deploy)
+    plan("dev", tmp_path)
+    assert collecting_while_deploying == [False]
 
 
 def kubernetes_objects(resources: list[dict[str, Any]], kind: str) -> list[dict[str, Any]]:
