@@ -27,7 +27,11 @@ from stacks.translate import (
 
 
 def main() -> None:
-    """Entry point of `__main__.py`: nothing is registered unless the whole config is valid."""
+    """Entry point of `__main__.py`: nothing is registered unless the whole config is valid.
+
+    It takes the process for itself, as `pulumi up` gives it one: an inline program of the
+    Automation API, which shares its host's process, should call `deploy(load_stack())`.
+    """
     tune_garbage_collector()
     deploy(load_stack())
 
