@@ -18,6 +18,7 @@ from stacks.stack_file import REPO_ROOT, StackFile, default_stack_path, read_sta
 EXIT_INVALID_CONFIG = 2
 EXIT_INVALID_RESOURCE = 1
 KUBERNETES_VERSION_KEY = f"{NAMESPACE}:eks.kubernetesVersion"
+MAIN_MODULE = REPO_ROOT / "__main__.py"
 
 
 def run_stack(stack: str, config_file: Path | None = None, *, strict: bool = True) -> ProgramRun:
@@ -63,9 +64,6 @@ def run_main_module() -> None:
     # here rather than through runpy's three frames: every resource sends the engine the Python
     # stack that created it, and each frame of it costs time on every resource.
     exec(_main_module_code(), {"__name__": "__main__", "__file__": str(MAIN_MODULE)})
-
-
-MAIN_MODULE = REPO_ROOT / "__main__.py"
 
 
 @functools.cache
