@@ -1,11 +1,9 @@
 """`python -m stacks plan`: run the real program offline and write what it would register."""
 
-import functools
 import json
 import sys
 from collections import Counter
 from pathlib import Path
-from types import CodeType
 
 from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.artifacts import RESOURCES_FILE, clear_plan_output, write_artifacts
@@ -63,12 +61,8 @@ def run_main_module() -> None:
     # Exactly what `pulumi up` runs, so the plan cannot drift from the real program. Executed
     # here rather than through runpy's three frames: every resource sends the engine the Python
     # stack that created it, and each frame of it costs time on every resource.
-    exec(_main_module_code(), {"__name__": "__main__", "__file__": str(MAIN_MODULE)})
-
-
-@functools.cache
-def _main_module_code() -> CodeType:
-    return compile(MAIN_MODULE.read_text(), str(MAIN_MODULE), "exec")
+    code = compile(MAIN_MODULE.read_text(), str(MAIN_MODULE), "exec")
+    exec(code, {"__name__": "__main__", "__file__": str(MAIN_MODULE)})
 
 
 def stack_source(stack: str, config_file: Path | None) -> str:
