@@ -9,6 +9,7 @@ import asyncio
 import base64
 import hashlib
 import heapq
+import logging
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -80,11 +81,13 @@ class ResourceValidationError(Exception):
 
 @dataclass
 class ProgramRun:
-    """What one offline run of a program registered and exported."""
+    """What one offline run of a program registered, exported and said."""
 
     resources: list[RecordedResource] = field(default_factory=list)
     stack_outputs: dict[str, Any] = field(default_factory=dict)
     problems: list[ResourceProblem] = field(default_factory=list)
+    messages: list[str] = field(default_factory=list)
+    """What the program logged (`pulumi.log`), as the CLI prints it: `info: ...`."""
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -167,6 +170,23 @@ def mask_secrets(value: Any) -> Any:
         return {k: mask_secrets(v) for k, v in value.items()}
     if isinstance(value, list):
         return [mask_secrets(v) for v in value]
+    return value
+
+
+def whole_numbers_as_int(value: Any) -> Any:
+    """The value with every integral float as an int.
+
+    The engine protocol carries every number as a double (protobuf's `Value`), so a port of 4317
+    arrives as 4317.0; providers convert by their schemas, and a reviewer reading the plan should
+    see what the program wrote. No input the project sends is a float that happens to be whole
+    and must stay one (thresholds and rates travel as strings or inside JSON strings).
+    """
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, dict):
+        return {k: whole_numbers_as_int(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [whole_numbers_as_int(v) for v in value]
     return value
 
 
@@ -350,7 +370,7 @@ class RecordingMonitor(mocks.MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        wire_inputs = rpc.deserialize_properties(request.object)
+        wire_inputs = whole_numbers_as_int(rpc.deserialize_properties(request.object))
         plain_inputs = unwrap_secrets(wire_inputs)
         problems = resource_problems(
             request.type, plain_inputs, kubernetes_version=self.offline_mocks.kubernetes_version
@@ -403,6 +423,25 @@ def _provider_problems(request: Any) -> list[str]:
     return []
 
 
+class _MessageRecorder(logging.Handler):
+    """Keeps what the program logs through `pulumi.log`, which the mock engine hands to a logger."""
+
+    def __init__(self, run: ProgramRun) -> None:
+        super().__init__()
+        self.run = run
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.run.messages.append(f"{record.levelname.lower()}: {record.getMessage()}")
+
+
+def _program_logger(run: ProgramRun) -> logging.Logger:
+    # A logger of its own, outside the logging tree: the run's messages reach no other handler.
+    # INFO and up, as the CLI shows by default: the SDK logs each registration at DEBUG.
+    logger = logging.Logger("offline-program", logging.INFO)
+    logger.addHandler(_MessageRecorder(run))
+    return logger
+
+
 @contextmanager
 def offline_engine(
     *,
@@ -431,6 +470,7 @@ def offline_engine(
             project=PROJECT,
             stack=stack,
             preview=False,
+            logger=_program_logger(run),
             monitor=RecordingMonitor(engine_mocks, run, strict=strict),
         )
         yield run

@@ -89,6 +89,8 @@ def plan(stack: str, config_file: Path | None, out: Path | None) -> int:
     )
     artifacts = write_artifacts(run.resources, out_dir)
     print(render_tree(stack, source, run.resources))
+    if run.messages:
+        print("\n" + "\n".join(run.messages))
     print(f"\nwrote {resources_file} and {len(artifacts)} artifacts under {out_dir}")
     return 0
 

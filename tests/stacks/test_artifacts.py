@@ -1,6 +1,7 @@
 """The reviewer-facing files a plan writes beside resources.json."""
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -36,6 +37,28 @@ def test_every_kubernetes_object_as_a_manifest(production: Path) -> None:
     secret = manifests["secret-datadog-datadog-api-key.yaml"]
     assert secret["data"] == "[secret]"
     assert manifests["helm-release-eks-agent-operator.yaml"]["chart"] == "datadog-operator"
+
+
+def test_whole_numbers_read_as_integers_in_every_artifact(production: Path) -> None:
+    # The engine protocol carries every number as a double; a manifest with `containerPort:
+    # 4317.0` is what a reviewer could not `kubectl apply`.
+    daemon_set_text = (
+        production / "kubernetes" / "daemonset-datadog-otel-collector-node.yaml"
+    ).read_text()
+    assert "containerPort: 4317\n" in daemon_set_text
+    assert "runAsUser: 10001\n" in daemon_set_text
+    resources = json.loads((production / "resources.json").read_text())
+    (daemon_set,) = [r for r in resources if r["type"] == "kubernetes:apps/v1:DaemonSet"]
+    (container,) = daemon_set["inputs"]["spec"]["template"]["spec"]["containers"]
+    assert [type(port["containerPort"]) for port in container["ports"]] == [int, int, int]
+    floats = [
+        line
+        for path in production.rglob("*")
+        if path.suffix in (".yaml", ".json")
+        for line in path.read_text().splitlines()
+        if re.search(r"(?<![\w.])\d+\.0\b(?![.\d])", line) and "image" not in line
+    ]
+    assert floats == []
 
 
 def test_artifacts_are_stable_and_a_failed_plan_removes_them(
