@@ -217,6 +217,13 @@ def _agent_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> di
         "DD_APM_ENABLED": "true",
         # Logs reach Datadog through FireLens or CloudWatch, never twice through the agent.
         "DD_LOGS_ENABLED": "false",
+        # The Agent reads the task from the v4 metadata endpoint and sends it to the ECS
+        # Explorer every 15 s or so; without it, tasks show up only through the AWS integration's
+        # crawl, about once a day (Datadog's "Amazon ECS Explorer" docs). Off by default in the
+        # Agent (`ecs_task_collection_enabled`); Datadog's Terraform module, CDK constructs and
+        # `datadog-ci ecs-fargate instrument` all set it. It uses the task role's ECS read
+        # permissions (components.fargate.iam).
+        "DD_ECS_TASK_COLLECTION_ENABLED": "true",
     }
     if task.agent.transport == "unix-socket":
         env["DD_APM_RECEIVER_SOCKET"] = f"{SOCKET_DIR}/apm.socket"

@@ -7,8 +7,9 @@ PolicyDocument = dict[str, Any]
 
 EXECUTION_ROLE_MANAGED_POLICY: Final = "service-role/AmazonECSTaskExecutionRolePolicy"
 
-# What the agent sidecar asks ECS about its cluster; these List/Describe calls accept no
-# resource-level restriction, hence "*".
+# What the agent sidecar asks ECS about its cluster (its ecs_fargate check and task collection for
+# the ECS Explorer, which datadog-ci's ECS_TASK_COLLECTION_ACTIONS lists the same way); these
+# List/Describe calls accept no resource-level restriction, hence "*".
 AGENT_ECS_ACTIONS: Final = (
     "ecs:ListClusters",
     "ecs:ListContainerInstances",

@@ -75,6 +75,7 @@ def test_sidecar_over_unix_socket() -> None:
     assert agent_env["DD_APM_RECEIVER_SOCKET"] == "/var/run/datadog/apm.socket"
     assert agent_env["DD_DOGSTATSD_SOCKET"] == "/var/run/datadog/dsd.socket"
     assert agent_env["ECS_FARGATE"] == "true"
+    assert agent_env["DD_ECS_TASK_COLLECTION_ENABLED"] == "true"
     assert agent_env["DD_SITE"] == "datadoghq.eu"
     mount = {"sourceVolume": "dd-sockets", "containerPath": "/var/run/datadog", "readOnly": False}
     assert app["mountPoints"] == agent["mountPoints"] == [mount]
@@ -93,7 +94,7 @@ def test_sidecar_over_loopback_needs_no_volume_or_port_mappings() -> None:
 def test_agent_sidecar_is_pinned_non_essential_health_checked_and_awaited() -> None:
     containers = build()
     agent = containers["datadog-agent"]
-    assert agent["image"] == "public.ecr.aws/datadog/agent:7.81.1"
+    assert agent["image"] == "public.ecr.aws/datadog/agent:7.81.2"
     assert agent["essential"] is False
     assert agent["healthCheck"] == {
         "command": ["CMD-SHELL", "/probe.sh"],
