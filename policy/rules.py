@@ -62,7 +62,11 @@ def _env(container: Mapping[str, Any]) -> dict[str, str]:
 
 
 def ecs_apps_are_traced_and_tagged(props: Props) -> list[str]:
-    """Every app container carries unified service tags and starts under ddtrace-run."""
+    """Every app container carries unified service tags and starts under ddtrace-run, once.
+
+    Where ddtrace-run stands depends on the image (in front of `python`, or of the command an
+    entrypoint script execs), so the rule asks only that it is in what the container starts.
+    """
     violations = []
     for container in _app_containers(props):
         name = container.get("name")
@@ -70,8 +74,11 @@ def ecs_apps_are_traced_and_tagged(props: Props) -> list[str]:
         if missing:
             violations.append(f"container {name!r} lacks {', '.join(missing)}")
         start = [*container.get("entryPoint", []), *container.get("command", [])]
-        if not start or start[0] != "ddtrace-run":
-            violations.append(f"container {name!r} does not start with ddtrace-run")
+        wrappers = sum(1 for arg in start if str(arg).rsplit("/", 1)[-1] == "ddtrace-run")
+        if wrappers == 0:
+            violations.append(f"container {name!r} does not start under ddtrace-run")
+        elif wrappers > 1:
+            violations.append(f"container {name!r} starts ddtrace-run {wrappers} times")
     return violations
 
 
@@ -220,7 +227,7 @@ def _ignoring_type(rule: Callable[[Props], list[str]]) -> Callable[[str, Props],
 RESOURCE_RULES: Final = (
     ResourceRule(
         "ecs-apps-traced-and-tagged",
-        "ECS app containers carry DD_SERVICE/DD_ENV/DD_VERSION and start with ddtrace-run.",
+        "ECS app containers carry DD_SERVICE/DD_ENV/DD_VERSION and start under ddtrace-run once.",
         (TASK_DEFINITION,),
         _ignoring_type(ecs_apps_are_traced_and_tagged),
     ),

@@ -142,6 +142,7 @@ def task_spec(config: StackConfig, service: ServiceSettings) -> TaskSpec:
         version=service.version,
         image=service.image,
         command=tuple(service.command),
+        entry_point=None if service.entry_point is None else tuple(service.entry_point),
         cpu=service.cpu,
         memory=service.memory,
         datadog_site=config.datadog.site,

@@ -132,8 +132,12 @@ class TaskSpec:
     """The agent sidecar, or None for agentless mode."""
     port: int | None = None
     """Container port the app listens on, if any."""
+    entry_point: tuple[str, ...] | None = None
+    """The image's ENTRYPOINT to keep (a script that execs its arguments, or `python`); None
+    replaces it, so that the command runs as written."""
     wrap_with_ddtrace: bool = True
-    """Prefix the command with ddtrace-run, which patches libraries before the app starts."""
+    """Start the Python process under ddtrace-run, which patches libraries before the app
+    starts."""
     env: Mapping[str, str] = field(default_factory=dict)
     """Extra plain environment variables (never keys or passwords)."""
     secrets: tuple[SecretEnv, ...] = ()

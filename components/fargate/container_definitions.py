@@ -4,8 +4,9 @@ Pure functions of a `TaskSpec` and a few resolved strings, so every value can be
 """
 
 import json
+import re
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any, Final, Literal
 
 from components.datadog_site import logs_intake_host
 from components.fargate.args import (
@@ -91,17 +92,91 @@ def container_budget(task: TaskSpec) -> ContainerBudget:
     return budget
 
 
-def app_command(task: TaskSpec) -> list[str]:
-    """The start command, wrapped in ddtrace-run when asked; ValueError if that would wrap twice."""
+DDTRACE_RUN: Final = "ddtrace-run"
+
+# Programs that are the Python process itself, so ddtrace-run goes in front of them. Any other
+# entry point is taken for a wrapper that execs its arguments (docker-entrypoint scripts, tini,
+# dumb-init), so ddtrace-run goes in front of the command it runs.
+_PYTHON_PROGRAM: Final = re.compile(
+    r"python(\d+(\.\d+)?)?|uvicorn|gunicorn|hypercorn|daphne|celery"
+)
+_SHELLS: Final = frozenset({"sh", "ash", "bash", "dash", "zsh"})
+
+
+@dataclass(frozen=True)
+class StartProblem:
+    """Why a start command cannot run the app under ddtrace-run exactly once."""
+
+    field: Literal["command", "entryPoint"]
+    """The container definition key at fault."""
+    reason: str
+
+
+@dataclass(frozen=True)
+class StartProcess:
+    """What the app container's `entryPoint` and `command` are."""
+
+    entry_point: list[str] | None
+    """None leaves the image's ENTRYPOINT in place."""
+    command: list[str]
+
+
+def _program(argv: tuple[str, ...]) -> str:
+    return argv[0].rsplit("/", 1)[-1] if argv else ""
+
+
+def start_problem(
+    entry_point: tuple[str, ...] | None, command: tuple[str, ...], wrap_with_ddtrace: bool
+) -> StartProblem | None:
+    """What keeps `start_process` from putting ddtrace-run once in front of the Python process."""
+    if not wrap_with_ddtrace:
+        return None
+    starts: tuple[tuple[Literal["command", "entryPoint"], tuple[str, ...]], ...] = (
+        ("command", command),
+        ("entryPoint", entry_point or ()),
+    )
+    for field, argv in starts:
+        if any(_program((arg,)) == DDTRACE_RUN for arg in argv):
+            return StartProblem(
+                field,
+                f"holds {DDTRACE_RUN} while wrapWithDdtrace is true; drop it or set "
+                "wrapWithDdtrace: false (wrapping twice patches every library twice)",
+            )
+    if entry_point and _program(entry_point) in _SHELLS and "-c" in entry_point:
+        return StartProblem(
+            "entryPoint",
+            f"a shell's -c takes the command as one string, so {DDTRACE_RUN} cannot be put in "
+            "front of the Python process; give the program and its arguments as a list without "
+            f"a shell, or set wrapWithDdtrace: false and start the string with {DDTRACE_RUN}",
+        )
+    return None
+
+
+def start_process(task: TaskSpec) -> StartProcess:
+    """The app's entryPoint and command, with ddtrace-run once in front of the Python process.
+
+    Docker runs an image's ENTRYPOINT with the container's command as its arguments, and ECS's
+    `entryPoint` replaces the ENTRYPOINT (and then the image's CMD is not used either). So:
+    - no entry point given: `entryPoint: [ddtrace-run]` and the command, which then runs as
+      written whatever ENTRYPOINT the image has (one of `python` would otherwise receive
+      `ddtrace-run` as the script to run);
+    - an entry point that is the Python process (`python`, `uvicorn`, ...): ddtrace-run in front
+      of it;
+    - any other entry point must exec its arguments: ddtrace-run in front of the command.
+    ValueError when that cannot be done (`start_problem`).
+    """
+    problem = start_problem(task.entry_point, task.command, task.wrap_with_ddtrace)
+    if problem is not None:
+        raise ValueError(f"{problem.field}: {problem.reason}")
+    entry_point = None if task.entry_point is None else list(task.entry_point)
     command = list(task.command)
     if not task.wrap_with_ddtrace:
-        return command
-    if command and command[0] == "ddtrace-run":
-        raise ValueError(
-            "command already starts with ddtrace-run; remove it or turn off wrapping "
-            "(wrapping twice patches every library twice)"
-        )
-    return ["ddtrace-run", *command]
+        return StartProcess(entry_point, command)
+    if entry_point is None:
+        return StartProcess([DDTRACE_RUN], command)
+    if _PYTHON_PROGRAM.fullmatch(_program(task.entry_point or ())):
+        return StartProcess([DDTRACE_RUN, *entry_point], command)
+    return StartProcess(entry_point, [DDTRACE_RUN, *command])
 
 
 def api_key_value_from(api_key_secret_arn: str) -> str:
@@ -173,11 +248,12 @@ def _app_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict
     secrets = {s.name: s.value_from for s in task.secrets}
     if task.agent is None:
         secrets["DD_API_KEY"] = api_key_value_from(api_key_secret_arn)
+    process = start_process(task)
     container: dict[str, Any] = {
         "name": task.service,
         "image": task.image,
         "essential": True,
-        "command": app_command(task),
+        "command": process.command,
         "cpu": budget.app_cpu,
         "memory": budget.app_memory,
         "environment": _name_values(app_environment(task)),
@@ -188,6 +264,8 @@ def _app_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict
         },
         "logConfiguration": _log_configuration(task, task.service, api_key_secret_arn, region),
     }
+    if process.entry_point is not None:
+        container["entryPoint"] = process.entry_point
     # ECS drops empty lists from what it stores; sending one would show as a diff on every preview.
     if secrets:
         container["secrets"] = [{"name": n, "valueFrom": v} for n, v in sorted(secrets.items())]

@@ -8,11 +8,11 @@ import pulumi_aws as aws
 
 from components.fargate.args import InstrumentedServiceArgs, ServicePlacement
 from components.fargate.container_definitions import (
-    app_command,
     container_budget,
     container_definitions,
     log_group_name,
     log_retention_days,
+    start_process,
     task_volume_names,
 )
 from components.fargate.iam import (
@@ -62,7 +62,7 @@ class InstrumentedFargateService(pulumi.ComponentResource):
         task = args.task
         # Reject an impossible task before anything, the component included, is registered.
         container_budget(task)
-        app_command(task)
+        start_process(task)
         super().__init__("observability:fargate:InstrumentedFargateService", name, None, opts)
 
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)

@@ -5,7 +5,7 @@ from typing import Literal
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.fargate.args import DEFAULT_AGENT_IMAGE, DEFAULT_LOG_ROUTER_IMAGE
-from components.fargate.container_definitions import RESERVED_ENV
+from components.fargate.container_definitions import RESERVED_ENV, start_problem
 from components.fargate.sizes import FARGATE_MEMORY_BY_CPU, fargate_size_problem
 from components.monitors.service_monitors import ServiceMonitorsSpec
 from stacks.model.datadog import NotificationSettings, builder_default
@@ -110,9 +110,14 @@ class ServiceSettings(Model):
     version: Version
     """DD_VERSION: the version the image carries."""
     wrap_with_ddtrace: bool = True
-    """Start the command under ddtrace-run."""
+    """Start the Python process under ddtrace-run."""
     command: list[str] = Field(min_length=1)
-    """Start command of the app, e.g. [uvicorn, app.main:app, --port, "8000"]."""
+    """Start command of the app, e.g. [uvicorn, app.main:app, --port, "8000"]; it runs as
+    written, whatever ENTRYPOINT the image has, unless `entryPoint` keeps one."""
+    entry_point: list[str] | None = Field(None, min_length=1)
+    """The image's ENTRYPOINT, when the command must run through it: a script that execs its
+    arguments ([/docker-entrypoint.sh]; ddtrace-run then starts the command) or the Python
+    interpreter ([python]; ddtrace-run then starts it, with the command as its arguments)."""
     port: int | None = Field(None, ge=1, le=65535)
     """Port the app listens on."""
     cpu: int
@@ -164,12 +169,23 @@ class ServiceSettings(Model):
 
     @field_validator("command")
     @classmethod
-    def _wrapped_once(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        if info.data.get("wrap_with_ddtrace", True) and value and value[0] == "ddtrace-run":
-            raise ValueError(
-                "starts with ddtrace-run while wrapWithDdtrace is true; drop it from the command "
-                "or set wrapWithDdtrace: false (wrapping twice patches every library twice)"
-            )
+    def _traced_command(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        problem = start_problem(None, tuple(value), info.data.get("wrap_with_ddtrace", True))
+        if problem is not None:
+            raise ValueError(problem.reason)
+        return value
+
+    @field_validator("entry_point")
+    @classmethod
+    def _traced_entry_point(cls, value: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        command = info.data.get("command")
+        if value is None or command is None:
+            return value
+        problem = start_problem(
+            tuple(value), tuple(command), info.data.get("wrap_with_ddtrace", True)
+        )
+        if problem is not None and problem.field == "entryPoint":
+            raise ValueError(problem.reason)
         return value
 
     @field_validator("cpu")

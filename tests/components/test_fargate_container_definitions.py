@@ -9,11 +9,11 @@ import pytest
 from components.fargate.args import AgentSidecar, LlmObservability, SecretEnv, TraceSettings
 from components.fargate.container_definitions import (
     TaskTooSmallError,
-    app_command,
     app_environment,
     container_budget,
     container_definitions,
     log_group_name,
+    start_process,
     task_volume_names,
 )
 from tests.factories import API_KEY_ARN, CLOUDWATCH, CMK_ARN, DB_SECRET_ARN, SIDECAR, task
@@ -34,13 +34,56 @@ def env_of(container: dict[str, Any]) -> dict[str, str]:
     return {e["name"]: e["value"] for e in container["environment"]}
 
 
-def test_app_command_is_wrapped_in_ddtrace_run_once() -> None:
-    assert build()["checkout-api"]["command"] == [
-        "ddtrace-run", "uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000",
-    ]  # fmt: skip
-    assert app_command(task(wrap_with_ddtrace=False))[0] == "uvicorn"
-    with pytest.raises(ValueError, match="already starts with ddtrace-run"):
-        app_command(task(command=("ddtrace-run", "uvicorn", "app:app")))
+UVICORN = ("uvicorn", "app.main:app", "--host", "0.0.0.0", "--port", "8000")
+
+
+def start(**overrides: object) -> tuple[list[str] | None, list[str]]:
+    app = build(**overrides)["checkout-api"]
+    return app.get("entryPoint"), app["command"]
+
+
+def test_without_an_entry_point_the_command_runs_as_written_under_ddtrace_run() -> None:
+    # The image's ENTRYPOINT is replaced, so an image whose ENTRYPOINT is `python` does not get
+    # `ddtrace-run` as the script to run.
+    assert start() == (["ddtrace-run"], list(UVICORN))
+
+
+def test_an_entry_point_script_that_execs_its_arguments_runs_ddtrace_run() -> None:
+    assert start(entry_point=("/docker-entrypoint.sh",)) == (
+        ["/docker-entrypoint.sh"],
+        ["ddtrace-run", *UVICORN],
+    )
+    assert start(entry_point=("tini", "--")) == (["tini", "--"], ["ddtrace-run", *UVICORN])
+
+
+def test_a_python_entry_point_gets_ddtrace_run_in_front_of_it() -> None:
+    command = ("-m", "uvicorn", "app.main:app")
+    assert start(entry_point=("python",), command=command) == (
+        ["ddtrace-run", "python"],
+        list(command),
+    )
+    assert start(entry_point=("/usr/local/bin/python3.12", "-u"), command=command) == (
+        ["ddtrace-run", "/usr/local/bin/python3.12", "-u"],
+        list(command),
+    )
+    assert start(entry_point=("gunicorn",), command=("app:app",)) == (
+        ["ddtrace-run", "gunicorn"],
+        ["app:app"],
+    )
+
+
+def test_ddtrace_run_appears_once_or_the_start_is_refused() -> None:
+    assert start(wrap_with_ddtrace=False) == (None, list(UVICORN))
+    assert start(wrap_with_ddtrace=False, entry_point=("python",)) == (["python"], list(UVICORN))
+    refused = {
+        "command": task(command=("ddtrace-run", "uvicorn", "app:app")),
+        "entryPoint": task(entry_point=("/usr/bin/ddtrace-run",)),
+    }
+    for field, spec in refused.items():
+        with pytest.raises(ValueError, match=f"^{field}: holds ddtrace-run"):
+            start_process(spec)
+    with pytest.raises(ValueError, match="a shell's -c takes the command as one string"):
+        start_process(task(entry_point=("/bin/sh", "-c")))
 
 
 def test_unified_service_tagging_in_env_and_ecs_labels() -> None:

@@ -52,12 +52,21 @@ def test_the_built_task_definition_passes_every_rule() -> None:
 def test_app_without_tags_or_ddtrace_run_is_refused() -> None:
     def strip(containers: list[dict[str, Any]]) -> None:
         app = containers[0]
-        app["command"] = app["command"][1:]
+        del app["entryPoint"]
         app["environment"] = [e for e in app["environment"] if e["name"] != "DD_VERSION"]
 
     assert violations("ecs-apps-traced-and-tagged", TASK_DEFINITION, task_props(strip)) == [
         "container 'checkout-api' lacks DD_VERSION",
-        "container 'checkout-api' does not start with ddtrace-run",
+        "container 'checkout-api' does not start under ddtrace-run",
+    ]
+
+
+def test_ddtrace_run_twice_is_refused() -> None:
+    def twice(containers: list[dict[str, Any]]) -> None:
+        containers[0]["command"] = ["/usr/local/bin/ddtrace-run", *containers[0]["command"]]
+
+    assert violations("ecs-apps-traced-and-tagged", TASK_DEFINITION, task_props(twice)) == [
+        "container 'checkout-api' starts ddtrace-run 2 times",
     ]
 
 

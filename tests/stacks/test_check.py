@@ -43,7 +43,7 @@ def test_policy_violations_name_the_resource_and_rule(
     assert status == 1
     assert (
         f"{path}: checkout-api-task (aws:ecs/taskDefinition:TaskDefinition): policy "
-        "ecs-apps-traced-and-tagged: container 'checkout-api' does not start with ddtrace-run"
+        "ecs-apps-traced-and-tagged: container 'checkout-api' does not start under ddtrace-run"
     ) in lines
     assert lines[-1].endswith("problem(s)")
 

@@ -82,7 +82,8 @@ CASES = [
     pytest.param(
         service_change(0, colour="blue"),
         "observability:services[0].colour: unknown key (allowed: name, previousNames, image, "
-        "version, wrapWithDdtrace, command, port, cpu, memory, cpuArchitecture, env, secrets, "
+        "version, wrapWithDdtrace, command, entryPoint, port, cpu, memory, cpuArchitecture, env, "
+        "secrets, "
         "agent, agentTransport, logs, traceEnabled, traceSampleRate, profiling, "
         "llmObservability, desiredCount, enableExecuteCommand, team, executionRoleArn, "
         "taskRoleArn, operation, runbookUrl, dashboard, monitors, notifications)",
@@ -142,10 +143,23 @@ CASES = [
     ),
     pytest.param(
         service_change(0, command=["ddtrace-run", "uvicorn", "app.main:app"]),
-        "observability:services[0].command: starts with ddtrace-run while wrapWithDdtrace is "
-        "true; drop it from the command or set wrapWithDdtrace: false (wrapping twice patches "
-        "every library twice)",
+        "observability:services[0].command: holds ddtrace-run while wrapWithDdtrace is true; "
+        "drop it or set wrapWithDdtrace: false (wrapping twice patches every library twice)",
         id="double-ddtrace-run",
+    ),
+    pytest.param(
+        service_change(0, entryPoint=["/usr/local/bin/ddtrace-run", "python"]),
+        "observability:services[0].entryPoint: holds ddtrace-run while wrapWithDdtrace is true; "
+        "drop it or set wrapWithDdtrace: false (wrapping twice patches every library twice)",
+        id="ddtrace-run-in-the-entry-point",
+    ),
+    pytest.param(
+        service_change(0, entryPoint=["/bin/sh", "-c"]),
+        "observability:services[0].entryPoint: a shell's -c takes the command as one string, so "
+        "ddtrace-run cannot be put in front of the Python process; give the program and its "
+        "arguments as a list without a shell, or set wrapWithDdtrace: false and start the string "
+        "with ddtrace-run",
+        id="shell-string-entry-point",
     ),
     pytest.param(
         service_change(0, llmObservability={"agentless": True}),
