@@ -9,6 +9,15 @@ Component names and keys follow collector-contrib 0.145.0 (`COLLECTOR_IMAGE`), t
 which `k8sattributes`, `kubeletstats`, `k8sobjects` and `resourcedetection` are the canonical names;
 later releases rename them to snake_case and keep the old names as deprecated aliases. Moving the
 image past 0.145.0 therefore means renaming those components here too.
+
+Each collector also sends its own health metrics (`otelcol_*`), the way Datadog's "Collector
+health metrics" page and contrib's datadog exporter example `collector-metrics.yaml` set it up: the
+collector serves them on a Prometheus endpoint, and its own `prometheus` receiver scrapes that into
+the `datadog` exporter. The endpoint is written out rather than left to the default: core 0.145.0's
+default reader (service/telemetry/otelconftelemetry) serves localhost:8888 without type suffixes
+or units, but a `readers` list replaces it whole and its `without_*` options default to false,
+which turns `otelcol_receiver_accepted_spans` into `..._total` and `otelcol_process_memory_rss`
+into `..._bytes`: the names Datadog documents (and the platform dashboard reads) are the plain ones.
 """
 
 import json
@@ -26,6 +35,8 @@ OTLP_GRPC_PORT = 4317
 OTLP_HTTP_PORT = 4318
 HEALTH_CHECK_PORT = 13133
 KUBELET_PORT = 10250
+TELEMETRY_PORT = 8888
+"""The collector's own metrics, on localhost only: its own receiver is their one reader."""
 
 API_KEY_ENV = "DD_API_KEY"
 POD_IP_ENV = "MY_POD_IP"
@@ -45,6 +56,8 @@ DEBUG_LOG_PATTERN = '"level(name)?": ?"DEBUG"'
 _ROUTE_ATTRIBUTES = ("http.route", "url.path", "http.target")
 _DATADOG_CONNECTOR = "datadog/connector"
 _NOISE_FILTER = "filter/noise"
+_SELF_SCRAPE = "prometheus/otelcol"
+_SELF_PIPELINE = "metrics/otelcol"
 
 
 @dataclass(frozen=True)
@@ -180,7 +193,7 @@ def node_collector_config(settings: NodeCollectorSettings, *, own_log_glob: str)
     `own_log_glob` matches the log files of the collector's own pods: tailing them would feed every
     line the collector logs about exporting back into the export.
     """
-    receivers: dict[str, Any] = {"otlp": _otlp_receiver()}
+    receivers: dict[str, Any] = {"otlp": _otlp_receiver(), _SELF_SCRAPE: _self_scrape()}
     metric_receivers = ["otlp"]
     log_receivers = ["otlp"]
     if settings.collect_container_logs:
@@ -215,6 +228,7 @@ def node_collector_config(settings: NodeCollectorSettings, *, own_log_glob: str)
         "extensions": {"health_check": _health_check()},
         "service": {
             "extensions": ["health_check"],
+            "telemetry": _telemetry(),
             "pipelines": {
                 # APM stats come from the connector: traces feed it, its metrics join the metrics.
                 "traces": {
@@ -230,6 +244,12 @@ def node_collector_config(settings: NodeCollectorSettings, *, own_log_glob: str)
                 "logs": {
                     "receivers": log_receivers,
                     "processors": ["memory_limiter", _NOISE_FILTER, *enrichment, "batch"],
+                    "exporters": ["datadog"],
+                },
+                # The collector's own metrics describe its pod, not a workload to enrich.
+                _SELF_PIPELINE: {
+                    "receivers": [_SELF_SCRAPE],
+                    "processors": ["memory_limiter", "resourcedetection", "resource", "batch"],
                     "exporters": ["datadog"],
                 },
             },
@@ -252,7 +272,11 @@ def cluster_collector_config(settings: ClusterCollectorSettings) -> dict[str, An
             "allocatable_types_to_report": ["cpu", "memory"],
         }
     }
-    pipelines = {"metrics": _cluster_pipeline("k8s_cluster")}
+    receivers[_SELF_SCRAPE] = _self_scrape()
+    pipelines = {
+        "metrics": _cluster_pipeline("k8s_cluster"),
+        _SELF_PIPELINE: _cluster_pipeline(_SELF_SCRAPE),
+    }
     if settings.collect_events:
         receivers["k8sobjects"] = {
             "auth_type": "serviceAccount",
@@ -268,7 +292,11 @@ def cluster_collector_config(settings: ClusterCollectorSettings) -> dict[str, An
         },
         "exporters": {"datadog": _datadog_exporter(collector.datadog_site)},
         "extensions": {"health_check": _health_check()},
-        "service": {"extensions": ["health_check"], "pipelines": pipelines},
+        "service": {
+            "extensions": ["health_check"],
+            "telemetry": _telemetry(),
+            "pipelines": pipelines,
+        },
     }
 
 
@@ -360,6 +388,45 @@ def _prometheus_pod_receiver(interval_seconds: int) -> dict[str, Any]:
                     "relabel_configs": relabel_configs,
                 }
             ]
+        }
+    }
+
+
+def _self_scrape() -> dict[str, Any]:
+    # The job and interval of Datadog's own setup; the resource processor adds the cluster, which
+    # the datadog exporter turns into the `kube_cluster_name` tag the dashboard filters on.
+    return {
+        "config": {
+            "scrape_configs": [
+                {
+                    "job_name": "otelcol",
+                    "scrape_interval": "10s",
+                    "static_configs": [{"targets": [f"localhost:{TELEMETRY_PORT}"]}],
+                }
+            ]
+        }
+    }
+
+
+def _telemetry() -> dict[str, Any]:
+    return {
+        "metrics": {
+            "level": "normal",
+            "readers": [
+                {
+                    "pull": {
+                        "exporter": {
+                            "prometheus": {
+                                "host": "localhost",
+                                "port": TELEMETRY_PORT,
+                                "without_type_suffix": True,
+                                "without_units": True,
+                                "without_scope_info": True,
+                            }
+                        }
+                    }
+                }
+            ],
         }
     }
 

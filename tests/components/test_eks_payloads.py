@@ -157,6 +157,11 @@ def test_node_pipelines() -> None:
             "processors": ["memory_limiter", "filter/noise", *enrichment],
             "exporters": ["datadog"],
         },
+        "metrics/otelcol": {
+            "receivers": ["prometheus/otelcol"],
+            "processors": ["memory_limiter", "resourcedetection", "resource", "batch"],
+            "exporters": ["datadog"],
+        },
     }
 
 
@@ -164,7 +169,7 @@ def test_switched_off_signals_leave_their_receivers_out() -> None:
     config = node_config(NODE_MINIMAL)
     pipelines = config["service"]["pipelines"]
 
-    assert set(config["receivers"]) == {"otlp"}
+    assert set(config["receivers"]) == {"otlp", "prometheus/otelcol"}
     assert pipelines["metrics"]["receivers"] == ["otlp", "datadog/connector"]
     assert pipelines["logs"]["receivers"] == ["otlp"]
 
@@ -180,12 +185,52 @@ def test_cluster_pipelines() -> None:
             "exporters": ["datadog"],
         },
         "logs": {"receivers": ["k8sobjects"], "processors": processors, "exporters": ["datadog"]},
+        "metrics/otelcol": {
+            "receivers": ["prometheus/otelcol"],
+            "processors": processors,
+            "exporters": ["datadog"],
+        },
     }
     assert config["receivers"]["k8sobjects"]["objects"] == [
         {"name": "events", "mode": "watch", "group": "events.k8s.io"}
     ]
     assert "resourcedetection" not in config["processors"]
     assert "logs" not in cluster_collector_config(CLUSTER_NO_EVENTS)["service"]["pipelines"]
+
+
+@pytest.mark.parametrize(
+    "config",
+    [node_config(), node_config(NODE_MINIMAL), cluster_collector_config(CLUSTER)],
+    ids=["node", "node-minimal", "cluster"],
+)
+def test_each_collector_sends_its_own_metrics_under_the_names_datadog_documents(
+    config: dict[str, Any],
+) -> None:
+    # A `readers` list replaces core's default reader, whose without_* options are true; left
+    # false, Datadog would get otelcol_receiver_accepted_spans_total and
+    # otelcol_process_memory_rss_bytes, and the platform dashboard would stay empty.
+    (reader,) = config["service"]["telemetry"]["metrics"]["readers"]
+    assert reader == {
+        "pull": {
+            "exporter": {
+                "prometheus": {
+                    "host": "localhost",
+                    "port": 8888,
+                    "without_type_suffix": True,
+                    "without_units": True,
+                    "without_scope_info": True,
+                }
+            }
+        }
+    }
+    assert config["service"]["telemetry"]["metrics"]["level"] == "normal"
+    (job,) = config["receivers"]["prometheus/otelcol"]["config"]["scrape_configs"]
+    assert job["static_configs"] == [{"targets": ["localhost:8888"]}]
+    pipeline = config["service"]["pipelines"]["metrics/otelcol"]
+    assert pipeline["receivers"] == ["prometheus/otelcol"]
+    assert pipeline["exporters"] == ["datadog"]
+    # k8s.cluster.name, which the exporter turns into the kube_cluster_name tag.
+    assert "resource" in pipeline["processors"]
 
 
 @pytest.mark.parametrize(

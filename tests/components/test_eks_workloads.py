@@ -321,7 +321,7 @@ def test_collector_config_maps(both: ProgramRun, collector_only: ProgramRun) -> 
         "action": "upsert",
     }
     cluster = collector_config(both, "eks-collector-cluster-configmap")
-    assert set(cluster["receivers"]) == {"k8s_cluster", "k8sobjects"}
+    assert set(cluster["receivers"]) == {"k8s_cluster", "k8sobjects", "prometheus/otelcol"}
     quiet = collector_config(collector_only, "eks-collector-node-configmap")
     assert quiet["service"]["pipelines"]["logs"]["receivers"] == ["otlp"]
     assert "filelog" not in quiet["receivers"]
