@@ -8,6 +8,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from pulumi_policy import PolicyPack
 
-from policy.policies import PACK_NAME, RESOURCE_POLICIES, STACK_POLICY
+from policy.policies import PACK_NAME, RESOURCE_POLICIES, STACK_POLICIES
 
-PolicyPack(name=PACK_NAME, policies=[*RESOURCE_POLICIES, STACK_POLICY])
+PolicyPack(name=PACK_NAME, policies=[*RESOURCE_POLICIES, *STACK_POLICIES])

@@ -16,14 +16,7 @@ from pulumi_policy import (
     StackValidationPolicy,
 )
 
-from policy.rules import (
-    RESOURCE_RULES,
-    STACK_RULE_DESCRIPTION,
-    STACK_RULE_NAME,
-    ResourceRule,
-    StackResource,
-    services_have_latency_and_error_monitors,
-)
+from policy.rules import RESOURCE_RULES, STACK_RULES, ResourceRule, StackResource, StackRule
 
 PACK_NAME: Final = "observability-guardrails"
 
@@ -38,10 +31,13 @@ def resource_validator(
     return validate
 
 
-def validate_stack(args: StackValidationArgs, report_violation: ReportViolation) -> None:
-    resources = [StackResource(r.resource_type, r.name, r.props) for r in args.resources]
-    for violation in services_have_latency_and_error_monitors(resources):
-        report_violation(violation, None)
+def stack_validator(rule: StackRule) -> Callable[[StackValidationArgs, ReportViolation], None]:
+    def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
+        resources = [StackResource(r.resource_type, r.name, r.props) for r in args.resources]
+        for violation in rule.check(resources):
+            report_violation(violation, None)
+
+    return validate
 
 
 RESOURCE_POLICIES: Final = [
@@ -54,9 +50,12 @@ RESOURCE_POLICIES: Final = [
     for rule in RESOURCE_RULES
 ]
 
-STACK_POLICY: Final = StackValidationPolicy(
-    name=STACK_RULE_NAME,
-    description=STACK_RULE_DESCRIPTION,
-    validate=validate_stack,
-    enforcement_level=EnforcementLevel.MANDATORY,
-)
+STACK_POLICIES: Final = [
+    StackValidationPolicy(
+        name=rule.name,
+        description=rule.description,
+        validate=stack_validator(rule),
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+    for rule in STACK_RULES
+]

@@ -207,6 +207,47 @@ def services_have_latency_and_error_monitors(resources: Iterable[StackResource])
     return violations
 
 
+DAEMON_SET: Final = "kubernetes:apps/v1:DaemonSet"
+DATADOG_AGENT: Final = "kubernetes:datadoghq.com/v2alpha1:DatadogAgent"
+
+
+def _toleration(toleration: Mapping[str, Any]) -> str:
+    """`key=value:Effect`, as kubectl writes taints; `*` for every key."""
+    text = str(toleration.get("key") or "*")
+    if toleration.get("value") is not None:
+        text += f"={toleration['value']}"
+    return text + (f":{toleration['effect']}" if toleration.get("effect") else "")
+
+
+def _node_placement(pod: Mapping[str, Any]) -> tuple[str, str]:
+    tolerations = sorted(_toleration(t) for t in pod.get("tolerations") or [])
+    return ", ".join(tolerations) or "none", str(pod.get("priorityClassName") or "default")
+
+
+def node_workloads_share_their_nodes(resources: Iterable[StackResource]) -> list[str]:
+    """Every workload meant for every node (DaemonSets, the Operator's node Agent) tolerates the
+    same taints at the same priority, so that no node has one without the other."""
+    placements = []
+    for resource in resources:
+        if resource.type == DAEMON_SET:
+            pod = _pod_spec(DAEMON_SET, resource.props)
+        elif resource.type == DATADOG_AGENT:
+            override = (resource.props.get("spec") or {}).get("override") or {}
+            pod = override.get("nodeAgent") or {}
+        else:
+            continue
+        placements.append((resource.name, _node_placement(pod)))
+    if not placements:
+        return []
+    first_name, first = placements[0]
+    return [
+        f"{name} runs on other nodes than {first_name}: it tolerates {placement[0]} at priority "
+        f"{placement[1]}, {first_name} tolerates {first[0]} at priority {first[1]}"
+        for name, placement in placements[1:]
+        if placement != first
+    ]
+
+
 @dataclass(frozen=True)
 class ResourceRule:
     """A rule on single resources of some types."""
@@ -263,8 +304,28 @@ RESOURCE_RULES: Final = (
     ),
 )
 
-STACK_RULE_NAME: Final = "services-have-latency-and-error-monitors"
-STACK_RULE_DESCRIPTION: Final = "Every service has an APM latency and an error-rate monitor."
+
+@dataclass(frozen=True)
+class StackRule:
+    """A rule over all the resources of a stack."""
+
+    name: str
+    description: str
+    check: Callable[[Iterable[StackResource]], list[str]]
+
+
+STACK_RULES: Final = (
+    StackRule(
+        "services-have-latency-and-error-monitors",
+        "Every service has an APM latency and an error-rate monitor.",
+        services_have_latency_and_error_monitors,
+    ),
+    StackRule(
+        "node-workloads-share-their-nodes",
+        "Every DaemonSet and the node Agent tolerate the same taints at the same priority.",
+        node_workloads_share_their_nodes,
+    ),
+)
 
 
 def stack_violations(resources: Iterable[StackResource]) -> list[tuple[str, str, str]]:
@@ -277,7 +338,6 @@ def stack_violations(resources: Iterable[StackResource]) -> list[tuple[str, str,
         for violation in rule.violations(resource.type, resource.props)
     ]
     found += [
-        (STACK_RULE_NAME, "", violation)
-        for violation in services_have_latency_and_error_monitors(resources)
+        (rule.name, "", violation) for rule in STACK_RULES for violation in rule.check(resources)
     ]
     return found

@@ -26,7 +26,12 @@ from components.eks.datadog_agent import (
     DatadogAgentSettings,
     OperatorSettings,
 )
-from components.eks.manifests import CollectorParameters, ContainerResources, Toleration
+from components.eks.manifests import (
+    CollectorParameters,
+    ContainerResources,
+    NodePlacement,
+    Toleration,
+)
 from components.fargate.args import (
     AgentSidecar,
     ApiKeySecretRef,
@@ -236,10 +241,7 @@ def collector_args(config: StackConfig, eks: EksSettings) -> CollectorArgs | Non
             api_key_secret_name=_api_key_secret_name(eks),
             node_resources=container_resources(settings.resources),
             cluster_resources=container_resources(settings.cluster_collector_resources),
-            tolerations=tuple(
-                Toleration(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
-                for t in settings.tolerations
-            ),
+            node_placement=node_placement(eks),
         ),
         node=NodeCollectorSettings(
             shared,
@@ -273,7 +275,20 @@ def agent_args(config: StackConfig, eks: EksSettings) -> AgentArgs | None:
             node_agent_resources=container_resources(settings.node_agent_resources),
             cluster_agent_resources=container_resources(settings.cluster_agent_resources),
             cluster_agent_replicas=settings.cluster_agent_replicas,
+            node_placement=node_placement(eks),
         ),
+    )
+
+
+def node_placement(eks: EksSettings) -> NodePlacement:
+    """The one placement of both node workloads (the collector DaemonSet and the node Agent)."""
+    settings = eks.node_daemon_sets
+    return NodePlacement(
+        tolerations=tuple(
+            Toleration(key=t.key, operator=t.operator, value=t.value, effect=t.effect)
+            for t in settings.tolerations
+        ),
+        priority_class_name=settings.priority_class_name,
     )
 
 

@@ -179,6 +179,14 @@ class EksObservabilityArgs:
                     f"the {what} must use (namespace, API key Secret, cluster) {expected}, "
                     f"not {actual}"
                 )
+        if self.collector is not None and self.agent is not None:
+            collector_nodes = self.collector.params.node_placement
+            agent_nodes = self.agent.agent.node_placement
+            if collector_nodes != agent_nodes:
+                raise ValueError(
+                    "the node collector and the node Agent must run on the same nodes: "
+                    f"{collector_nodes} differs from {agent_nodes}"
+                )
         overlaps = collection_overlaps(self.collector, self.agent)
         if overlaps:
             raise ValueError("; ".join(f"{o.what}: {o.reason}" for o in overlaps))

@@ -20,7 +20,7 @@ from components.eks.collector_config import (
     HEALTH_CHECK_PATHS,
     health_check_log_pattern,
 )
-from components.eks.manifests import API_KEY_SECRET_KEY, ContainerResources
+from components.eks.manifests import API_KEY_SECRET_KEY, ContainerResources, NodePlacement
 from components.versions import DATADOG_AGENT_VERSION
 
 OPERATOR_CHART = "datadog-operator"
@@ -158,6 +158,12 @@ class DatadogAgentSettings:
     cluster_agent_replicas: int = 2
     """Two in production, so admission control and cluster checks survive a node drain."""
 
+    node_placement: NodePlacement = field(default_factory=NodePlacement)
+    """Tolerations and priority of the node Agent, the same as the node collector's. The
+    Operator appends override tolerations to the node Agent's pods and sets the priority class
+    (internal/controller/datadogagent/override/podtemplatespec.go, Operator 1.29.0); it adds no
+    toleration of its own."""
+
     agent_version: str = DATADOG_AGENT_VERSION
     """Image tag of the node Agent and the Cluster Agent."""
 
@@ -206,6 +212,7 @@ def datadog_agent(settings: DatadogAgentSettings) -> dict[str, Any]:
     node_agent: dict[str, Any] = {
         "image": {"tag": settings.agent_version},
         "containers": {"agent": {"resources": settings.node_agent_resources.to_kubernetes()}},
+        **settings.node_placement.to_pod_spec(),
     }
     if features.log_collection:
         node_agent["env"] = [

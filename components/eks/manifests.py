@@ -131,6 +131,35 @@ class Toleration:
 
 
 @dataclass(frozen=True)
+class NodePlacement:
+    """Where the workloads meant for every node may run: one value for the stack, handed to the
+    node collector and the node Agent alike, so that neither misses nodes the other covers.
+
+    The DaemonSet controller adds tolerations by itself only for the `node.kubernetes.io/*`
+    taints it manages (not-ready, unreachable, disk-, memory- and pid-pressure, unschedulable:
+    kubernetes pkg/controller/daemon/util AddOrUpdateDaemonPodTolerations); a node pool tainted
+    `dedicated=payments:NoSchedule` gets neither workload unless both tolerate it.
+    """
+
+    tolerations: tuple[Toleration, ...] = ()
+    """Taints both tolerate (e.g. `Toleration()` to run on every node)."""
+
+    priority_class_name: str | None = None
+    """PriorityClass of both, e.g. `system-node-critical` (allowed outside kube-system since
+    Kubernetes 1.17), so a full node makes room for them; None keeps the default priority,
+    which is also what Datadog's and the OpenTelemetry Collector's Helm charts do."""
+
+    def to_pod_spec(self) -> dict[str, Any]:
+        """The pod spec fields these settings set."""
+        fields: dict[str, Any] = {}
+        if self.tolerations:
+            fields["tolerations"] = [toleration.to_kubernetes() for toleration in self.tolerations]
+        if self.priority_class_name is not None:
+            fields["priorityClassName"] = self.priority_class_name
+        return fields
+
+
+@dataclass(frozen=True)
 class CollectorParameters:
     """Where and how the collectors run."""
 
@@ -152,8 +181,8 @@ class CollectorParameters:
     cluster_resources: ContainerResources = field(default_factory=ContainerResources)
     """Resources of the cluster collector pod."""
 
-    tolerations: tuple[Toleration, ...] = ()
-    """Taints the node collector tolerates (e.g. `Toleration()` to run on every node)."""
+    node_placement: NodePlacement = field(default_factory=NodePlacement)
+    """Tolerations and priority of the node collector, the same as the node Agent's."""
 
 
 NodeOrClusterSettings = NodeCollectorSettings | ClusterCollectorSettings
@@ -330,8 +359,7 @@ def node_daemon_set(params: CollectorParameters, settings: NodeCollectorSettings
             }
         }
     }
-    if params.tolerations:
-        pod_spec["tolerations"] = [toleration.to_kubernetes() for toleration in params.tolerations]
+    pod_spec |= params.node_placement.to_pod_spec()
     return {
         "apiVersion": "apps/v1",
         "kind": "DaemonSet",

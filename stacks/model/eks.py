@@ -21,6 +21,7 @@ from stacks.model.types import (
     MemoryQuantity,
     Model,
     NamespaceName,
+    PriorityClassName,
     SecretName,
 )
 
@@ -64,7 +65,7 @@ class ResourceSettings(Model):
 
 
 class TolerationSettings(Model):
-    """A taint the node collector tolerates, as in a pod spec."""
+    """A taint the node workloads tolerate, as in a pod spec."""
 
     key: str | None = None
     """Taint key; omitted with operator Exists, every taint is tolerated."""
@@ -134,8 +135,19 @@ class EksCollectorSettings(Model):
     """Resources of each node collector pod; GOMEMLIMIT is 80 % of the memory limit."""
     cluster_collector_resources: CollectorResources = ResourceSettings.of(ContainerResources())
     """Resources of the cluster collector pod."""
+
+
+class NodeDaemonSetSettings(Model):
+    """Where the workloads meant for every node run: the node collector and the node Agent take
+    the same settings, so that neither misses nodes the other covers."""
+
     tolerations: list[TolerationSettings] = []
-    """Taints the node collector tolerates, e.g. [{operator: Exists}] to run on every node."""
+    """Taints both tolerate, e.g. [{key: dedicated, operator: Equal, value: payments, effect:
+    NoSchedule}], or [{operator: Exists}] for every node. Kubernetes adds only the
+    node.kubernetes.io/* ones (not-ready, pressure, unschedulable) by itself."""
+    priority_class_name: PriorityClassName | None = None
+    """PriorityClass of both, e.g. system-node-critical, so that a full node makes room for them;
+    omitted, the default priority (as in Datadog's and the Collector's Helm charts)."""
 
 
 _AGENT_FEATURES = AgentFeatures()
@@ -222,6 +234,8 @@ class EksSettings(Model):
     existing_api_key_secret_name: SecretName | None = None
     """A Secret in the namespace holding the API key under `api-key` (e.g. synced from Secrets
     Manager); omitted, the stack creates `datadog-api-key` from datadog:apiKey."""
+    node_daemon_sets: NodeDaemonSetSettings = NodeDaemonSetSettings()
+    """Tolerations and priority of the node collector and the node Agent."""
     collector: EksCollectorSettings = EksCollectorSettings()
     """The OpenTelemetry Collectors."""
     agent: EksAgentSettings = EksAgentSettings()

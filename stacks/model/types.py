@@ -130,13 +130,18 @@ NamespaceName = Annotated[
     ),
     AfterValidator(_own_namespace),
 ]
+# Kubernetes object names that are DNS subdomains (RFC 1123), as most kinds' names are.
+_DNS_SUBDOMAIN = r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 SecretName = Annotated[
     str,
     AfterValidator(
-        _matching(
-            r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
-            "a Secret name (lowercase letters, digits, '-' and '.')",
-        )
+        _matching(_DNS_SUBDOMAIN, "a Secret name (lowercase letters, digits, '-' and '.')")
+    ),
+]
+PriorityClassName = Annotated[
+    str,
+    AfterValidator(
+        _matching(_DNS_SUBDOMAIN, "a PriorityClass name (lowercase letters, digits, '-' and '.')")
     ),
 ]
 

@@ -36,6 +36,7 @@ from components.eks.manifests import (
     CollectorParameters,
     CollectorRole,
     ContainerResources,
+    NodePlacement,
     Toleration,
 )
 from components.versions import DATADOG_AGENT_VERSION
@@ -59,7 +60,10 @@ PARAMS = CollectorParameters(namespace="observability", api_key_secret_name="dat
 PARAMS_TOLERANT = CollectorParameters(
     namespace="observability",
     api_key_secret_name="datadog-api-key",
-    tolerations=(Toleration(), Toleration("dedicated", "Equal", "gpu", "NoSchedule")),
+    node_placement=NodePlacement(
+        tolerations=(Toleration(), Toleration("dedicated", "Equal", "gpu", "NoSchedule")),
+        priority_class_name="system-node-critical",
+    ),
 )
 ALL_OBJECTS = manifests.collector_objects(PARAMS, NODE, CLUSTER)
 VARIANTS = [
@@ -580,13 +584,16 @@ def test_daemon_set_stays_off_fargate() -> None:
     }
 
 
-def test_tolerations_are_a_parameter() -> None:
-    assert "tolerations" not in DAEMON_SET["spec"]["template"]["spec"]
-    tolerant = manifests.node_daemon_set(PARAMS_TOLERANT, NODE)
-    assert tolerant["spec"]["template"]["spec"]["tolerations"] == [
+def test_tolerations_and_priority_are_a_parameter() -> None:
+    default_pod = DAEMON_SET["spec"]["template"]["spec"]
+    assert "tolerations" not in default_pod
+    assert "priorityClassName" not in default_pod
+    tolerant = manifests.node_daemon_set(PARAMS_TOLERANT, NODE)["spec"]["template"]["spec"]
+    assert tolerant["tolerations"] == [
         {"operator": "Exists"},
         {"key": "dedicated", "operator": "Equal", "value": "gpu", "effect": "NoSchedule"},
     ]
+    assert tolerant["priorityClassName"] == "system-node-critical"
     with pytest.raises(ValueError, match="Equal"):
         Toleration("dedicated", "Equal")
 

@@ -35,7 +35,12 @@ from components.eks.datadog_agent import (
     OperatorSettings,
 )
 from components.eks.kubernetes_objects import kubernetes_object
-from components.eks.manifests import CollectorParameters, Toleration, node_daemon_set
+from components.eks.manifests import (
+    CollectorParameters,
+    NodePlacement,
+    Toleration,
+    node_daemon_set,
+)
 from components.eks.observability import EksObservability
 from components.fargate.args import DEFAULT_AGENT_IMAGE
 from components.versions import DATADOG_AGENT_VERSION
@@ -49,11 +54,14 @@ SYNCED_SECRET = "datadog-api-key-synced"
 ENDPOINT = "http://otel-collector-node.datadog.svc.cluster.local:4317"
 
 
+EVERY_NODE = NodePlacement(tolerations=(Toleration(),), priority_class_name="system-node-critical")
+
+
 def collector(secret: str = CREATED_SECRET, *, container_logs: bool = True) -> CollectorArgs:
     shared = CollectorSettings(environment="dev", cluster_name=CLUSTER, datadog_site=SITE)
     return CollectorArgs(
         params=CollectorParameters(
-            namespace=NAMESPACE, api_key_secret_name=secret, tolerations=(Toleration(),)
+            namespace=NAMESPACE, api_key_secret_name=secret, node_placement=EVERY_NODE
         ),
         node=NodeCollectorSettings(shared, collect_container_logs=container_logs),
         cluster=ClusterCollectorSettings(shared),
@@ -61,7 +69,10 @@ def collector(secret: str = CREATED_SECRET, *, container_logs: bool = True) -> C
 
 
 def agent(
-    secret: str = CREATED_SECRET, features: AgentFeatures | None = None, replicas: int = 1
+    secret: str = CREATED_SECRET,
+    features: AgentFeatures | None = None,
+    replicas: int = 1,
+    placement: NodePlacement | None = None,
 ) -> AgentArgs:
     return AgentArgs(
         operator=OperatorSettings(NAMESPACE, secret, CLUSTER, SITE),
@@ -73,6 +84,7 @@ def agent(
             site=SITE,
             features=features or AgentFeatures(),
             cluster_agent_replicas=replicas,
+            node_placement=placement or EVERY_NODE,
         ),
     )
 
@@ -306,6 +318,7 @@ def test_daemon_set(both: ProgramRun) -> None:
     assert container["securityContext"]["capabilities"] == {"drop": ["ALL"]}
     assert all(mount["readOnly"] for mount in container["volumeMounts"])
     assert spec["tolerations"] == [{"operator": "Exists"}]
+    assert spec["priorityClassName"] == "system-node-critical"
     assert spec["serviceAccountName"] == "otel-collector-node"
     host_paths = [v["hostPath"]["path"] for v in spec["volumes"] if "hostPath" in v]
     assert host_paths == ["/var/log/pods", "/var/lib/docker/containers"]
@@ -419,6 +432,14 @@ def test_datadog_agent_features_and_size_per_deployment(
     ]
 
 
+def test_the_node_agent_runs_where_the_node_collector_runs(both: ProgramRun) -> None:
+    node_agent = one(both, "DatadogAgent")["spec"]["override"]["nodeAgent"]
+    collector_pod = pod_spec(both.named("eks-collector-node-daemonset").inputs)
+
+    assert node_agent["tolerations"] == collector_pod["tolerations"] == [{"operator": "Exists"}]
+    assert node_agent["priorityClassName"] == collector_pod["priorityClassName"]
+
+
 def test_ecs_and_eks_run_one_agent_version() -> None:
     assert DEFAULT_AGENT_IMAGE.endswith(f":{DATADOG_AGENT_VERSION}")
     assert DatadogAgentSettings("n", "c", "e", "s").agent_version == DATADOG_AGENT_VERSION
@@ -452,6 +473,8 @@ def test_inconsistent_arguments_are_refused() -> None:
         replace(BOTH, agent=agent(secret=SYNCED_SECRET))
     with pytest.raises(ValueError, match="exactly one of api_key"):
         DatadogNamespaceArgs()
+    with pytest.raises(ValueError, match="must run on the same nodes"):
+        replace(BOTH, agent=agent(placement=NodePlacement()))
 
 
 # The engine validates every Kubernetes object it is given.

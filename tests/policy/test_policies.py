@@ -13,8 +13,8 @@ from pulumi_policy import (
 )
 
 from components.fargate.container_definitions import container_definitions
-from policy.policies import RESOURCE_POLICIES, STACK_POLICY, validate_stack
-from policy.rules import MONITOR, TASK_DEFINITION
+from policy.policies import RESOURCE_POLICIES, STACK_POLICIES
+from policy.rules import DAEMON_SET, DATADOG_AGENT, MONITOR, TASK_DEFINITION
 from tests.factories import API_KEY_ARN, task
 
 OPTIONS = PolicyResourceOptions(
@@ -37,8 +37,19 @@ def violations(policy_name: str, resource_type: str, props: dict[str, Any]) -> l
     return reported
 
 
-def task_props(change: Any = None) -> dict[str, Any]:
-    containers = container_definitions(task(), api_key_secret_arn=API_KEY_ARN, region="eu-west-1")
+def stack_violations(policy_name: str, resources: list[PolicyResource]) -> list[str]:
+    (policy,) = [p for p in STACK_POLICIES if p.name == policy_name]
+    reported: list[str] = []
+    validate = policy.validate
+    assert callable(validate)
+    validate(StackValidationArgs(resources), lambda message, _urn: reported.append(message))
+    return reported
+
+
+def task_props(change: Any = None, **overrides: Any) -> dict[str, Any]:
+    containers = container_definitions(
+        task(**overrides), api_key_secret_arn=API_KEY_ARN, region="eu-west-1"
+    )
     if change:
         change(containers)
     return {"family": "dev-checkout-api", "containerDefinitions": json.dumps(containers)}
@@ -164,12 +175,33 @@ def test_every_service_needs_latency_and_error_rate_monitors() -> None:
         f"sum:trace.fastapi.request.hits{scope}.as_count()) > 0.05",
         "tags": ["service:checkout-api"],
     }
-    reported: list[str] = []
+    rule = "services-have-latency-and-error-monitors"
     stack = [policy_resource(TASK_DEFINITION, task_props()), policy_resource(MONITOR, latency)]
-    validate_stack(StackValidationArgs(stack), lambda message, _urn: reported.append(message))
-    assert reported == ["service 'checkout-api' (dev) has no error rate monitor"]
-    reported.clear()
+    assert stack_violations(rule, stack) == [
+        "service 'checkout-api' (dev) has no error rate monitor"
+    ]
     stack.append(policy_resource(MONITOR, errors))
-    validate_stack(StackValidationArgs(stack), lambda message, _urn: reported.append(message))
-    assert reported == []
-    assert STACK_POLICY.name == "services-have-latency-and-error-monitors"
+    assert stack_violations(rule, stack) == []
+
+
+def node_agent(pod: dict[str, Any]) -> dict[str, Any]:
+    return {"spec": {"override": {"nodeAgent": pod}}}
+
+
+def test_node_workloads_must_tolerate_the_same_taints() -> None:
+    rule = "node-workloads-share-their-nodes"
+    payments = {
+        "key": "dedicated",
+        "operator": "Equal",
+        "value": "payments",
+        "effect": "NoSchedule",
+    }
+    tolerant = {"tolerations": [payments], "priorityClassName": "system-node-critical"}
+    collector = policy_resource(DAEMON_SET, {"spec": {"template": {"spec": tolerant}}})
+    agent = policy_resource(DATADOG_AGENT, node_agent(tolerant))
+    assert stack_violations(rule, [collector, agent]) == []
+    untolerant = policy_resource(DATADOG_AGENT, node_agent({}))
+    assert stack_violations(rule, [collector, untolerant]) == [
+        "x runs on other nodes than x: it tolerates none at priority default, x tolerates "
+        "dedicated=payments:NoSchedule at priority system-node-critical"
+    ]

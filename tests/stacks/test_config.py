@@ -698,9 +698,9 @@ EKS_CASES = [
         id="cpu-quantity",
     ),
     pytest.param(
-        eks(collector={"tolerations": [{"key": "dedicated", "operator": "Equal"}]}),
-        "observability:eks.collector.tolerations[0]: a toleration has a value exactly when its "
-        "operator is Equal",
+        eks(nodeDaemonSets={"tolerations": [{"key": "dedicated", "operator": "Equal"}]}),
+        "observability:eks.nodeDaemonSets.tolerations[0]: a toleration has a value exactly when "
+        "its operator is Equal",
         id="toleration-without-value",
     ),
     pytest.param(
@@ -723,7 +723,8 @@ EKS_CASES = [
     pytest.param(
         eks(region="eu-west-1"),
         "observability:eks.region: unknown key (allowed: clusterName, kubeconfigContext, "
-        "kubernetesVersion, namespace, existingApiKeySecretName, collector, agent, dashboard)",
+        "kubernetesVersion, namespace, existingApiKeySecretName, nodeDaemonSets, collector, agent, "
+        "dashboard)",
         id="unknown-eks-key",
     ),
     pytest.param(
