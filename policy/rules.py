@@ -175,15 +175,22 @@ def production_monitors_notify(props: Props) -> list[str]:
     return [f"monitor {props.get('name')!r} notifies no one (no @-handle in its message)"]
 
 
+def _sends_traces(props: Props, container: Mapping[str, Any]) -> bool:
+    # ddtrace sends spans to an Agent, so only an app with one in its task has trace metrics.
+    has_agent = any(c.get("name") == "datadog-agent" for c in _containers(props))
+    return has_agent and _env(container).get("DD_TRACE_ENABLED") == "true"
+
+
 def services_have_latency_and_error_monitors(resources: Iterable[StackResource]) -> list[str]:
-    """Every traced ECS service has an APM latency and an error-rate monitor."""
+    """Every traced ECS service (one that runs an Agent and sends traces) has an APM latency and
+    an error-rate monitor; an agentless one has no APM data to watch."""
     resources = list(resources)
     services = {
         _env(container).get("DD_SERVICE"): _env(container).get("DD_ENV")
         for r in resources
         if r.type == TASK_DEFINITION
         for container in _app_containers(r.props)
-        if _env(container).get("DD_SERVICE")
+        if _env(container).get("DD_SERVICE") and _sends_traces(r.props, container)
     }
     covered: dict[str, set[str]] = {}
     for resource in resources:
@@ -317,7 +324,7 @@ class StackRule:
 STACK_RULES: Final = (
     StackRule(
         "services-have-latency-and-error-monitors",
-        "Every service has an APM latency and an error-rate monitor.",
+        "Every traced service has an APM latency and an error-rate monitor.",
         services_have_latency_and_error_monitors,
     ),
     StackRule(

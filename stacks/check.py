@@ -3,7 +3,8 @@
 Schema problems come from the offline engine (botocore's ECS model, the Kubernetes OpenAPI
 schema, the DatadogAgent schema, Datadog's dashboard models, the monitor validator), collected
 instead of stopping at the first; policy violations from the same rules the CrossGuard pack
-enforces in `pulumi preview --policy-pack policy`.
+enforces in `pulumi preview --policy-pack policy`. Monitors and widgets nothing would feed are
+config problems when the stack file asks for them (exit 2, all listed), and notes otherwise.
 """
 
 import sys
@@ -33,7 +34,7 @@ def check(stack: str, config_file: Path | None) -> int:
         resource = by_name.get(name)
         where = f"{name} ({resource.type})" if resource else f"stack {stack}"
         lines.append(f"{where}: policy {rule}: {violation}")
-    for line in lines:
+    for line in [*run.messages, *lines]:
         print(f"{source}: {line}")
     verdict = f"{len(lines)} problem(s)" if lines else "no problems"
     print(f"{source}: checked {len(run.resources)} resources: {verdict}")

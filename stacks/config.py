@@ -5,10 +5,9 @@ of them at once, before a single resource is registered.
 """
 
 import json
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, Final, NamedTuple, get_args, get_origin
+from typing import Annotated, Any, Final, get_args, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -17,6 +16,8 @@ from pydantic import BaseModel, ValidationError
 from components.eks.args import Overlap, collection_overlaps
 from components.fargate.container_definitions import TaskTooSmallError, container_budget
 from components.monitors import MonitorDefinitionError, monitor_builders
+from components.telemetry import scope_terms
+from stacks.config_problems import NAMESPACE, ConfigProblem, StackConfigError
 from stacks.model import StackConfig
 from stacks.model.eks import EksSettings
 from stacks.model.monitors import (
@@ -27,36 +28,19 @@ from stacks.model.monitors import (
     MetricMonitorSettings,
 )
 from stacks.model.services import ServiceSettings
+from stacks.telemetry import TelemetryPlan, monitor_key, telemetry_plan
 from stacks.translate import (
     agent_args,
     collector_args,
-    manages_datadog_resources,
     monitors_spec,
     service_notifications,
     task_spec,
 )
 
-NAMESPACE = "observability"
+__all__ = ["NAMESPACE", "ConfigProblem", "StackConfigError"]
+
 API_KEY_CONFIG = "datadog:apiKey"
 APP_KEY_CONFIG = "datadog:appKey"
-
-
-class ConfigProblem(NamedTuple):
-    path: str
-    """Full key path, e.g. `observability:services[1].memory`."""
-    message: str
-
-
-class StackConfigError(pulumi.RunError):
-    """Invalid stack configuration; Pulumi prints a RunError without a stack trace."""
-
-    def __init__(self, problems: Sequence[ConfigProblem], source: str) -> None:
-        self.problems = list(problems)
-        super().__init__(self.render(source))
-
-    def render(self, source: str) -> str:
-        """The problems, one line each, attributed to `source` (the stack file)."""
-        return "\n".join(f"{source}: {p.path}: {p.message}" for p in self.problems)
 
 
 @dataclass(frozen=True)
@@ -74,6 +58,8 @@ class LoadedStack:
     """A validated stack configuration and the secrets that go with it."""
 
     config: StackConfig
+    plan: TelemetryPlan
+    """The monitors and dashboards that will have data, and notes on those left out."""
     api_key: pulumi.Output[str] | None
     """`datadog:apiKey` as a secret output, None when the stack uses an existing secret."""
     datadog: DatadogKeys | None = None
@@ -100,11 +86,11 @@ def load_stack() -> LoadedStack:
     datadog = pulumi.Config("datadog")
     api_key, app_key = datadog.get_secret("apiKey"), datadog.get_secret("appKey")
     try:
-        config = parse_stack_config(raw)
+        config, plan = validated_stack_config(raw)
     except StackConfigError as error:
         problems += error.problems
-        config = None
-    datadog_resources = config is not None and manages_datadog_resources(config)
+        config, plan = None, None
+    datadog_resources = plan is not None and plan.manages_datadog_resources
     if config is not None and api_key is None:
         problems += _missing_api_key(config, datadog_resources)
     if datadog_resources and app_key is None:
@@ -116,27 +102,33 @@ def load_stack() -> LoadedStack:
                 "provider needs it)",
             )
         )
-    if problems or config is None:
+    if problems or config is None or plan is None:
         raise StackConfigError(problems, stack_file_name())
     keys = (
         DatadogKeys(api_key, app_key)
         if datadog_resources and api_key is not None and app_key is not None
         else None
     )
-    return LoadedStack(config=config, api_key=api_key, datadog=keys)
+    return LoadedStack(config=config, plan=plan, api_key=api_key, datadog=keys)
 
 
 def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     """Validate the `observability:*` values (keys without the namespace)."""
+    return validated_stack_config(raw)[0]
+
+
+def validated_stack_config(raw: Mapping[str, Any]) -> tuple[StackConfig, TelemetryPlan]:
+    """The validated `observability:*` values and the monitors and dashboards they feed."""
     try:
         config = StackConfig.model_validate(raw)
     except ValidationError as error:
         problems = [_problem(e) for e in error.errors(include_url=False)]
         raise StackConfigError(problems, stack_file_name()) from None
-    problems = _cross_checks(config)
+    plan = telemetry_plan(config)
+    problems = [*_cross_checks(config, plan), *plan.problems]
     if problems:
         raise StackConfigError(problems, stack_file_name())
-    return config
+    return config, plan
 
 
 def _missing_api_key(config: StackConfig, datadog_resources: bool) -> list[ConfigProblem]:
@@ -167,7 +159,7 @@ def _configured_keys() -> set[str]:
     return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
 
 
-def _cross_checks(config: StackConfig) -> list[ConfigProblem]:
+def _cross_checks(config: StackConfig, plan: TelemetryPlan) -> list[ConfigProblem]:
     problems = []
     first_index: dict[str, int] = {}
     for index, service in enumerate(config.services):
@@ -196,7 +188,7 @@ def _cross_checks(config: StackConfig) -> list[ConfigProblem]:
         for old in service.previous_names
         if old in current
     ]
-    problems += _unnotified_production_problems(config)
+    problems += _unnotified_production_problems(config, plan)
     if config.eks is not None:
         problems += _eks_problems(config, config.eks)
     return problems
@@ -213,13 +205,6 @@ _MONITOR_FIELD_KEYS: Final = {
     "options.variables": "variables",
 }
 _LATENCY_FIELD_KEYS: Final = {"options.thresholds.warning": "warningSeconds"}
-# Default monitor roles and their keys under `monitors`; custom roles are under `custom`.
-_DEFAULT_MONITOR_KEYS: Final = {
-    "latency": "latency",
-    "error-rate": "errorRate",
-    "throughput": "throughput",
-    "error-logs": "errorLogs",
-}
 
 
 def _monitor_problems(
@@ -236,11 +221,10 @@ def _monitor_problems(
         builders = monitor_builders(monitors_spec(config, service))
     except ValueError as error:  # a custom role taken by a default monitor
         return [*problems, ConfigProblem(f"{monitors_path}.custom", str(error))]
-    for role, build in builders.items():
-        default_key = _DEFAULT_MONITOR_KEYS.get(role)
-        monitor_path = f"{monitors_path}.{default_key or f'custom.{role}'}"
+    for role, planned in builders.items():
+        monitor_path = f"{monitors_path}.{monitor_key(role)}"
         try:
-            build()
+            planned.build()
         except MonitorDefinitionError as error:
             keys = {**_MONITOR_FIELD_KEYS, **(_LATENCY_FIELD_KEYS if role == "latency" else {})}
             problems += [
@@ -250,11 +234,6 @@ def _monitor_problems(
                 for p in error.problems
             ] or [ConfigProblem(monitor_path, error.reason)]
     return problems
-
-
-# `service:x` and `env:x` terms of a log search or a metric filter; negated terms (`-env:x`,
-# `!env:x`) and facets (`@env:x`) are not references.
-_SCOPE_TERM: Final = re.compile(r"(?<![\w@.!-])(service|env):([^\s(){},\"]+)")
 
 
 def _scope_problems(
@@ -277,7 +256,7 @@ def _scope_problems(
     env = config.environment.name
     problems = []
     for key, text in texts:
-        for tag, value in _SCOPE_TERM.findall(text):
+        for tag, value in scope_terms(text):
             if "*" in value or "?" in value:
                 continue
             if tag == "service" and value not in services:
@@ -299,7 +278,9 @@ def _scope_problems(
     return problems
 
 
-def _unnotified_production_problems(config: StackConfig) -> list[ConfigProblem]:
+def _unnotified_production_problems(
+    config: StackConfig, plan: TelemetryPlan
+) -> list[ConfigProblem]:
     """In a production-like stack, every service with monitors must page someone."""
     environment = config.environment
     if not environment.production_like:
@@ -312,7 +293,7 @@ def _unnotified_production_problems(config: StackConfig) -> list[ConfigProblem]:
     problems = []
     stack_services = []
     for index, service in enumerate(config.services):
-        if service_notifications(config, service).alert or not service.monitors.any_enabled:
+        if service_notifications(config, service).alert or not plan.services[service.name].monitors:
             continue
         own = service.notifications
         if own is not None and "alert" in own.model_fields_set:

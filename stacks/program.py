@@ -10,19 +10,15 @@ from components.dashboards.dashboard_resource import DatadogDashboard, DatadogDa
 from components.datadog_provider import datadog_provider
 from components.eks.observability import EksObservability
 from components.fargate.service import InstrumentedFargateService
-from components.monitors import service_monitors
 from components.monitors.monitor_resources import ServiceMonitors, ServiceMonitorsArgs
 from stacks.config import LoadedStack, load_stack
-from stacks.model import StackConfig
 from stacks.model.services import ServiceSettings
+from stacks.telemetry import TelemetryPlan
 from stacks.translate import (
     api_key_secret_args,
     datadog_provider_args,
     eks_args,
-    monitors_spec,
-    platform_dashboard_json,
     service_args,
-    service_dashboard_json,
 )
 
 
@@ -54,6 +50,9 @@ def tune_garbage_collector() -> None:
 
 def deploy(stack: LoadedStack) -> None:
     config = stack.config
+    # What the stack leaves out for want of data, in `pulumi preview` as in the offline plan.
+    for note in stack.plan.notes:
+        pulumi.log.info(note)
     api_key = DatadogApiKeySecret("datadog-api-key", api_key_secret_args(config, stack.api_key))
     services = {
         service.name: InstrumentedFargateService(
@@ -74,7 +73,7 @@ def deploy(stack: LoadedStack) -> None:
             "datadog",
             datadog_provider_args(config, stack.datadog.api_key, stack.datadog.app_key),
         )
-        deploy_monitors_and_dashboards(config, provider)
+        deploy_monitors_and_dashboards(config.services, stack.plan, provider)
 
 
 def renamed_from(service: ServiceSettings, suffix: str = "") -> pulumi.ResourceOptions:
@@ -84,24 +83,27 @@ def renamed_from(service: ServiceSettings, suffix: str = "") -> pulumi.ResourceO
     )
 
 
-def deploy_monitors_and_dashboards(config: StackConfig, provider: datadog.Provider) -> None:
+def deploy_monitors_and_dashboards(
+    services: list[ServiceSettings], plan: TelemetryPlan, provider: datadog.Provider
+) -> None:
     """Per service `<service>-monitors` and `<service>-apm` (its dashboard), and
     `telemetry-pipeline` for EKS: names that stay put as monitors and titles change."""
-    for service in config.services:
-        monitors = service_monitors(monitors_spec(config, service))
-        if monitors:
+    for service in services:
+        planned = plan.services[service.name]
+        if planned.monitors:
+            monitors = {role: monitor.build() for role, monitor in planned.monitors.items()}
             ServiceMonitors(
                 f"{service.name}-monitors",
                 ServiceMonitorsArgs(monitors, provider),
                 renamed_from(service, "-monitors"),
             )
-        dashboard = service_dashboard_json(config, service)
-        if dashboard is not None:
+        if planned.dashboard is not None:
             DatadogDashboard(
                 f"{service.name}-apm",
-                DatadogDashboardArgs(dashboard, provider),
+                DatadogDashboardArgs(planned.dashboard, provider),
                 renamed_from(service, "-apm"),
             )
-    platform = platform_dashboard_json(config)
-    if platform is not None:
-        DatadogDashboard("telemetry-pipeline", DatadogDashboardArgs(platform, provider))
+    if plan.platform_dashboard is not None:
+        DatadogDashboard(
+            "telemetry-pipeline", DatadogDashboardArgs(plan.platform_dashboard, provider)
+        )

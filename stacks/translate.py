@@ -3,8 +3,6 @@
 import pulumi
 
 from components.api_key_secret import DatadogApiKeySecretArgs
-from components.dashboards import platform_dashboard, service_dashboard
-from components.dashboards.widgets import Json
 from components.datadog_provider import DatadogProviderArgs
 from components.eks.args import (
     DEFAULT_API_KEY_SECRET_NAME,
@@ -329,28 +327,6 @@ def datadog_provider_args(
     return DatadogProviderArgs(site=config.datadog.site, api_key=api_key, app_key=app_key)
 
 
-def manages_datadog_resources(config: StackConfig) -> bool:
-    """Whether the stack has monitors or dashboards, and so a Datadog provider and its keys."""
-    return platform_dashboard_json(config) is not None or any(
-        service.dashboard or service.monitors.any_enabled for service in config.services
-    )
-
-
-def service_dashboard_json(config: StackConfig, service: ServiceSettings) -> Json | None:
-    """The service's dashboard, None when turned off."""
-    if not service.dashboard:
-        return None
-    return service_dashboard(service.name, config.environment.name, operation=service.operation)
-
-
-def platform_dashboard_json(config: StackConfig) -> Json | None:
-    """The dashboard of the EKS telemetry pipeline, None without EKS or when turned off."""
-    eks = config.eks
-    if eks is None or not eks.dashboard:
-        return None
-    return platform_dashboard(eks.cluster_name)
-
-
 def service_notifications(config: StackConfig, service: ServiceSettings) -> NotificationSettings:
     """The stack's notifications, with the keys the service sets replaced."""
     stack = config.datadog.notifications
@@ -512,7 +488,9 @@ def custom_monitor(role: str, settings: CustomMonitorSettings) -> CustomMonitor:
                 comparator=settings.comparator,
                 window=settings.window,
             )
-    return CustomMonitor(role=role, spec=spec, severity=settings.severity)
+    return CustomMonitor(
+        role=role, spec=spec, severity=settings.severity, external_source=settings.external_source
+    )
 
 
 def _metric_query(settings: MetricQueryFields) -> MetricQuery:

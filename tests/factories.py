@@ -1,19 +1,24 @@
 """Typical inputs for component tests, overridden per test with dataclasses.replace."""
 
+from components.dashboards import platform_dashboard, service_dashboard
+from components.dashboards.widgets import Json
 from components.fargate.args import (
     DEFAULT_AGENT_IMAGE,
     DEFAULT_LOG_ROUTER_IMAGE,
     AgentSidecar,
     CloudWatchLogs,
     DatadogLogs,
+    LlmObservability,
     TaskSpec,
 )
 from components.monitors import Notifications, ServiceMonitorsSpec, SeverityPolicy
+from components.telemetry import Need, Signal, Telemetry
 
 API_KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/dev/api-key-AbCdEf"
 DB_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dev/db-Xy12Ab"
 CMK_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1f2e3d4c-5b6a-4789-8abc-def012345678"
 
+LLM_OBSERVABILITY = LlmObservability(ml_app="support-assistant")
 SIDECAR = AgentSidecar(image=DEFAULT_AGENT_IMAGE, cpu=64, memory=256)
 FIRELENS = DatadogLogs(router_image=DEFAULT_LOG_ROUTER_IMAGE, router_cpu=32, router_memory=128)
 CLOUDWATCH = CloudWatchLogs(retention_days=14)
@@ -65,3 +70,30 @@ def monitors_spec(env: str = "production", **overrides: object) -> ServiceMonito
     }
     values.update(overrides)
     return ServiceMonitorsSpec(**values)  # type: ignore[arg-type]
+
+
+def sending_everything(*sources: str) -> Telemetry:
+    """Telemetry in which every source sends every signal."""
+    return Telemetry({Need(signal, source): None for source in sources for signal in Signal})
+
+
+def full_service_dashboard(
+    service: str = "checkout-api", env: str = "production", operation: str = "fastapi.request"
+) -> Json:
+    """The service dashboard with every widget (a service that sends everything)."""
+    build = service_dashboard(
+        service, env, operation=operation, telemetry=sending_everything(service)
+    )
+    assert build.dashboard is not None
+    return build.dashboard
+
+
+CLUSTER_SOURCE = "cluster prod-eks"
+
+
+def full_platform_dashboard(cluster: str = "prod-eks") -> Json:
+    """The platform dashboard of a cluster running both the collector and the Agent."""
+    source = f"cluster {cluster}"
+    build = platform_dashboard(cluster, source, telemetry=sending_everything(source))
+    assert build.dashboard is not None
+    return build.dashboard

@@ -67,8 +67,11 @@ def test_reordering_and_renaming_services_leaves_the_others_alone(tmp_path: Path
     def reorder_and_rename(config: dict[str, Any]) -> None:
         services = config["observability:services"]
         services.reverse()
-        renamed = next(s for s in services if s["name"] == "support-assistant")
-        renamed["name"] = "helpdesk-assistant"
+        index = next(i for i, s in enumerate(services) if s["name"] == "support-assistant")
+        # Renamed everywhere in its entry, its monitor's filters included.
+        services[index] = json.loads(
+            json.dumps(services[index]).replace("support-assistant", "helpdesk-assistant")
+        )
 
     changed = planned(tmp_path, reorder_and_rename)
     assert urns_of_others(changed, "helpdesk-assistant") == urns_of_others(

@@ -1,39 +1,50 @@
 """The dashboard of the telemetry pipeline on EKS: OpenTelemetry Collector and Datadog Agent.
 
 Collector metric names: the Collector's internal metrics reach Datadog the way Datadog documents
-for Collector health (and uses in its own Collector dashboard): the Collector exposes them on its
-Prometheus endpoint (:8888) and scrapes itself with the `prometheus` receiver into the `datadog`
-exporter, which keeps the Prometheus names: `otelcol_receiver_accepted_spans`, not
-`otelcol.receiver.accepted_spans`. That endpoint must run with `without_type_suffix` and
-`without_units`, as Datadog's setup has it; otherwise counters gain `_total` and the memory
-gauge `_bytes`, and these widgets stay empty. Counters arrive as deltas, hence `.as_rate()`.
+for Collector health (and uses in its own Collector dashboard): each collector serves them on its
+Prometheus endpoint (localhost:8888) and scrapes itself with a `prometheus` receiver into the
+`datadog` exporter (`components.eks.collector_config`), which keeps the Prometheus names:
+`otelcol_receiver_accepted_spans`, not `otelcol.receiver.accepted_spans`. The endpoint runs with
+`without_type_suffix` and `without_units`, as Datadog's setup has it; otherwise counters gain
+`_total` and the memory gauge `_bytes`, and these widgets stay empty. Counters arrive as deltas,
+hence `.as_rate()`. The collectors' resource processor adds `k8s.cluster.name`, which the exporter
+maps to the `kube_cluster_name` tag that `$cluster` filters on; the Agent tags its metrics with it
+from the DatadogAgent's `clusterName`.
+
+Collector widgets need the collector to run, Agent widgets the Agent (`components.telemetry`).
 """
 
 from components.dashboards.widgets import (
+    DashboardBuild,
     Formula,
     Json,
     MetricQuery,
+    Section,
     check_status,
-    group,
+    fed,
+    fed_dashboard,
     note,
-    ordered_dashboard,
     query_value,
     template_variable,
     timeseries,
 )
+from components.telemetry import Need, Signal, Telemetry
 
 _SCOPE = "{$cluster}"
 _SIGNALS = (("Spans", "spans"), ("Metric points", "metric_points"), ("Log records", "log_records"))
 _ABOUT = (
     "Collector metrics come from the Collector's own Prometheus endpoint, scraped by its "
     "`prometheus` receiver and sent through the `datadog` exporter: see "
-    "`components/dashboards/platform_dashboard.py` for the settings they need."
+    "`components/eks/collector_config.py` for the settings they need."
 )
 
 
-def platform_dashboard(cluster: str) -> Json:
-    """The Collector and Agent dashboard, opening on the EKS cluster `cluster`."""
-    return ordered_dashboard(
+def platform_dashboard(cluster: str, source: str, *, telemetry: Telemetry) -> DashboardBuild:
+    """The Collector and Agent dashboard, opening on the EKS cluster `cluster`, whose telemetry
+    comes from `source`; only the widgets that `telemetry` feeds."""
+    collector = (Need(Signal.COLLECTOR_TELEMETRY, source),)
+    agent = (Need(Signal.AGENT_METRICS, source),)
+    return fed_dashboard(
         f"Telemetry pipeline ({cluster})",
         description=(
             "OpenTelemetry Collector throughput, export health and memory, and Datadog Agent "
@@ -42,15 +53,18 @@ def platform_dashboard(cluster: str) -> Json:
         template_variables=[
             template_variable("cluster", prefix="kube_cluster_name", default=cluster),
         ],
-        widgets=[
-            note(_ABOUT),
-            group(
+        layout=[
+            *fed(collector, note(_ABOUT)),
+            Section(
                 "Collector: receivers",
-                [_accepted_and_refused(title, signal) for title, signal in _SIGNALS],
+                fed(
+                    collector, *(_accepted_and_refused(title, signal) for title, signal in _SIGNALS)
+                ),
             ),
-            group(
+            Section(
                 "Collector: exporters",
-                [
+                fed(
+                    collector,
                     timeseries(
                         "Exporter queue (batches)",
                         [
@@ -77,21 +91,23 @@ def platform_dashboard(cluster: str) -> Json:
                         [Formula(signal, title.lower()) for title, signal in _SIGNALS],
                         display_type="bars",
                     ),
-                ],
+                ),
             ),
-            group(
+            Section(
                 "Collector: resources",
-                [
+                fed(
+                    collector,
                     timeseries(
                         "Collector memory (RSS)",
                         [MetricQuery("rss", f"max:otelcol_process_memory_rss{_SCOPE} by {{host}}")],
                         [Formula("rss", "rss")],
                     ),
-                ],
+                ),
             ),
-            group(
+            Section(
                 "Datadog Agent",
-                [
+                fed(
+                    agent,
                     query_value(
                         "Agents running",
                         [MetricQuery("running", f"sum:datadog.agent.running{_SCOPE}", "last")],
@@ -120,9 +136,10 @@ def platform_dashboard(cluster: str) -> Json:
                         ],
                         [Formula("memory", "memory")],
                     ),
-                ],
+                ),
             ),
         ],
+        telemetry=telemetry,
     )
 
 

@@ -1,36 +1,53 @@
-"""The dashboard of one Python web service traced by ddtrace.
+"""The dashboard of one Python service traced by ddtrace.
 
 ddtrace names its APM metrics after the root span's operation (`fastapi.request`,
 `flask.request`, `django.request`): `trace.<operation>.hits` and `.errors` are counts, and the
-distribution `trace.<operation>` (seconds) gives percentiles over all hosts and containers.
-Metric queries follow the `env` and `service` template variables, so the same dashboard can look
-at another environment; the log stream and monitor summary stay on this service.
+distribution `trace.<operation>` (seconds) gives percentiles over all hosts and containers. Datadog
+computes them from the spans an Agent receives, so they exist only for a service with an Agent.
+LLM Observability has metrics of its own, computed from its spans whatever carried them
+(Datadog's "LLM Observability Metrics" page): the counts `ml_obs.trace` and `ml_obs.trace.error`,
+the distribution `ml_obs.trace.duration` (seconds) and per-model token distributions.
+
+Every widget follows the `env` and `service` template variables, so the same dashboard can look at
+another environment and never mixes them: metric scopes use `{$env,$service}`; the log stream and
+the monitor summary use `$env $service`, which Datadog expands to `env:<value> service:<value>`
+(its template variable docs; the Manage Monitors search takes `service:` and `env:` as facets
+of monitor tags). A widget shows only what the service sends (`components.telemetry`).
 """
 
 from components.dashboards.widgets import (
+    DashboardBuild,
     Formula,
-    Json,
     MetricQuery,
-    group,
+    Section,
+    fed,
+    fed_dashboard,
     log_stream,
     monitor_summary,
-    ordered_dashboard,
     query_value,
     template_variable,
     timeseries,
     toplist,
 )
+from components.telemetry import Need, Signal, Telemetry
 
 _PERCENTILES = ("p50", "p95", "p99")
+_LLM_PERCENTILES = ("p50", "p95")
 _ERROR_RATE = Formula("100 * errors / hits", "error %")
+_SCOPE = "{$env,$service}"
+_SEARCH_SCOPE = "$env $service"
 
 
-def service_dashboard(service: str, env: str, *, operation: str = "fastapi.request") -> Json:
-    """The dashboard of `service` in `env`, whose ddtrace root spans are named `operation`."""
-    requests_per_second = MetricQuery("hits", f"sum:trace.{operation}.hits{_scope()}.as_rate()")
+def service_dashboard(
+    service: str, env: str, *, operation: str = "fastapi.request", telemetry: Telemetry
+) -> DashboardBuild:
+    """The dashboard of `service` in `env`, whose ddtrace root spans are named `operation`, with
+    the widgets that `telemetry` feeds."""
+    traces = (Need(Signal.TRACES, service),)
+    requests_per_second = MetricQuery("hits", f"sum:trace.{operation}.hits{_SCOPE}.as_rate()")
     latencies = [_latency(operation, percentile) for percentile in _PERCENTILES]
     error_rate = [_errors(operation), _hits(operation)]
-    return ordered_dashboard(
+    return fed_dashboard(
         f"{service} ({env})",
         description=(
             f"Requests, latency and errors of {service}, from ddtrace's `{operation}` spans. "
@@ -40,20 +57,22 @@ def service_dashboard(service: str, env: str, *, operation: str = "fastapi.reque
             template_variable("env", prefix="env", default=env),
             template_variable("service", prefix="service", default=service),
         ],
-        widgets=[
-            group(
+        layout=[
+            Section(
                 "At a glance",
-                [
+                fed(
+                    traces,
                     query_value("Requests/s", [requests_per_second], Formula("hits"), unit="req/s"),
                     query_value(
                         "p95 latency", [_latency(operation, "p95")], Formula("p95"), unit="s"
                     ),
                     query_value("Error rate", error_rate, _ERROR_RATE, unit="%"),
-                ],
+                ),
             ),
-            group(
+            Section(
                 "Over time",
-                [
+                fed(
+                    traces,
                     timeseries("Requests/s", [requests_per_second], [Formula("hits", "req/s")]),
                     timeseries(
                         "Latency (s)",
@@ -61,11 +80,12 @@ def service_dashboard(service: str, env: str, *, operation: str = "fastapi.reque
                         [Formula(percentile, percentile) for percentile in _PERCENTILES],
                     ),
                     timeseries("Error rate (%)", error_rate, [_ERROR_RATE]),
-                ],
+                ),
             ),
-            group(
+            Section(
                 "Resources",
-                [
+                fed(
+                    traces,
                     toplist(
                         "Slowest resources (p95, s)",
                         [_latency(operation, "p95", by="resource_name")],
@@ -76,16 +96,57 @@ def service_dashboard(service: str, env: str, *, operation: str = "fastapi.reque
                         [_errors(operation, by="resource_name")],
                         Formula("errors", "errors"),
                     ),
-                ],
+                ),
             ),
-            group(
+            Section(
+                "LLM Observability",
+                fed(
+                    (Need(Signal.LLM_OBSERVABILITY, service),),
+                    timeseries(
+                        "LLM traces and errors /s",
+                        [
+                            MetricQuery("traces", f"sum:ml_obs.trace{_SCOPE}.as_rate()"),
+                            MetricQuery("errors", f"sum:ml_obs.trace.error{_SCOPE}.as_rate()"),
+                        ],
+                        [Formula("traces", "traces"), Formula("errors", "errors")],
+                    ),
+                    timeseries(
+                        "LLM trace duration (s)",
+                        [
+                            MetricQuery(p, f"{p}:ml_obs.trace.duration{_SCOPE}", "percentile")
+                            for p in _LLM_PERCENTILES
+                        ],
+                        [Formula(p, p) for p in _LLM_PERCENTILES],
+                    ),
+                    toplist(
+                        "Tokens by model",
+                        [
+                            MetricQuery(
+                                "tokens",
+                                f"sum:ml_obs.span.llm.total.tokens{_SCOPE} by {{model_name}}",
+                                "sum",
+                            )
+                        ],
+                        Formula("tokens", "tokens"),
+                    ),
+                ),
+                feature=True,
+            ),
+            Section(
                 "Errors and alerts",
-                [
-                    log_stream("Error logs", f"service:{service} status:error"),
-                    monitor_summary("Monitors", f'tag:"service:{service}"'),
-                ],
+                (
+                    *fed(
+                        (Need(Signal.LOGS, service),),
+                        log_stream("Error logs", f"{_SEARCH_SCOPE} status:error"),
+                    ),
+                    *fed(
+                        (Need(Signal.MONITORS, service),),
+                        monitor_summary("Monitors", _SEARCH_SCOPE),
+                    ),
+                ),
             ),
         ],
+        telemetry=telemetry,
     )
 
 
@@ -100,9 +161,8 @@ def _errors(operation: str, *, by: str | None = None) -> MetricQuery:
 
 
 def _hits(operation: str) -> MetricQuery:
-    return MetricQuery("hits", f"sum:trace.{operation}.hits{_scope()}.as_count()", "sum")
+    return MetricQuery("hits", f"sum:trace.{operation}.hits{_SCOPE}.as_count()", "sum")
 
 
 def _scope(by: str | None = None) -> str:
-    scope = "{$env,$service}"
-    return f"{scope} by {{{by}}}" if by else scope
+    return f"{_SCOPE} by {{{by}}}" if by else _SCOPE

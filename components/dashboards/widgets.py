@@ -3,11 +3,16 @@
 Every builder returns plain dicts, so a dashboard is data that can be validated offline
 (`stacks.checks.dashboards`) and rendered deterministically (`components.dashboards.render`). They
 emit only what differs from Datadog's defaults, so the JSON stays short and reviewable.
+
+A dashboard is laid out as `Fed` widgets (each with the signals it shows) and `Section`s of them;
+`fed_dashboard` keeps the widgets that the stack's telemetry feeds, and says which it left out.
 """
 
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from components.telemetry import Gap, Need, Telemetry
 
 Json = dict[str, Any]
 
@@ -144,6 +149,98 @@ def group(title: str, widgets: Sequence[Json]) -> Json:
 def template_variable(name: str, *, prefix: str, default: str) -> Json:
     """A template variable `$name` filtering on the tag `prefix`, set to `default` on load."""
     return {"name": name, "prefix": prefix, "defaults": [default]}
+
+
+@dataclass(frozen=True)
+class Fed:
+    """A widget and the signals it shows: without all of them it would stay empty."""
+
+    reads: tuple[Need, ...]
+    widget: Json
+
+    @property
+    def title(self) -> str:
+        definition = self.widget["definition"]
+        return str(definition.get("title") or definition["type"])
+
+
+def fed(reads: tuple[Need, ...], *widgets: Json) -> tuple[Fed, ...]:
+    """`widgets`, each showing `reads`."""
+    return tuple(Fed(reads, widget) for widget in widgets)
+
+
+@dataclass(frozen=True)
+class Section:
+    """A titled group of widgets, shown when at least one of them has data."""
+
+    title: str
+    widgets: tuple[Fed, ...]
+    feature: bool = False
+    """A section for a feature that not every source uses (LLM Observability): left out without
+    a word where nothing feeds it, rather than reported missing."""
+
+
+@dataclass(frozen=True)
+class LeftOut:
+    """A widget or a whole section left off a dashboard: nothing in the stack sends what it
+    shows."""
+
+    what: str
+    """The widget's title in quotes, or a section's: `'Resources' section`."""
+    gap: Gap
+
+
+@dataclass(frozen=True)
+class DashboardBuild:
+    """A dashboard with only the widgets that have data, and those it left out."""
+
+    dashboard: Json | None
+    """None when no widget would have data: such a dashboard is not worth creating."""
+    left_out: tuple[LeftOut, ...]
+
+
+def fed_dashboard(
+    title: str,
+    *,
+    description: str,
+    template_variables: Sequence[Json],
+    layout: Sequence[Fed | Section],
+    telemetry: Telemetry,
+) -> DashboardBuild:
+    """An ordered dashboard of the widgets in `layout` that `telemetry` feeds."""
+    left_out: list[LeftOut] = []
+    widgets: list[Json] = []
+    for entry in layout:
+        section, items = (entry, entry.widgets) if isinstance(entry, Section) else (None, (entry,))
+        gaps = [telemetry.gap(item.reads) for item in items]
+        shown = [item.widget for item, gap in zip(items, gaps, strict=True) if gap is None]
+        missing = [(item, gap) for item, gap in zip(items, gaps, strict=True) if gap is not None]
+        if section is not None and not shown:
+            if not section.feature:
+                left_out += _section_left_out(section.title, [gap for _, gap in missing])
+            continue
+        left_out += [LeftOut(f"'{item.title}'", gap) for item, gap in missing]
+        if section is None:
+            widgets += shown
+        else:
+            widgets.append(group(section.title, shown))
+    dashboard = (
+        ordered_dashboard(
+            title,
+            description=description,
+            widgets=widgets,
+            template_variables=template_variables,
+        )
+        if widgets
+        else None
+    )
+    return DashboardBuild(dashboard, tuple(left_out))
+
+
+def _section_left_out(title: str, gaps: list[Gap]) -> list[LeftOut]:
+    # A section missing for one reason is one entry, not one per widget.
+    reasons = {gap.reason: gap for gap in gaps}
+    return [LeftOut(f"'{title}' section", gap) for gap in reasons.values()]
 
 
 def ordered_dashboard(

@@ -47,6 +47,7 @@ RESERVED_ENV: Final = frozenset(
         "DD_LLMOBS_ENABLED",
         "DD_LLMOBS_ML_APP",
         "DD_LLMOBS_AGENTLESS_ENABLED",
+        "DD_APM_TRACING_ENABLED",
     }
 )
 
@@ -221,6 +222,11 @@ def app_environment(task: TaskSpec) -> dict[str, str]:
     }
     if task.agent is None:
         env["DD_SITE"] = task.datadog_site
+        # Without an Agent there is nowhere to send APM traces: ddtrace before 4.10 retries and
+        # logs "failed to send, dropping traces", 4.10+ exports them agentlessly alongside LLM
+        # Observability. Off, only LLM Observability data leaves (ddtrace >= 3.16, release note
+        # llmobs-apm-tracing; the setting of Datadog's agentless LLM Observability guides).
+        env["DD_APM_TRACING_ENABLED"] = "false"
     elif task.agent.transport == "unix-socket":
         env["DD_TRACE_AGENT_URL"] = f"unix://{SOCKET_DIR}/apm.socket"
         env["DD_DOGSTATSD_URL"] = f"unix://{SOCKET_DIR}/dsd.socket"

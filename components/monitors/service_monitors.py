@@ -49,6 +49,7 @@ from components.monitors.definitions import (
 )
 from components.monitors.messages import MessageText, Notifications, Severity, monitor_message
 from components.monitors.query import format_number
+from components.telemetry import Need, Signal, metric_signal, named_services
 
 MANAGED_BY_TAG: Final = "managed-by:pulumi"
 ROLE_PATTERN: Final = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
@@ -155,9 +156,27 @@ class CustomMonitor:
     spec: CustomSpec
     """The query, thresholds and options, as for the builder of the same spec."""
     severity: Severity = "high"
+    external_source: str | None = None
+    """What sends the monitor's data when nothing in the stack does (another system's metric),
+    e.g. `the AWS integration's RDS metrics`; None when the stack's services send it."""
 
     def __post_init__(self) -> None:
         check_role(self.role)
+
+    def reads(self, service: str) -> tuple[Need, ...]:
+        """What the monitor needs from the stack, as a monitor of `service`: the signal its query
+        reads, from the services it names (`service:` terms), or else from `service`."""
+        if self.external_source is not None:
+            return ()
+        spec = self.spec
+        match spec:
+            case MetricThresholdSpec() | AnomalySpec():
+                signal, texts = metric_signal(spec.query.metric), spec.query.filters
+            case LogMonitorSpec():
+                signal, texts = Signal.LOGS, (spec.search,)
+            case LogFormulaSpec():
+                signal, texts = Signal.LOGS, tuple(v.search for v in spec.variables)
+        return tuple(Need(signal, name) for name in named_services(texts) or [service])
 
 
 @dataclass(frozen=True)
@@ -204,31 +223,57 @@ def check_role(role: str) -> None:
         )
 
 
+@dataclass(frozen=True)
+class PlannedMonitor:
+    """A monitor of a service, not built yet, and what it reads."""
+
+    build: Callable[[], MonitorDefinition]
+    """Builds the definition; ValueError (MonitorDefinitionError) for input it refuses."""
+    reads: tuple[Need, ...]
+    """The signals its query needs; without any of them the monitor sees no data."""
+    title: str
+    """What the monitor is, for messages: `APM latency monitor`."""
+
+
 def service_monitors(spec: ServiceMonitorsSpec) -> dict[str, MonitorDefinition]:
     """The service's monitors by role: the defaults first, then the custom ones."""
-    return {role: build() for role, build in monitor_builders(spec).items()}
+    return {role: planned.build() for role, planned in monitor_builders(spec).items()}
 
 
-def monitor_builders(spec: ServiceMonitorsSpec) -> dict[str, Callable[[], MonitorDefinition]]:
-    """What `service_monitors` builds, one builder per role, so that a caller can tell which
-    monitor a ValueError is about (and report them all). A custom role already taken raises."""
+def monitor_builders(spec: ServiceMonitorsSpec) -> dict[str, PlannedMonitor]:
+    """What `service_monitors` builds, one unbuilt monitor per role, so that a caller can tell
+    which monitor a ValueError is about (and report them all) and leave out those nothing feeds.
+    A custom role already taken raises."""
     settings = spec.settings
-    builders: dict[str, Callable[[], MonitorDefinition]] = {}
+    traces = (Need(Signal.TRACES, spec.service),)
+    builders: dict[str, PlannedMonitor] = {}
     if settings.latency is not None:
-        builders["latency"] = partial(_latency, spec, settings.latency)
+        builders["latency"] = PlannedMonitor(
+            partial(_latency, spec, settings.latency), traces, "APM latency monitor"
+        )
     if settings.error_rate is not None:
-        builders["error-rate"] = partial(_error_rate, spec, settings.error_rate)
+        builders["error-rate"] = PlannedMonitor(
+            partial(_error_rate, spec, settings.error_rate), traces, "APM error-rate monitor"
+        )
     if settings.throughput is not None:
-        builders["throughput"] = partial(_throughput, spec, settings.throughput)
+        builders["throughput"] = PlannedMonitor(
+            partial(_throughput, spec, settings.throughput), traces, "throughput anomaly monitor"
+        )
     if settings.error_logs is not None:
-        builders["error-logs"] = partial(_error_logs, spec, settings.error_logs)
+        builders["error-logs"] = PlannedMonitor(
+            partial(_error_logs, spec, settings.error_logs),
+            (Need(Signal.LOGS, spec.service),),
+            "error-log monitor",
+        )
     for custom in spec.custom:
         if custom.role in builders:
             raise ValueError(
                 f"custom monitor role {custom.role!r} is already taken by another monitor of "
                 f"{spec.service}"
             )
-        builders[custom.role] = partial(_custom, spec, custom)
+        builders[custom.role] = PlannedMonitor(
+            partial(_custom, spec, custom), custom.reads(spec.service), f"{custom.role} monitor"
+        )
     return builders
 
 

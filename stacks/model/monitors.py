@@ -139,6 +139,11 @@ class CustomMonitorBase(Model):
     not notify."""
     notify_by: list[str] = []
     """Group-by keys that split notifications (some of groupBy), or ["*"]."""
+    external_source: str | None = Field(None, min_length=1)
+    """What sends the monitor's data when nothing in this stack does, e.g. `the AWS integration
+    (RDS metrics)`. Without it the plan refuses a monitor on data the stack's services do not
+    send (an APM metric of an agentless service, logs that go to CloudWatch, a DogStatsD metric
+    without an Agent)."""
 
 
 class ThresholdFields(Model):
@@ -292,12 +297,6 @@ class MonitorsSettings(Model):
     """The team's monitors by role; the role names the monitor's resource, so keep it stable:
     lowercase words joined by '-', e.g. connection-failures. `kind` is metric, anomaly, log or
     formula."""
-
-    @property
-    def any_enabled(self) -> bool:
-        """Whether the service has any monitor."""
-        defaults = (self.latency, self.error_rate, self.throughput, self.error_logs)
-        return bool(self.custom) or any(monitor is not None for monitor in defaults)
 
     @field_validator("custom")
     @classmethod

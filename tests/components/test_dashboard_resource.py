@@ -2,12 +2,13 @@
 
 import json
 
-from components.dashboards import platform_dashboard, render_dashboard, service_dashboard
+from components.dashboards import render_dashboard
 from components.dashboards.dashboard_resource import DatadogDashboard, DatadogDashboardArgs
 from components.dashboards.widgets import Json
 from components.datadog_provider import DatadogProviderArgs, datadog_provider
 from stacks.checks.dashboards import validate_dashboard
 from stacks.offline import ProgramRun, run_program
+from tests.factories import full_platform_dashboard, full_service_dashboard
 
 
 def deploy(dashboard: Json, *, with_provider: bool = False) -> ProgramRun:
@@ -23,7 +24,7 @@ def deploy(dashboard: Json, *, with_provider: bool = False) -> ProgramRun:
 
 
 def test_service_dashboard_json_parses_back_to_the_validated_dashboard() -> None:
-    dashboard = service_dashboard("checkout-api", "production")
+    dashboard = full_service_dashboard()
 
     run = deploy(dashboard)
 
@@ -40,7 +41,7 @@ def test_service_dashboard_json_parses_back_to_the_validated_dashboard() -> None
 
 
 def test_platform_dashboard_json_is_sent_as_rendered() -> None:
-    dashboard = platform_dashboard("prod-eks")
+    dashboard = full_platform_dashboard()
 
     sent = deploy(dashboard).named("checkout-api-dashboard").inputs["dashboard"]
 
@@ -51,15 +52,15 @@ def test_platform_dashboard_json_is_sent_as_rendered() -> None:
 def test_the_dashboard_goes_through_the_given_provider(
     provider_references: dict[str, str],
 ) -> None:
-    run = deploy(service_dashboard("checkout-api", "production"), with_provider=True)
+    run = deploy(full_service_dashboard(), with_provider=True)
 
     provider = run.named("datadog")
     assert provider_references["checkout-api-dashboard"].startswith(f"{provider.urn}::")
 
 
 def test_the_same_dashboard_always_sends_the_same_text() -> None:
-    first = deploy(service_dashboard("checkout-api", "production"))
-    second = deploy(service_dashboard("checkout-api", "production"))
+    first = deploy(full_service_dashboard())
+    second = deploy(full_service_dashboard())
 
     assert (
         first.named("checkout-api-dashboard").inputs

@@ -6,7 +6,9 @@ import pytest
 
 from components.dashboards import platform_dashboard, render_dashboard, service_dashboard
 from components.dashboards.widgets import Formula, MetricQuery, log_stream, timeseries, toplist
+from components.telemetry import Need, Signal, Telemetry
 from stacks.checks.dashboards import validate_dashboard
+from tests.factories import full_platform_dashboard, full_service_dashboard, sending_everything
 from tests.shared_data import corpus_or_skip
 
 
@@ -46,18 +48,19 @@ def _sorted_objects(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
 @pytest.fixture
 def checkout() -> dict[str, Any]:
-    return service_dashboard("checkout", "production", operation="flask.request")
+    return full_service_dashboard("checkout", "production", operation="flask.request")
 
 
 @pytest.mark.parametrize("operation", ["fastapi.request", "flask.request"])
 def test_the_service_dashboard_passes_the_validator(operation: str) -> None:
     assert (
-        validate_dashboard(service_dashboard("checkout", "production", operation=operation)) == []
+        validate_dashboard(full_service_dashboard("checkout", "production", operation=operation))
+        == []
     )
 
 
 def test_the_platform_dashboard_passes_the_validator() -> None:
-    assert validate_dashboard(platform_dashboard("prod-eks")) == []
+    assert validate_dashboard(full_platform_dashboard()) == []
 
 
 def test_the_service_dashboard_is_titled_by_service_and_env(checkout: dict[str, Any]) -> None:
@@ -160,16 +163,52 @@ def test_top_resources_are_grouped_by_resource_name(checkout: dict[str, Any]) ->
     )
 
 
-def test_the_error_logs_and_monitors_are_those_of_the_service(checkout: dict[str, Any]) -> None:
+def test_the_error_logs_and_monitors_follow_the_template_variables(
+    checkout: dict[str, Any],
+) -> None:
     logs = _widget(checkout, "list_stream", "Error logs")
     monitors = _widget(checkout, "manage_status", "Monitors")
 
+    # `$env` expands to `env:<value>` in log and monitor searches, so a shared Datadog org never
+    # shows another environment's errors or monitors here.
     assert logs["requests"][0]["query"] == {
         "data_source": "logs_stream",
-        "query_string": "service:checkout status:error",
+        "query_string": "$env $service status:error",
         "indexes": [],
     }
-    assert monitors["query"] == 'tag:"service:checkout"'
+    assert monitors["query"] == "$env $service"
+
+
+def _queries(dashboard: dict[str, Any]) -> Iterator[str]:
+    """Every query string and search of a dashboard's widgets."""
+    for definition in _definitions(dashboard):
+        if definition["type"] == "manage_status":
+            yield definition["query"]
+        if definition["type"] == "check_status":
+            yield " ".join(definition["tags"])
+        for request in definition.get("requests", []):
+            query = request.get("query")
+            if isinstance(query, dict):
+                yield query["query_string"]
+            yield from (q["query"] for q in request.get("queries", []))
+
+
+@pytest.mark.parametrize(
+    ("dashboard", "variables"),
+    [
+        pytest.param(full_service_dashboard(), ("$env", "$service"), id="service"),
+        pytest.param(full_platform_dashboard(), ("$cluster",), id="platform"),
+    ],
+)
+def test_every_widget_follows_every_template_variable(
+    dashboard: dict[str, Any], variables: tuple[str, ...]
+) -> None:
+    queries = list(_queries(dashboard))
+    widgets = [d for d in _definitions(dashboard) if d["type"] not in ("group", "note")]
+
+    assert len(queries) >= len(widgets)
+    for query in queries:
+        assert all(variable in query for variable in variables), query
 
 
 def test_the_service_dashboard_groups_its_widgets_in_order(checkout: dict[str, Any]) -> None:
@@ -179,18 +218,88 @@ def test_the_service_dashboard_groups_its_widgets_in_order(checkout: dict[str, A
         ("group", "At a glance"),
         ("group", "Over time"),
         ("group", "Resources"),
+        ("group", "LLM Observability"),
         ("group", "Errors and alerts"),
     ]
     assert [[widget["definition"]["type"] for widget in group["widgets"]] for group in groups] == [
         ["query_value", "query_value", "query_value"],
         ["timeseries", "timeseries", "timeseries"],
         ["toplist", "toplist"],
+        ["timeseries", "timeseries", "toplist"],
         ["list_stream", "manage_status"],
     ]
 
 
+def _titles(dashboard: dict[str, Any]) -> list[str]:
+    return [d.get("title", d["type"]) for d in _definitions(dashboard)]
+
+
+AGENTLESS = Telemetry(
+    {
+        Need(Signal.TRACES, "assistant"): "an agentless service sends no traces",
+        Need(Signal.LOGS, "assistant"): "its logs go to CloudWatch, not Datadog",
+        Need(Signal.LLM_OBSERVABILITY, "assistant"): None,
+        Need(Signal.MONITORS, "assistant"): None,
+    }
+)
+
+
+def test_a_service_dashboard_shows_only_what_the_service_sends() -> None:
+    build = service_dashboard("assistant", "dev", telemetry=AGENTLESS)
+
+    assert build.dashboard is not None
+    assert _titles(build.dashboard) == [
+        "LLM Observability",
+        "Errors and alerts",
+        "LLM traces and errors /s",
+        "LLM trace duration (s)",
+        "Tokens by model",
+        "Monitors",
+    ]
+    assert validate_dashboard(build.dashboard) == []
+    assert [(item.what, item.gap.reason) for item in build.left_out] == [
+        ("'At a glance' section", "an agentless service sends no traces"),
+        ("'Over time' section", "an agentless service sends no traces"),
+        ("'Resources' section", "an agentless service sends no traces"),
+        ("'Error logs'", "its logs go to CloudWatch, not Datadog"),
+    ]
+
+
+def test_the_llm_section_is_left_out_quietly_for_a_service_without_llm_observability() -> None:
+    telemetry = sending_everything("checkout").extended(
+        {Need(Signal.LLM_OBSERVABILITY, "checkout"): "llmObservability is off"}
+    )
+    build = service_dashboard("checkout", "production", telemetry=telemetry)
+
+    assert build.dashboard is not None
+    assert "LLM Observability" not in _titles(build.dashboard)
+    assert build.left_out == ()
+
+
+def test_a_dashboard_nothing_feeds_is_not_built() -> None:
+    build = service_dashboard("assistant", "dev", telemetry=Telemetry())
+
+    assert build.dashboard is None
+    assert {item.gap.reason for item in build.left_out} == {
+        f"nothing in the stack sends {signal} of assistant"
+        for signal in (Signal.TRACES, Signal.LOGS, Signal.MONITORS)
+    }
+
+
+def test_the_platform_dashboard_shows_the_parts_that_run() -> None:
+    source = "cluster prod-eks"
+    without_agent = sending_everything(source).extended(
+        {Need(Signal.AGENT_METRICS, source): "the Agent is off (agent.enabled: false)"}
+    )
+    build = platform_dashboard("prod-eks", source, telemetry=without_agent)
+
+    assert build.dashboard is not None
+    assert not any("Agent" in title for title in _titles(build.dashboard))
+    assert [item.what for item in build.left_out] == ["'Datadog Agent' section"]
+
+
 def test_the_collector_widgets_use_the_prometheus_names_of_its_metrics() -> None:
-    dashboard = platform_dashboard("prod-eks")
+    dashboard = full_platform_dashboard()
     queries = [
         query["query"]
         for definition in _definitions(dashboard)
@@ -219,7 +328,7 @@ def test_the_collector_widgets_use_the_prometheus_names_of_its_metrics() -> None
 
 
 def test_the_platform_dashboard_watches_the_agent() -> None:
-    dashboard = platform_dashboard("prod-eks")
+    dashboard = full_platform_dashboard()
 
     assert dashboard["title"] == "Telemetry pipeline (prod-eks)"
     assert dashboard["template_variables"] == [
@@ -238,8 +347,8 @@ def test_the_platform_dashboard_watches_the_agent() -> None:
 @pytest.mark.parametrize(
     "dashboard",
     [
-        pytest.param(service_dashboard("checkout", "production"), id="service"),
-        pytest.param(platform_dashboard("prod-eks"), id="platform"),
+        pytest.param(full_service_dashboard("checkout", "production"), id="service"),
+        pytest.param(full_platform_dashboard(), id="platform"),
     ],
 )
 def test_rendering_is_stable_sorted_and_free_of_ids(dashboard: dict[str, Any]) -> None:

@@ -174,6 +174,8 @@ def test_agentless_llm_observability_gives_the_app_key_and_site() -> None:
     assert env["DD_LLMOBS_ENABLED"] == "1"
     assert env["DD_LLMOBS_ML_APP"] == "assistant"
     assert env["DD_LLMOBS_AGENTLESS_ENABLED"] == "1"
+    # No Agent to send APM traces to: only LLM Observability data leaves the app.
+    assert env["DD_APM_TRACING_ENABLED"] == "false"
     assert env["DD_SITE"] == "datadoghq.eu"
     assert "DD_API_KEY" not in env
     assert app["secrets"] == [{"name": "DD_API_KEY", "valueFrom": f"{API_KEY_ARN}:DD_API_KEY::"}]
@@ -181,6 +183,7 @@ def test_agentless_llm_observability_gives_the_app_key_and_site() -> None:
 
 
 def test_llm_observability_through_the_sidecar_is_not_agentless() -> None:
+    assert "DD_APM_TRACING_ENABLED" not in env_of(build()["checkout-api"])
     env = env_of(build(llm_observability=LlmObservability(ml_app="assistant"))["checkout-api"])
     assert env["DD_LLMOBS_AGENTLESS_ENABLED"] == "0"
     assert "DD_SITE" not in env

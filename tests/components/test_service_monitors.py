@@ -509,6 +509,6 @@ def test_each_monitor_is_built_on_its_own_so_a_failure_names_its_role() -> None:
     assert list(builders) == [
         "latency", "error-rate", "throughput", "error-logs", "connection-failures",
     ]  # fmt: skip
-    assert builders["latency"]().name == "[production] checkout-api: p95 latency above 0.5s"
+    assert builders["latency"].build().name == "[production] checkout-api: p95 latency above 0.5s"
     with pytest.raises(ValueError, match=r"options\.thresholds\.warning: must be below critical"):
-        builders["connection-failures"]()
+        builders["connection-failures"].build()

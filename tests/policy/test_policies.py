@@ -15,7 +15,7 @@ from pulumi_policy import (
 from components.fargate.container_definitions import container_definitions
 from policy.policies import RESOURCE_POLICIES, STACK_POLICIES
 from policy.rules import DAEMON_SET, DATADOG_AGENT, MONITOR, TASK_DEFINITION
-from tests.factories import API_KEY_ARN, task
+from tests.factories import API_KEY_ARN, LLM_OBSERVABILITY, task
 
 OPTIONS = PolicyResourceOptions(
     protect=False,
@@ -182,6 +182,13 @@ def test_every_service_needs_latency_and_error_rate_monitors() -> None:
     ]
     stack.append(policy_resource(MONITOR, errors))
     assert stack_violations(rule, stack) == []
+
+
+def test_an_agentless_service_needs_no_apm_monitor() -> None:
+    # Without an Agent no trace reaches Datadog: an APM monitor would stay in No Data.
+    agentless = task_props(agent=None, llm_observability=LLM_OBSERVABILITY)
+    rule = "services-have-latency-and-error-monitors"
+    assert stack_violations(rule, [policy_resource(TASK_DEFINITION, agentless)]) == []
 
 
 def node_agent(pod: dict[str, Any]) -> dict[str, Any]:

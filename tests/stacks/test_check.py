@@ -32,6 +32,16 @@ def test_the_committed_stacks_are_clean(capsys: pytest.CaptureFixture[str], stac
     assert status == 0
 
 
+def test_check_lists_what_it_left_out_for_want_of_data(capsys: pytest.CaptureFixture[str]) -> None:
+    _, lines = check(capsys, "--stack", "dev")
+    left_out = [line for line in lines if line.startswith("Pulumi.dev.yaml: info: ")]
+    assert len(left_out) == 6
+    assert left_out[0] == (
+        "Pulumi.dev.yaml: info: support-assistant: no APM latency monitor: an agentless service "
+        "sends no traces"
+    )
+
+
 def test_policy_violations_name_the_resource_and_rule(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

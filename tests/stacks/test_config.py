@@ -415,7 +415,8 @@ MONITOR_CASES = [
     pytest.param(
         custom(query="x"),
         f"{MONITORS}.custom.connection-failures.query: unknown key (allowed: kind, name, message, "
-        "severity, tags, priority, renotifyMinutes, noDataMinutes, notifyBy, comparator, "
+        "severity, tags, priority, renotifyMinutes, noDataMinutes, notifyBy, externalSource, "
+        "comparator, "
         "critical, warning, criticalRecovery, warningRecovery, search, index, aggregation, "
         "measure, groupBy, window)",
         id="unknown-key-of-a-log-monitor",

@@ -14,13 +14,8 @@ from components.monitors import (
 from stacks.config import parse_stack_config
 from stacks.model import StackConfig
 from stacks.model.monitors import MonitorsSettings
-from stacks.translate import (
-    manages_datadog_resources,
-    monitor_settings,
-    monitors_spec,
-    platform_dashboard_json,
-    service_dashboard_json,
-)
+from stacks.telemetry import telemetry_plan
+from stacks.translate import monitor_settings, monitors_spec
 
 SERVICE: dict[str, Any] = {
     "name": "checkout-api",
@@ -237,19 +232,22 @@ def test_dashboards_follow_their_switches() -> None:
     eks = {"clusterName": "platform-dev"}
     config = stack(services=[{**SERVICE, "operation": "django.request"}], eks=eks)
 
-    dashboard = service_dashboard_json(config, config.services[0])
-    platform = platform_dashboard_json(config)
+    plan = telemetry_plan(config)
+    dashboard = plan.services["checkout-api"].dashboard
+    platform = plan.platform_dashboard
 
     assert dashboard is not None
     assert dashboard["title"] == "checkout-api (dev)"
     assert "trace.django.request" in str(dashboard)
     assert platform is not None
     assert platform["title"] == "Telemetry pipeline (platform-dev)"
-    assert manages_datadog_resources(config)
-    quiet = stack(
-        services=[{**SERVICE, "dashboard": False, "monitors": NO_DEFAULT_MONITORS}],
-        eks={**eks, "dashboard": False},
+    assert plan.manages_datadog_resources
+    quiet = telemetry_plan(
+        stack(
+            services=[{**SERVICE, "dashboard": False, "monitors": NO_DEFAULT_MONITORS}],
+            eks={**eks, "dashboard": False},
+        )
     )
-    assert service_dashboard_json(quiet, quiet.services[0]) is None
-    assert platform_dashboard_json(quiet) is None
-    assert not manages_datadog_resources(quiet)
+    assert quiet.services["checkout-api"].dashboard is None
+    assert quiet.platform_dashboard is None
+    assert not quiet.manages_datadog_resources

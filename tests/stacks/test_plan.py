@@ -146,10 +146,28 @@ def test_plan_prints_the_tree_and_counts(
 ) -> None:
     plan("dev", tmp_path)
     printed = capsys.readouterr().out
-    assert printed.startswith("stack dev (Pulumi.dev.yaml): 58 resources\n")
+    assert printed.startswith("stack dev (Pulumi.dev.yaml): 57 resources\n")
     assert "├─ checkout-api  (observability:fargate:InstrumentedFargateService)" in printed
     assert "  aws:ecs/taskDefinition:TaskDefinition" in printed
     assert f"wrote {tmp_path / 'resources.json'}" in printed
+
+
+def test_plan_says_what_it_left_out_for_want_of_data(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    plan("dev", tmp_path)
+    notes = [line for line in capsys.readouterr().out.splitlines() if line.startswith("info: ")]
+    assert notes == [
+        "info: support-assistant: no APM latency monitor: an agentless service sends no traces",
+        "info: support-assistant: no APM error-rate monitor: an agentless service sends no traces",
+        "info: support-assistant: no throughput anomaly monitor: an agentless service sends no "
+        "traces",
+        "info: support-assistant: no error-log monitor: its logs go to CloudWatch, not Datadog",
+        "info: support-assistant: dashboard without 'At a glance' section, 'Over time' section, "
+        "'Resources' section: an agentless service sends no traces",
+        "info: support-assistant: dashboard without 'Error logs': its logs go to CloudWatch, not "
+        "Datadog",
+    ]
 
 
 def test_the_program_runs_without_the_garbage_collector(
@@ -270,8 +288,7 @@ def test_dev_monitors_notify_no_one(dev: list[dict[str, Any]]) -> None:
         "checkout-api-monitors-error-logs",
         "checkout-api-monitors-error-rate",
         "checkout-api-monitors-latency",
-        "support-assistant-monitors-error-rate",
-        "support-assistant-monitors-latency",
+        "support-assistant-monitors-llm-errors",
     ]
     assert dev_monitors["checkout-api-monitors-latency"] == {
         "name": "[dev] checkout-api: p95 latency above 1s",

@@ -1,0 +1,258 @@
+"""What a stack sends to Datadog, and the monitors and dashboards that it feeds.
+
+`stack_telemetry` derives from the config which signals each service and the EKS cluster send
+(`components.telemetry`). `telemetry_plan` then keeps every monitor and dashboard widget that will
+have data. One the stack gets by default but nothing feeds is left out, and a note says why; one
+the stack file asks for explicitly is refused at its key, like any other mistake, because it
+would sit in No Data forever.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Final
+
+from components.dashboards import platform_dashboard, service_dashboard
+from components.dashboards.widgets import DashboardBuild, Json, LeftOut
+from components.monitors import PlannedMonitor, monitor_builders
+from components.telemetry import Need, Signal, Telemetry
+from stacks.config_problems import NAMESPACE, ConfigProblem
+from stacks.model import StackConfig
+from stacks.model.eks import EksSettings
+from stacks.model.monitors import MonitorsSettings
+from stacks.model.services import ServiceSettings
+from stacks.translate import monitors_spec
+
+# The default monitors' roles (components.monitors) and their fields in the stack model.
+_DEFAULT_MONITOR_FIELDS: Final = {
+    "latency": "latency",
+    "error-rate": "error_rate",
+    "throughput": "throughput",
+    "error-logs": "error_logs",
+}
+
+
+def monitor_key(role: str) -> str:
+    """Where a service's monitor of `role` is configured, under its `monitors` key."""
+    field = _DEFAULT_MONITOR_FIELDS.get(role)
+    if field is None:
+        return f"custom.{role}"
+    return MonitorsSettings.model_fields[field].alias or field
+
+
+def cluster_source(eks: EksSettings) -> str:
+    """How telemetry names the EKS cluster as a source (apart from any service's name)."""
+    return f"cluster {eks.cluster_name}"
+
+
+def stack_telemetry(config: StackConfig) -> Telemetry:
+    """What each service and the cluster of the stack send, and why they send no more."""
+    signals = {
+        Need(signal, service.name): why_not
+        for service in config.services
+        for signal, why_not in _service_signals(service).items()
+    }
+    if config.eks is not None:
+        cluster = cluster_source(config.eks)
+        signals |= {
+            Need(signal, cluster): why_not
+            for signal, why_not in _cluster_signals(config.eks).items()
+        }
+    return Telemetry(signals)
+
+
+def _service_signals(service: ServiceSettings) -> dict[Signal, str | None]:
+    """Each signal a service could send: None when it sends it, otherwise why it does not."""
+    agentless = service.agent == "agentless"
+    # ddtrace sends spans to an Agent, and Datadog computes `trace.*` from what Agents receive.
+    traces = None
+    if agentless:
+        traces = "an agentless service sends no traces"
+    elif not service.trace_enabled:
+        traces = "traceEnabled is false"
+    return {
+        Signal.TRACES: traces,
+        Signal.DOGSTATSD: "an agentless service has no DogStatsD" if agentless else None,
+        Signal.AGENT_METRICS: "an agentless service runs no Agent" if agentless else None,
+        Signal.LOGS: None
+        if service.logs.destination == "datadog"
+        else "its logs go to CloudWatch, not Datadog",
+        Signal.LLM_OBSERVABILITY: None
+        if service.llm_observability is not None
+        else "llmObservability is off",
+    }
+
+
+def _cluster_signals(eks: EksSettings) -> dict[Signal, str | None]:
+    return {
+        Signal.COLLECTOR_TELEMETRY: None
+        if eks.collector.enabled
+        else "the collector is off (collector.enabled: false)",
+        Signal.AGENT_METRICS: None
+        if eks.agent.enabled
+        else "the Agent is off (agent.enabled: false)",
+    }
+
+
+@dataclass(frozen=True)
+class ServicePlan:
+    """What a service gets in Datadog."""
+
+    monitors: dict[str, PlannedMonitor]
+    """Its monitors by role, those with data only."""
+    dashboard: Json | None
+    """Its dashboard, None when turned off or when nothing on it would have data."""
+
+
+@dataclass(frozen=True)
+class TelemetryPlan:
+    """The stack's monitors and dashboards that will have data, and what was left out."""
+
+    telemetry: Telemetry
+    services: dict[str, ServicePlan]
+    """By service name."""
+    platform_dashboard: Json | None
+    """The EKS telemetry pipeline's dashboard, None without EKS or when turned off."""
+    notes: tuple[str, ...]
+    """One line per default monitor or dashboard left out, and why."""
+    problems: tuple[ConfigProblem, ...]
+    """Monitors and dashboards asked for explicitly that nothing would feed."""
+
+    @property
+    def manages_datadog_resources(self) -> bool:
+        """Whether there is any monitor or dashboard, and so a Datadog provider and its keys."""
+        return self.platform_dashboard is not None or any(
+            plan.monitors or plan.dashboard is not None for plan in self.services.values()
+        )
+
+
+def telemetry_plan(config: StackConfig) -> TelemetryPlan:
+    """Every monitor and dashboard of the stack that has data; see the module docstring."""
+    telemetry = stack_telemetry(config)
+    notes: list[str] = []
+    problems: list[ConfigProblem] = []
+    monitors: dict[str, dict[str, PlannedMonitor]] = {}
+    for index, service in enumerate(config.services):
+        kept = _fed_monitors(config, index, service, telemetry)
+        monitors[service.name] = kept.monitors
+        notes += kept.notes
+        problems += kept.problems
+    # A monitor summary shows the monitors the stack creates: with none, it stays empty.
+    telemetry = telemetry.extended(
+        {
+            Need(Signal.MONITORS, name): None if fed else "it has no monitors"
+            for name, fed in monitors.items()
+        }
+    )
+    services = {}
+    for index, service in enumerate(config.services):
+        dashboard = None
+        if service.dashboard:
+            build = service_dashboard(
+                service.name,
+                config.environment.name,
+                operation=service.operation,
+                telemetry=telemetry,
+            )
+            dashboard = _kept_dashboard(
+                build,
+                subject=service.name,
+                explicit="dashboard" in service.model_fields_set,
+                key=f"{NAMESPACE}:services[{index}].dashboard",
+                notes=notes,
+                problems=problems,
+            )
+        services[service.name] = ServicePlan(monitors[service.name], dashboard)
+    platform = None
+    eks = config.eks
+    if eks is not None and eks.dashboard:
+        platform = _kept_dashboard(
+            platform_dashboard(eks.cluster_name, cluster_source(eks), telemetry=telemetry),
+            subject=cluster_source(eks),
+            explicit="dashboard" in eks.model_fields_set,
+            key=f"{NAMESPACE}:eks.dashboard",
+            notes=notes,
+            problems=problems,
+        )
+    return TelemetryPlan(telemetry, services, platform, tuple(notes), tuple(problems))
+
+
+@dataclass(frozen=True)
+class _FedMonitors:
+    monitors: dict[str, PlannedMonitor]
+    notes: list[str]
+    problems: list[ConfigProblem]
+
+
+def _fed_monitors(
+    config: StackConfig, index: int, service: ServiceSettings, telemetry: Telemetry
+) -> _FedMonitors:
+    path = f"{NAMESPACE}:services[{index}].monitors"
+    try:
+        planned = monitor_builders(monitors_spec(config, service))
+    except ValueError:  # a custom role taken by a default one: reported with the monitor checks
+        return _FedMonitors({}, [], [])
+    configured = service.monitors.model_fields_set
+    kept: dict[str, PlannedMonitor] = {}
+    notes: list[str] = []
+    problems: list[ConfigProblem] = []
+    for role, monitor in planned.items():
+        gap = telemetry.gap(monitor.reads)
+        if gap is None:
+            kept[role] = monitor
+            continue
+        if gap.need not in telemetry.signals:
+            continue  # a service outside the stack: the config's scope check says so
+        field = _DEFAULT_MONITOR_FIELDS.get(role)
+        if field is not None and field not in configured:
+            notes.append(f"{service.name}: no {monitor.title}: {gap.reason}")
+            continue
+        remedy = (
+            "set it to null"
+            if field is not None
+            else "remove it, or say what sends its data in externalSource"
+        )
+        problems.append(
+            ConfigProblem(
+                f"{path}.{monitor_key(role)}",
+                f"this {monitor.title} would never see data: it reads {gap.need}, and "
+                f"{gap.reason}; {remedy}",
+            )
+        )
+    return _FedMonitors(kept, notes, problems)
+
+
+def _kept_dashboard(
+    build: DashboardBuild,
+    *,
+    subject: str,
+    explicit: bool,
+    key: str,
+    notes: list[str],
+    problems: list[ConfigProblem],
+) -> Json | None:
+    """The dashboard if it shows anything, with a note per reason a widget was left out; an
+    explicitly requested dashboard with nothing to show is a problem at `key`."""
+    reasons = _by_reason(build.left_out)
+    if build.dashboard is None:
+        why = "; ".join(reasons)
+        if explicit:
+            problems.append(
+                ConfigProblem(
+                    key, f"no widget of this dashboard would have data ({why}); set it to false"
+                )
+            )
+        else:
+            notes.append(f"{subject}: no dashboard: no widget would have data ({why})")
+        return None
+    notes += [
+        f"{subject}: dashboard without {', '.join(titles)}: {reason}"
+        for reason, titles in reasons.items()
+    ]
+    return build.dashboard
+
+
+def _by_reason(left_out: Sequence[LeftOut]) -> dict[str, list[str]]:
+    reasons: dict[str, list[str]] = {}
+    for item in left_out:
+        reasons.setdefault(item.gap.reason, []).append(item.what)
+    return reasons
