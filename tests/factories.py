@@ -18,6 +18,16 @@ API_KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/dev/
 DB_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dev/db-Xy12Ab"
 CMK_ARN = "arn:aws:kms:eu-west-1:123456789012:key/1f2e3d4c-5b6a-4789-8abc-def012345678"
 
+SERVICE_CONFIG: dict[str, object] = {
+    "name": "checkout-api",
+    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-api:1.8.2",
+    "version": "1.8.2",
+    "command": ["uvicorn", "app.main:app"],
+    "cpu": 512,
+    "memory": 1024,
+}
+"""An item of `observability:services` with only the required keys."""
+
 LLM_OBSERVABILITY = LlmObservability(ml_app="support-assistant")
 SIDECAR = AgentSidecar(image=DEFAULT_AGENT_IMAGE, cpu=64, memory=256)
 FIRELENS = DatadogLogs(router_image=DEFAULT_LOG_ROUTER_IMAGE, router_cpu=32, router_memory=128)

@@ -11,16 +11,9 @@ import yaml
 from stacks.__main__ import main
 from stacks.config import LoadedStack, StackConfigError, load_stack, parse_stack_config
 from stacks.offline import run_program
+from tests.factories import SERVICE_CONFIG
 
-SERVICE: dict[str, Any] = {
-    "name": "checkout-api",
-    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-api:1.8.2",
-    "version": "1.8.2",
-    "command": ["uvicorn", "app.main:app"],
-    "port": 8000,
-    "cpu": 512,
-    "memory": 1024,
-}
+SERVICE: dict[str, Any] = {**SERVICE_CONFIG, "port": 8000}
 VALID: dict[str, Any] = {
     "config": {
         "aws:region": "eu-west-1",

@@ -16,15 +16,9 @@ from stacks.model import StackConfig
 from stacks.model.monitors import MonitorsSettings
 from stacks.telemetry import telemetry_plan
 from stacks.translate import monitor_settings, monitors_spec
+from tests.factories import SERVICE_CONFIG
 
-SERVICE: dict[str, Any] = {
-    "name": "checkout-api",
-    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-api:1.8.2",
-    "version": "1.8.2",
-    "command": ["uvicorn", "app.main:app"],
-    "cpu": 512,
-    "memory": 1024,
-}
+SERVICE: dict[str, Any] = dict(SERVICE_CONFIG)
 NO_DEFAULT_MONITORS = {"latency": None, "errorRate": None, "throughput": None, "errorLogs": None}
 
 

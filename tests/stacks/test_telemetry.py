@@ -15,15 +15,9 @@ from stacks.__main__ import main
 from stacks.config import parse_stack_config
 from stacks.model import StackConfig
 from stacks.telemetry import stack_telemetry, telemetry_plan
+from tests.factories import SERVICE_CONFIG
 
-SERVICE: dict[str, Any] = {
-    "name": "checkout-api",
-    "image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/checkout-api:1.8.2",
-    "version": "1.8.2",
-    "command": ["uvicorn", "app.main:app"],
-    "cpu": 512,
-    "memory": 1024,
-}
+SERVICE: dict[str, Any] = dict(SERVICE_CONFIG)
 ASSISTANT: dict[str, Any] = {
     **SERVICE,
     "name": "support-assistant",
