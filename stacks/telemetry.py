@@ -107,7 +107,6 @@ class ServicePlan:
 class TelemetryPlan:
     """The stack's monitors and dashboards that will have data, and what was left out."""
 
-    telemetry: Telemetry
     services: dict[str, ServicePlan]
     """By service name."""
     platform_dashboard: Json | None
@@ -132,10 +131,9 @@ def telemetry_plan(config: StackConfig) -> TelemetryPlan:
     problems: list[ConfigProblem] = []
     monitors: dict[str, dict[str, PlannedMonitor]] = {}
     for index, service in enumerate(config.services):
-        kept = _fed_monitors(config, index, service, telemetry)
-        monitors[service.name] = kept.monitors
-        notes += kept.notes
-        problems += kept.problems
+        monitors[service.name] = _fed_monitors(
+            config, index, service, telemetry, notes=notes, problems=problems
+        )
     # A monitor summary shows the monitors the stack creates: with none, it stays empty.
     telemetry = telemetry.extended(
         {
@@ -173,28 +171,27 @@ def telemetry_plan(config: StackConfig) -> TelemetryPlan:
             notes=notes,
             problems=problems,
         )
-    return TelemetryPlan(telemetry, services, platform, tuple(notes), tuple(problems))
-
-
-@dataclass(frozen=True)
-class _FedMonitors:
-    monitors: dict[str, PlannedMonitor]
-    notes: list[str]
-    problems: list[ConfigProblem]
+    return TelemetryPlan(services, platform, tuple(notes), tuple(problems))
 
 
 def _fed_monitors(
-    config: StackConfig, index: int, service: ServiceSettings, telemetry: Telemetry
-) -> _FedMonitors:
+    config: StackConfig,
+    index: int,
+    service: ServiceSettings,
+    telemetry: Telemetry,
+    *,
+    notes: list[str],
+    problems: list[ConfigProblem],
+) -> dict[str, PlannedMonitor]:
+    """The service's monitors that have data; a note for each default one left out, a problem
+    for each one the stack file asks for."""
     path = f"{NAMESPACE}:services[{index}].monitors"
     try:
         planned = monitor_builders(monitors_spec(config, service))
     except ValueError:  # a custom role taken by a default one: reported with the monitor checks
-        return _FedMonitors({}, [], [])
+        return {}
     configured = service.monitors.model_fields_set
     kept: dict[str, PlannedMonitor] = {}
-    notes: list[str] = []
-    problems: list[ConfigProblem] = []
     for role, monitor in planned.items():
         gap = telemetry.gap(monitor.reads)
         if gap is None:
@@ -218,7 +215,7 @@ def _fed_monitors(
                 f"{gap.reason}; {remedy}",
             )
         )
-    return _FedMonitors(kept, notes, problems)
+    return kept
 
 
 def _kept_dashboard(

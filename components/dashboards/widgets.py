@@ -212,9 +212,9 @@ def fed_dashboard(
     widgets: list[Json] = []
     for entry in layout:
         section, items = (entry, entry.widgets) if isinstance(entry, Section) else (None, (entry,))
-        gaps = [telemetry.gap(item.reads) for item in items]
-        shown = [item.widget for item, gap in zip(items, gaps, strict=True) if gap is None]
-        missing = [(item, gap) for item, gap in zip(items, gaps, strict=True) if gap is not None]
+        judged = [(item, telemetry.gap(item.reads)) for item in items]
+        shown = [item.widget for item, gap in judged if gap is None]
+        missing = [(item, gap) for item, gap in judged if gap is not None]
         if section is not None and not shown:
             if not section.feature:
                 left_out += _section_left_out(section.title, [gap for _, gap in missing])
