@@ -241,7 +241,10 @@ def _scope_problems(
 ) -> list[ConfigProblem]:
     """A custom monitor must watch services of the stack in the stack's environment: another
     name is a typo or a block copied from another stack file, and the monitor would stay silent
-    or watch someone else's data."""
+    or watch someone else's data. One on data from outside the stack (`externalSource`) names
+    that system's services and environments, which the stack cannot know."""
+    if monitor.external_source is not None:
+        return []
     texts: list[tuple[str, str]] = []
     match monitor:
         case MetricMonitorSettings() | AnomalyMonitorSettings():

@@ -143,7 +143,8 @@ class CustomMonitorBase(Model):
     """What sends the monitor's data when nothing in this stack does, e.g. `the AWS integration
     (RDS metrics)`. Without it the plan refuses a monitor on data the stack's services do not
     send (an APM metric of an agentless service, logs that go to CloudWatch, a DogStatsD metric
-    without an Agent)."""
+    without an Agent) or on services and environments the stack does not have; with it, neither
+    is checked."""
 
 
 class ThresholdFields(Model):

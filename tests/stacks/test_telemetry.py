@@ -12,7 +12,7 @@ import yaml
 
 from components.telemetry import Need, Signal, metric_signal
 from stacks.__main__ import main
-from stacks.config import parse_stack_config
+from stacks.config import StackConfigError, parse_stack_config
 from stacks.model import StackConfig
 from stacks.telemetry import stack_telemetry, telemetry_plan
 from tests.factories import SERVICE_CONFIG
@@ -133,6 +133,20 @@ def test_a_custom_monitor_on_data_from_outside_the_stack_says_so() -> None:
 
     assert list(plan.services["support-assistant"].monitors) == ["database-cpu"]
     assert plan.services["support-assistant"].monitors["database-cpu"].reads == ()
+
+
+def test_a_monitor_on_another_systems_service_is_not_held_to_the_stacks_names() -> None:
+    payments = {
+        "kind": "log",
+        "name": "payment provider errors",
+        "search": "service:payment-gateway env:prod status:error",
+        "critical": 10,
+    }
+    with pytest.raises(StackConfigError, match="service:payment-gateway is not a service"):
+        stack({**SERVICE, "monitors": {"custom": {"provider": payments}}})
+    declared = {**payments, "externalSource": "the payments team's gateway logs"}
+    plan = telemetry_plan(stack({**SERVICE, "monitors": {"custom": {"provider": declared}}}))
+    assert "provider" in plan.services["checkout-api"].monitors
 
 
 # What the stack file asks for explicitly and nothing would feed is refused.
