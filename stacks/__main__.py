@@ -1,13 +1,12 @@
-"""Command line of the project's offline tools: `python -m stacks <command> ...`."""
+"""Command line of the project's offline tools: `python -m stacks <command> ...`.
+
+Each command imports what it needs when it runs: planning loads the provider SDKs (several
+seconds, most of it pulumi_datadog), which `--help`, `diff` and `lint-monitors` never use.
+"""
 
 import argparse
 import sys
 from pathlib import Path
-
-from components.monitors.validation import lint_monitor_files
-from stacks.check import check
-from stacks.diff import MAX_CHARS, diff_folders
-from stacks.plan import plan, print_urns
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -51,21 +50,31 @@ def main(argv: list[str] | None = None) -> int:
     diff_parser.add_argument(
         "--max-chars",
         type=int,
-        default=MAX_CHARS,
-        help="summarise beyond this many characters (a PR comment holds 65,535)",
+        help="summarise beyond this many characters (default 60,000: a PR comment holds 65,535)",
     )
 
     args = parser.parse_args(argv)
     if args.command == "plan":
+        from stacks.plan import plan
+
         return plan(args.stack, args.config_file, args.out)
     if args.command == "check":
+        from stacks.check import check
+
         return check(args.stack, args.config_file)
     if args.command == "urns":
+        from stacks.plan import print_urns
+
         return print_urns(args.stack)
     if args.command == "diff":
-        print(diff_folders(args.old, args.new, args.title, args.max_chars), end="")
+        from stacks.diff import MAX_CHARS, diff_folders
+
+        max_chars = MAX_CHARS if args.max_chars is None else args.max_chars
+        print(diff_folders(args.old, args.new, args.title, max_chars), end="")
         return 0
     if args.command == "lint-monitors":
+        from components.monitors.validation import lint_monitor_files
+
         return lint_monitor_files(args.files)
     parser.error(f"unknown command {args.command}")
     return 2

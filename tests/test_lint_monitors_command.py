@@ -65,3 +65,27 @@ def test_files_are_required(capsys: pytest.CaptureFixture[str]) -> None:
 
     assert raised.value.code == 2
     assert "the following arguments are required: FILE" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "arguments",
+    [pytest.param(["--help"], id="help"), pytest.param(["lint-monitors"], id="lint-monitors")],
+)
+def test_commands_that_need_no_provider_load_none(arguments: list[str], broken: Path) -> None:
+    # Loading pulumi_datadog alone takes seconds: only the commands that plan may pay for it.
+    if arguments == ["lint-monitors"]:
+        arguments = [*arguments, str(broken)]
+    probe = (
+        "import sys\n"
+        "from stacks.__main__ import main\n"
+        "try:\n"
+        f"    main({arguments!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        "print(sorted(m for m in sys.modules if m.split('.')[0].startswith('pulumi')))\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=True
+    )
+
+    assert result.stdout.splitlines()[-1] == "[]"
