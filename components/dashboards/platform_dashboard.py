@@ -54,11 +54,12 @@ def platform_dashboard(cluster: str, source: str, *, telemetry: Telemetry) -> Da
             template_variable("cluster", prefix="kube_cluster_name", default=cluster),
         ],
         layout=[
-            *fed(collector, note(_ABOUT)),
             Section(
                 "Collector: receivers",
                 fed(
-                    collector, *(_accepted_and_refused(title, signal) for title, signal in _SIGNALS)
+                    collector,
+                    note(_ABOUT),
+                    *(_accepted_and_refused(title, signal) for title, signal in _SIGNALS),
                 ),
             ),
             Section(

@@ -109,7 +109,6 @@ def test_the_platform_dashboard_shows_only_what_runs_on_the_cluster() -> None:
     assert plan.platform_dashboard is not None
     sections = [w["definition"].get("title") for w in plan.platform_dashboard["widgets"]]
     assert sections == [
-        None,  # the note on where the collector's metrics come from
         "Collector: receivers",
         "Collector: exporters",
         "Collector: resources",
@@ -117,6 +116,14 @@ def test_the_platform_dashboard_shows_only_what_runs_on_the_cluster() -> None:
     assert plan.notes == (
         "cluster platform-dev: dashboard without 'Datadog Agent' section: the Agent is off "
         "(agent.enabled: false)",
+    )
+    without_collector = telemetry_plan(
+        stack(SERVICE, eks={"clusterName": "platform-dev", "collector": {"enabled": False}})
+    )
+    assert without_collector.notes == (
+        "cluster platform-dev: dashboard without 'Collector: receivers' section, 'Collector: "
+        "exporters' section, 'Collector: resources' section: the collector is off "
+        "(collector.enabled: false)",
     )
 
 
