@@ -5,7 +5,11 @@ from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
 
+import yaml
+
+from components.eks.manifests import COLLECTOR_APP_NAME, CONFIG_FILE
 from components.versions import DEFAULT_KUBERNETES_VERSION
+from stacks.checks.collector_config import check_collector_config
 from stacks.checks.dashboards import dashboard_json_problems
 from stacks.checks.datadog_agent import API_VERSION as DATADOG_AGENT_API_VERSION
 from stacks.checks.datadog_agent import KIND as DATADOG_AGENT_KIND
@@ -23,6 +27,7 @@ _CHECKS_BY_TYPE: dict[str, ResourceCheck] = {
 }
 
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"
+CONFIG_MAP_TYPE = "kubernetes:core/v1:ConfigMap"
 # Components that render their objects outside the program: under the offline engine they
 # register nothing that could be checked, and their preview needs the chart and a live cluster.
 _UNCHECKABLE_KUBERNETES_TYPES = frozenset(
@@ -66,7 +71,29 @@ def kubernetes_resource_problems(
     if type_ == f"kubernetes:{DATADOG_AGENT_API_VERSION}:{DATADOG_AGENT_KIND}":
         return [str(problem) for problem in check_datadog_agent(inputs)]
     # Built-in kinds; any other custom resource has no schema here and is reported as such.
-    return list(_kubernetes_object_problems(json.dumps(inputs, sort_keys=True), kubernetes_version))
+    problems = list(
+        _kubernetes_object_problems(json.dumps(inputs, sort_keys=True), kubernetes_version)
+    )
+    if type_ == CONFIG_MAP_TYPE:
+        problems += collector_config_map_problems(inputs)
+    return problems
+
+
+def collector_config_map_problems(inputs: dict[str, Any]) -> list[str]:
+    """A collector's ConfigMap must hold a configuration whose pipelines and components agree:
+    the collector would refuse to start on most mistakes, but only once deployed."""
+    labels = (inputs.get("metadata") or {}).get("labels") or {}
+    config_text = (inputs.get("data") or {}).get(CONFIG_FILE)
+    if labels.get("app.kubernetes.io/name") != COLLECTOR_APP_NAME or config_text is None:
+        return []
+    path = f"$.data['{CONFIG_FILE}']"
+    try:
+        config = yaml.safe_load(config_text)
+    except yaml.YAMLError as error:
+        return [f"{path}: not YAML: {error}"]
+    if not isinstance(config, dict):
+        return [f"{path}: not a collector configuration (a mapping)"]
+    return [f"{path}: {problem}" for problem in check_collector_config(config)]
 
 
 @lru_cache(maxsize=1024)

@@ -2,6 +2,7 @@
 
 import base64
 import json
+import re
 from collections.abc import Iterator
 from dataclasses import replace
 from typing import Any
@@ -26,6 +27,7 @@ from components.eks.collector_config import (
     ClusterCollectorSettings,
     CollectorSettings,
     NodeCollectorSettings,
+    node_collector_config,
 )
 from components.eks.datadog_agent import (
     OPERATOR_CHART_VERSION,
@@ -36,11 +38,14 @@ from components.eks.datadog_agent import (
 )
 from components.eks.kubernetes_objects import kubernetes_object
 from components.eks.manifests import (
+    CONFIG_FILE,
     CollectorParameters,
     NodePlacement,
     Toleration,
     node_daemon_set,
+    own_log_glob,
 )
+from components.eks.manifests import config_map as manifests_config_map
 from components.eks.observability import EksObservability
 from components.fargate.args import DEFAULT_AGENT_IMAGE
 from components.versions import DATADOG_AGENT_VERSION
@@ -494,6 +499,26 @@ def test_a_misspelled_field_fails_the_run_that_registers_it() -> None:
     with pytest.raises(ResourceValidationError, match="'readinesProbe' was unexpected"):
         run_program(
             with_provider(lambda opts: kubernetes_object("ds", daemon_set, opts)), stack="t"
+        )
+
+
+def test_a_collector_config_whose_pipelines_disagree_fails_the_run() -> None:
+    params, node = collector().params, collector().node
+    config = node_collector_config(node, own_log_glob=own_log_glob(params))
+    config["service"]["pipelines"]["traces"]["exporters"].append("datadog/typo")
+    config_map = {
+        **manifests_config_map(params, node),
+        "data": {CONFIG_FILE: yaml.safe_dump(config)},
+    }
+    with pytest.raises(
+        ResourceValidationError,
+        match=re.escape(
+            "$.data['collector.yaml']: $.service.pipelines.traces.exporters[2]: 'datadog/typo' "
+            "is not declared in exporters or connectors"
+        ),
+    ):
+        run_program(
+            with_provider(lambda opts: kubernetes_object("cm", config_map, opts)), stack="t"
         )
 
 
