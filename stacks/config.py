@@ -16,8 +16,9 @@ from pydantic import BaseModel, ValidationError
 from components.eks.args import Overlap, collection_overlaps
 from components.fargate.container_definitions import TaskTooSmallError, container_budget
 from components.monitors import MonitorDefinitionError, monitor_builders
+from components.problems import Problem
 from components.telemetry import scope_terms
-from stacks.config_problems import NAMESPACE, ConfigProblem, StackConfigError
+from stacks.config_problems import NAMESPACE, StackConfigError
 from stacks.model import StackConfig
 from stacks.model.eks import EksSettings
 from stacks.model.monitors import (
@@ -37,7 +38,7 @@ from stacks.translate import (
     task_spec,
 )
 
-__all__ = ["NAMESPACE", "ConfigProblem", "StackConfigError"]
+__all__ = ["NAMESPACE", "StackConfigError"]
 
 API_KEY_CONFIG = "datadog:apiKey"
 APP_KEY_CONFIG = "datadog:appKey"
@@ -73,7 +74,7 @@ def stack_file_name() -> str:
 def load_stack() -> LoadedStack:
     """Read and validate the running stack's configuration (raises StackConfigError)."""
     raw: dict[str, Any] = {}
-    problems: list[ConfigProblem] = []
+    problems: list[Problem] = []
     for full_key in sorted(_configured_keys()):
         namespace, _, key = full_key.partition(":")
         if namespace != NAMESPACE:
@@ -82,7 +83,7 @@ def load_stack() -> LoadedStack:
         try:
             raw[key] = json.loads(value) if isinstance(value, str) else value
         except json.JSONDecodeError:
-            problems.append(ConfigProblem(full_key, "must be an object or a list, not a string"))
+            problems.append(Problem(full_key, "must be an object or a list, not a string"))
     datadog = pulumi.Config("datadog")
     api_key, app_key = datadog.get_secret("apiKey"), datadog.get_secret("appKey")
     try:
@@ -95,7 +96,7 @@ def load_stack() -> LoadedStack:
         problems += _missing_api_key(config, datadog_resources)
     if datadog_resources and app_key is None:
         problems.append(
-            ConfigProblem(
+            Problem(
                 APP_KEY_CONFIG,
                 "missing; run `pulumi config set --secret datadog:appKey <key>` with an "
                 "application key allowed to manage monitors and dashboards (the stack's Datadog "
@@ -131,13 +132,13 @@ def validated_stack_config(raw: Mapping[str, Any]) -> tuple[StackConfig, Telemet
     return config, plan
 
 
-def _missing_api_key(config: StackConfig, datadog_resources: bool) -> list[ConfigProblem]:
+def _missing_api_key(config: StackConfig, datadog_resources: bool) -> list[Problem]:
     """The problem when something needs `datadog:apiKey` and the stack has none."""
     set_it = "missing; run `pulumi config set --secret datadog:apiKey <key>`"
     if datadog_resources:
         # Existing secrets serve the agents, not the provider that manages monitors and dashboards.
         return [
-            ConfigProblem(
+            Problem(
                 API_KEY_CONFIG,
                 f"{set_it} (the stack's Datadog provider needs it for the monitors and dashboards)",
             )
@@ -151,7 +152,7 @@ def _missing_api_key(config: StackConfig, datadog_resources: bool) -> list[Confi
         )
     if not alternatives:
         return []
-    return [ConfigProblem(API_KEY_CONFIG, f"{set_it} or name " + " and ".join(alternatives))]
+    return [Problem(API_KEY_CONFIG, f"{set_it} or name " + " and ".join(alternatives))]
 
 
 def _configured_keys() -> set[str]:
@@ -159,14 +160,14 @@ def _configured_keys() -> set[str]:
     return set(runtime_config.CONFIG.get()) | set(runtime_config.get_config_env())
 
 
-def _cross_checks(config: StackConfig, plan: TelemetryPlan) -> list[ConfigProblem]:
+def _cross_checks(config: StackConfig, plan: TelemetryPlan) -> list[Problem]:
     problems = []
     first_index: dict[str, int] = {}
     for index, service in enumerate(config.services):
         path = f"{NAMESPACE}:services[{index}]"
         if service.name in first_index:
             problems.append(
-                ConfigProblem(
+                Problem(
                     f"{path}.name",
                     f"duplicate service name {service.name!r} "
                     f"(also services[{first_index[service.name]}]); names must be unique",
@@ -176,11 +177,11 @@ def _cross_checks(config: StackConfig, plan: TelemetryPlan) -> list[ConfigProble
         try:
             container_budget(task_spec(config, service))
         except TaskTooSmallError as error:
-            problems.append(ConfigProblem(f"{path}.{error.field}", str(error)))
+            problems.append(Problem(f"{path}.{error.field}", str(error)))
         problems += _monitor_problems(config, path, service)
     current = {service.name for service in config.services}
     problems += [
-        ConfigProblem(
+        Problem(
             f"{NAMESPACE}:services[{index}].previousNames",
             f"{old!r} is the name of a service in this stack; an alias would claim its resources",
         )
@@ -207,9 +208,7 @@ _MONITOR_FIELD_KEYS: Final = {
 _LATENCY_FIELD_KEYS: Final = {"options.thresholds.warning": "warningSeconds"}
 
 
-def _monitor_problems(
-    config: StackConfig, path: str, service: ServiceSettings
-) -> list[ConfigProblem]:
+def _monitor_problems(config: StackConfig, path: str, service: ServiceSettings) -> list[Problem]:
     """What the monitor builders and validator refuse, at the key that causes it."""
     monitors_path = f"{path}.monitors"
     problems = [
@@ -220,7 +219,7 @@ def _monitor_problems(
     try:
         builders = monitor_builders(monitors_spec(config, service))
     except ValueError as error:  # a custom role taken by a default monitor
-        return [*problems, ConfigProblem(f"{monitors_path}.custom", str(error))]
+        return [*problems, Problem(f"{monitors_path}.custom", str(error))]
     for role, planned in builders.items():
         monitor_path = f"{monitors_path}.{monitor_key(role)}"
         try:
@@ -228,17 +227,17 @@ def _monitor_problems(
         except MonitorDefinitionError as error:
             keys = {**_MONITOR_FIELD_KEYS, **(_LATENCY_FIELD_KEYS if role == "latency" else {})}
             problems += [
-                ConfigProblem(f"{monitor_path}.{keys[p.path]}", p.reason)
+                Problem(f"{monitor_path}.{keys[p.path]}", p.reason)
                 if p.path in keys
-                else ConfigProblem(monitor_path, str(p))
+                else Problem(monitor_path, str(p))
                 for p in error.problems
-            ] or [ConfigProblem(monitor_path, error.reason)]
+            ] or [Problem(monitor_path, error.reason)]
     return problems
 
 
 def _scope_problems(
     config: StackConfig, path: str, monitor: CustomMonitorSettings
-) -> list[ConfigProblem]:
+) -> list[Problem]:
     """A custom monitor must watch services of the stack in the stack's environment: another
     name is a typo or a block copied from another stack file, and the monitor would stay silent
     or watch someone else's data. One on data from outside the stack (`externalSource`) names
@@ -264,7 +263,7 @@ def _scope_problems(
                 continue
             if tag == "service" and value not in services:
                 problems.append(
-                    ConfigProblem(
+                    Problem(
                         f"{path}.{key}",
                         f"service:{value} is not a service of this stack ({', '.join(services)}); "
                         "the monitor would never see data",
@@ -272,7 +271,7 @@ def _scope_problems(
                 )
             elif tag == "env" and value != env:
                 problems.append(
-                    ConfigProblem(
+                    Problem(
                         f"{path}.{key}",
                         f"env:{value} is not this stack's environment ({env}); the monitor "
                         "would watch another environment",
@@ -281,9 +280,7 @@ def _scope_problems(
     return problems
 
 
-def _unnotified_production_problems(
-    config: StackConfig, plan: TelemetryPlan
-) -> list[ConfigProblem]:
+def _unnotified_production_problems(config: StackConfig, plan: TelemetryPlan) -> list[Problem]:
     """In a production-like stack, every service with monitors must page someone."""
     environment = config.environment
     if not environment.production_like:
@@ -301,7 +298,7 @@ def _unnotified_production_problems(
         own = service.notifications
         if own is not None and "alert" in own.model_fields_set:
             problems.append(
-                ConfigProblem(
+                Problem(
                     f"{NAMESPACE}:services[{index}].notifications.alert",
                     f"no handle in a production stack ({why}): {service.name}'s alerts would "
                     "page no one; add one such as @pagerduty-<service>",
@@ -311,7 +308,7 @@ def _unnotified_production_problems(
             stack_services.append(service.name)
     if stack_services:
         problems.append(
-            ConfigProblem(
+            Problem(
                 f"{NAMESPACE}:datadog.notifications.alert",
                 f"no handle in a production stack ({why}): alerts of "
                 f"{', '.join(stack_services)} would page no one; add one such as "
@@ -338,11 +335,11 @@ _OVERLAP_KEYS = {
 }
 
 
-def _eks_problems(config: StackConfig, eks: EksSettings) -> list[ConfigProblem]:
+def _eks_problems(config: StackConfig, eks: EksSettings) -> list[Problem]:
     path = f"{NAMESPACE}:eks"
     if not eks.collector.enabled and not eks.agent.enabled:
         return [
-            ConfigProblem(
+            Problem(
                 path,
                 "collector.enabled and agent.enabled are both false, so nothing would run on the "
                 f"cluster; remove {path} instead",
@@ -351,7 +348,7 @@ def _eks_problems(config: StackConfig, eks: EksSettings) -> list[ConfigProblem]:
     problems = []
     for overlap in collection_overlaps(collector_args(config, eks), agent_args(config, eks)):
         key, remedy = _OVERLAP_KEYS[overlap.what]
-        problems.append(ConfigProblem(f"{path}.{key}", f"{overlap.reason}; {remedy}"))
+        problems.append(Problem(f"{path}.{key}", f"{overlap.reason}; {remedy}"))
     return problems
 
 
@@ -362,7 +359,7 @@ def _path(loc: Sequence[int | str]) -> str:
     return path
 
 
-def _problem(error: Mapping[str, Any]) -> ConfigProblem:
+def _problem(error: Mapping[str, Any]) -> Problem:
     loc, _ = _resolve(error["loc"])
     kind, message = error["type"], error["msg"]
     if kind in ("union_tag_invalid", "union_tag_not_found"):
@@ -382,7 +379,7 @@ def _problem(error: Mapping[str, Any]) -> ConfigProblem:
         text = message.removeprefix("Value error, ")
     else:
         text = f"{message} (got {error['input']!r})"
-    return ConfigProblem(_path(loc), text)
+    return Problem(_path(loc), text)
 
 
 def _resolve(loc: Sequence[int | str]) -> tuple[list[int | str], type[BaseModel] | None]:

@@ -5,10 +5,11 @@ import sys
 from collections import Counter
 from pathlib import Path
 
+from components.problems import Problem
 from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.artifacts import RESOURCES_FILE, clear_plan_output, write_artifacts
 from stacks.checks.kubernetes import schema_version
-from stacks.config import NAMESPACE, ConfigProblem, StackConfigError
+from stacks.config import NAMESPACE, StackConfigError
 from stacks.model.types import KUBERNETES_MINOR_VERSION
 from stacks.offline import ProgramRun, RecordedResource, ResourceValidationError, run_program
 from stacks.stack_file import REPO_ROOT, StackFile, default_stack_path, read_stack_file
@@ -52,7 +53,7 @@ def stack_kubernetes_version(stack_file: StackFile) -> str:
     try:
         schema_version(version)
     except ValueError as error:
-        problem = ConfigProblem(KUBERNETES_VERSION_KEY, f"cannot be validated offline: {error}")
+        problem = Problem(KUBERNETES_VERSION_KEY, f"cannot be validated offline: {error}")
         raise StackConfigError([problem], stack_file.source) from None
     return version
 

@@ -13,7 +13,8 @@ from typing import Any
 
 import yaml
 
-from stacks.config import API_KEY_CONFIG, APP_KEY_CONFIG, ConfigProblem, StackConfigError
+from components.problems import Problem
+from stacks.config import API_KEY_CONFIG, APP_KEY_CONFIG, StackConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # libyaml parses a catalog of hundreds of services in milliseconds where pure Python takes
@@ -48,20 +49,18 @@ def read_stack_file(path: Path, source: str) -> StackFile:
     except FileNotFoundError:
         known = sorted(p.name for p in REPO_ROOT.glob("Pulumi.*.yaml"))
         raise StackConfigError(
-            [ConfigProblem("(file)", f"no such stack file (stack files here: {', '.join(known)})")],
+            [Problem("(file)", f"no such stack file (stack files here: {', '.join(known)})")],
             source,
         ) from None
     except yaml.YAMLError as error:
         mark = getattr(error, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(file)"
         reason = getattr(error, "problem", None) or str(error)
-        raise StackConfigError(
-            [ConfigProblem(where, f"not valid YAML: {reason}")], source
-        ) from None
+        raise StackConfigError([Problem(where, f"not valid YAML: {reason}")], source) from None
     document = document or {}
     if not isinstance(document, dict) or not isinstance(document.get("config", {}), dict):
         raise StackConfigError(
-            [ConfigProblem("config", "the file must be a mapping with a `config:` mapping")], source
+            [Problem("config", "the file must be a mapping with a `config:` mapping")], source
         )
     config: dict[str, str] = {}
     secret_keys: list[str] = []

@@ -14,8 +14,9 @@ from typing import Final
 from components.dashboards import platform_dashboard, service_dashboard
 from components.dashboards.widgets import DashboardBuild, Json, LeftOut
 from components.monitors import PlannedMonitor, monitor_builders
+from components.problems import Problem
 from components.telemetry import Need, Signal, Telemetry
-from stacks.config_problems import NAMESPACE, ConfigProblem
+from stacks.config_problems import NAMESPACE
 from stacks.model import StackConfig
 from stacks.model.eks import EksSettings
 from stacks.model.monitors import MonitorsSettings
@@ -113,7 +114,7 @@ class TelemetryPlan:
     """The EKS telemetry pipeline's dashboard, None without EKS or when turned off."""
     notes: tuple[str, ...]
     """One line per default monitor or dashboard left out, and why."""
-    problems: tuple[ConfigProblem, ...]
+    problems: tuple[Problem, ...]
     """Monitors and dashboards asked for explicitly that nothing would feed."""
 
     @property
@@ -128,7 +129,7 @@ def telemetry_plan(config: StackConfig) -> TelemetryPlan:
     """Every monitor and dashboard of the stack that has data; see the module docstring."""
     telemetry = stack_telemetry(config)
     notes: list[str] = []
-    problems: list[ConfigProblem] = []
+    problems: list[Problem] = []
     monitors: dict[str, dict[str, PlannedMonitor]] = {}
     for index, service in enumerate(config.services):
         monitors[service.name] = _fed_monitors(
@@ -181,7 +182,7 @@ def _fed_monitors(
     telemetry: Telemetry,
     *,
     notes: list[str],
-    problems: list[ConfigProblem],
+    problems: list[Problem],
 ) -> dict[str, PlannedMonitor]:
     """The service's monitors that have data; a note for each default one left out, a problem
     for each one the stack file asks for."""
@@ -209,7 +210,7 @@ def _fed_monitors(
             else "remove it, or say what sends its data in externalSource"
         )
         problems.append(
-            ConfigProblem(
+            Problem(
                 f"{path}.{monitor_key(role)}",
                 f"this {monitor.title} would never see data: it reads {gap.need}, and "
                 f"{gap.reason}; {remedy}",
@@ -225,7 +226,7 @@ def _kept_dashboard(
     explicit: bool,
     key: str,
     notes: list[str],
-    problems: list[ConfigProblem],
+    problems: list[Problem],
 ) -> Json | None:
     """The dashboard if it shows anything, with a note per reason a widget was left out; an
     explicitly requested dashboard with nothing to show is a problem at `key`."""
@@ -234,7 +235,7 @@ def _kept_dashboard(
         why = "; ".join(reasons)
         if explicit:
             problems.append(
-                ConfigProblem(
+                Problem(
                     key, f"no widget of this dashboard would have data ({why}); set it to false"
                 )
             )
