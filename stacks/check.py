@@ -11,7 +11,7 @@ import sys
 from pathlib import Path
 
 from policy.rules import StackResource, stack_violations
-from stacks.config import StackConfigError
+from stacks.config_problems import StackConfigError
 from stacks.plan import EXIT_INVALID_CONFIG, run_stack, stack_source
 
 

@@ -38,8 +38,6 @@ from stacks.translate import (
     task_spec,
 )
 
-__all__ = ["NAMESPACE", "StackConfigError"]
-
 API_KEY_CONFIG = "datadog:apiKey"
 APP_KEY_CONFIG = "datadog:appKey"
 

@@ -9,7 +9,7 @@ from components.problems import Problem
 from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.artifacts import RESOURCES_FILE, clear_plan_output, write_artifacts
 from stacks.checks.kubernetes import schema_version
-from stacks.config import NAMESPACE, StackConfigError
+from stacks.config_problems import NAMESPACE, StackConfigError
 from stacks.model.types import KUBERNETES_MINOR_VERSION
 from stacks.offline import ProgramRun, RecordedResource, ResourceValidationError, run_program
 from stacks.stack_file import REPO_ROOT, StackFile, default_stack_path, read_stack_file

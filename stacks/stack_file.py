@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 
 from components.problems import Problem
-from stacks.config import API_KEY_CONFIG, APP_KEY_CONFIG, StackConfigError
+from stacks.config import API_KEY_CONFIG, APP_KEY_CONFIG
+from stacks.config_problems import StackConfigError
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 # libyaml parses a catalog of hundreds of services in milliseconds where pure Python takes

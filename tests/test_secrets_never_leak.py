@@ -7,7 +7,7 @@ import pytest
 
 from stacks.__main__ import main
 from stacks.artifacts import write_artifacts
-from stacks.config import StackConfigError
+from stacks.config_problems import StackConfigError
 from stacks.diff import diff_folders
 from stacks.offline import ProgramRun, run_program
 from stacks.plan import run_main_module

@@ -9,7 +9,8 @@ import pytest
 import yaml
 
 from stacks.__main__ import main
-from stacks.config import LoadedStack, StackConfigError, load_stack, parse_stack_config
+from stacks.config import LoadedStack, load_stack, parse_stack_config
+from stacks.config_problems import StackConfigError
 from stacks.offline import run_program
 from tests.factories import SERVICE_CONFIG
 

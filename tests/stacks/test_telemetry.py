@@ -12,7 +12,8 @@ import yaml
 
 from components.telemetry import Need, Signal, metric_signal
 from stacks.__main__ import main
-from stacks.config import StackConfigError, parse_stack_config
+from stacks.config import parse_stack_config
+from stacks.config_problems import StackConfigError
 from stacks.model import StackConfig
 from stacks.telemetry import stack_telemetry, telemetry_plan
 from tests.factories import SERVICE_CONFIG
