@@ -1,5 +1,5 @@
 """Pulumi entry point: `pulumi up` runs this with the selected stack's configuration."""
 
-from stacks.program import main
+from stacks.program.deploy import main
 
 main()

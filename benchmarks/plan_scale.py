@@ -13,8 +13,9 @@ the run's own:
   (tests/test_benchmark_floor.py proves they are the same), components as empty
   `ComponentResource`s; no components' logic, recording or checks. What a hand-written program
   registering those resources costs, with Python's default garbage collector;
-- tuned floor: the same, with the collector set up as the program sets it (stacks/program.py),
-  which shows what the project's own work costs: the like-for-like comparison;
+- tuned floor: the same, with the collector set up as the program sets it
+  (stacks/program/deploy.py), which shows what the project's own work costs: the like-for-like
+  comparison;
 - untyped floor: the same resources as plain `pulumi.CustomResource`s, without provider classes.
 Setup (imports, and for the plan a one-service warm-up that loads what first use loads:
 provider submodules, schemas, API models) is timed apart, as it is paid once whatever the size.
@@ -60,7 +61,7 @@ def stack_config(services: int) -> dict[str, Any]:
 # submodules, schemas, API models) is timed apart: it is paid once per process, whatever the size.
 def measure_plan(services: int, out: Path) -> dict[str, Any]:
     started = time.perf_counter()
-    from stacks.plan import plan  # noqa: PLC0415
+    from stacks.tooling.plan import plan  # noqa: PLC0415
 
     with contextlib.redirect_stdout(io.StringIO()):
         if plan("production", write_stack(1, out / "warm-up"), out / "warm-up") != 0:
@@ -96,12 +97,12 @@ def measure_floor(out: Path, *, typed: bool, tuned: bool) -> dict[str, Any]:
     from pulumi.runtime.stack import run_pulumi_func  # noqa: PLC0415
     from pulumi.runtime.sync_await import _sync_await  # noqa: PLC0415
 
-    from stacks.offline import OfflineMocks  # noqa: PLC0415
+    from stacks.tooling.engine import OfflineMocks  # noqa: PLC0415
 
     recorded = json.loads((out / "resources.json").read_text())
     registrations = [bare_registration(entry, typed=typed) for entry in recorded]
     if tuned:
-        from stacks.program import tune_garbage_collector  # noqa: PLC0415
+        from stacks.program.deploy import tune_garbage_collector  # noqa: PLC0415
 
         tune_garbage_collector()
     setup = time.perf_counter() - started

@@ -14,7 +14,7 @@ import pulumi
 import pytest
 from pulumi.runtime.mocks import MockResourceArgs
 
-from stacks.offline import OfflineMocks, ProgramRun, offline_engine
+from stacks.tooling.engine import OfflineMocks, ProgramRun, offline_engine
 
 pytest_plugins = ["pytester"]
 

@@ -3,8 +3,8 @@
 import pytest
 
 from benchmarks.plan_scale import bare_registration
-from stacks.offline import RecordedResource, run_program
-from stacks.plan import run_stack
+from stacks.tooling.engine import RecordedResource, run_program
+from stacks.tooling.plan import run_stack
 
 
 @pytest.fixture(scope="module")

@@ -3,7 +3,7 @@
 import pulumi
 import pytest
 
-from stacks.offline import ProgramRun, offline_engine
+from stacks.tooling.engine import ProgramRun, offline_engine
 from tests.conftest import PulumiChecks
 
 

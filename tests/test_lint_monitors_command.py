@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from stacks.__main__ import main
+from stacks.tooling.cli import main
 from tests.shared_data import REPO_ROOT, corpus_or_skip
 
 # A warning on the wrong side of the critical threshold, which Datadog rejects at apply time.
@@ -77,7 +77,7 @@ def test_commands_that_need_no_provider_load_none(arguments: list[str], broken: 
         arguments = [*arguments, str(broken)]
     probe = (
         "import sys\n"
-        "from stacks.__main__ import main\n"
+        "from stacks.tooling.cli import main\n"
         "try:\n"
         f"    main({arguments!r})\n"
         "except SystemExit:\n"

@@ -6,7 +6,7 @@ import re
 import sys
 from pathlib import Path
 
-from stacks.stack_file import REPO_ROOT
+from stacks.tooling.stack_file import REPO_ROOT
 
 PROJECT_PACKAGES = {"components", "stacks"}
 

@@ -5,13 +5,13 @@ from pathlib import Path
 
 import pytest
 
-from stacks.__main__ import main
-from stacks.artifacts import write_artifacts
-from stacks.config_problems import StackConfigError
-from stacks.diff import diff_folders
-from stacks.offline import ProgramRun, run_program
-from stacks.plan import run_main_module
-from stacks.stack_file import default_stack_path, read_stack_file
+from stacks.program.errors import StackConfigError
+from stacks.tooling.artifacts import write_artifacts
+from stacks.tooling.cli import main
+from stacks.tooling.diff import diff_folders
+from stacks.tooling.engine import ProgramRun, run_program
+from stacks.tooling.plan import run_main_module
+from stacks.tooling.stack_file import default_stack_path, read_stack_file
 
 FAKE_API_KEY = "0123456789abcdef0123456789abcdef"
 FAKE_APP_KEY = "fedcba9876543210fedcba9876543210fedcba98"

@@ -16,9 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.offline import ProgramRun
-from stacks.plan import run_stack
-from stacks.stack_file import REPO_ROOT
+from stacks.tooling.engine import ProgramRun
+from stacks.tooling.plan import run_stack
+from stacks.tooling.stack_file import REPO_ROOT
 
 RECORDS = REPO_ROOT / "tests" / "urns"
 # Every committed stack, so a new stack file is covered (and must bring its record).

@@ -31,7 +31,7 @@ def render_dashboard(dashboard: Mapping[str, Any]) -> str:
 
     Compact: Pulumi shows a change to a JSON string as a diff of the decoded values, so
     indenting would only cost time (much of it, for hundreds of dashboards); the plan writes each
-    dashboard indented for reviewers (stacks/artifacts.py).
+    dashboard indented for reviewers (stacks/tooling/artifacts.py).
     """
     rendered = {key: value for key, value in dashboard.items() if key not in _COMPUTED_FIELDS}
     # Tabs list the widgets they hold by widget id: there the ids are content, not noise.

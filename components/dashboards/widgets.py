@@ -1,8 +1,9 @@
 """Builders for Datadog dashboards in the JSON form of the dashboard API (the form Datadog exports).
 
 Every builder returns plain dicts, so a dashboard is data that can be validated offline
-(`stacks.checks.dashboards`) and rendered deterministically (`components.dashboards.render`). They
-emit only what differs from Datadog's defaults, so the JSON stays short and reviewable.
+(`stacks.validation.dashboards`) and rendered deterministically
+(`components.dashboards.render`). They emit only what differs from Datadog's defaults, so the
+JSON stays short and reviewable.
 
 A dashboard is laid out as `Fed` widgets (each with the signals it shows) and `Section`s of them;
 `fed_dashboard` keeps the widgets that the stack's telemetry feeds, and says which it left out.

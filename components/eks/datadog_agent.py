@@ -25,7 +25,7 @@ from components.versions import DATADOG_AGENT_VERSION
 
 OPERATOR_CHART = "datadog-operator"
 OPERATOR_CHART_VERSION = "2.25.0"
-"""Ships Operator 1.29.0, the version whose DatadogAgent schema stacks/checks/schemas vendors."""
+"""Ships Operator 1.29.0, whose DatadogAgent schema stacks/validation/schemas vendors."""
 
 OPERATOR_CHART_REPOSITORY = "https://helm.datadoghq.com"
 

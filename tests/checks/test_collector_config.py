@@ -10,7 +10,7 @@ from components.eks.collector_config import (
     node_collector_config,
 )
 from components.problems import Problem
-from stacks.checks.collector_config import check_collector_config
+from stacks.validation.collector_config import check_collector_config
 
 
 def valid_config() -> dict[str, Any]:

@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from components.problems import Problem
-from stacks.checks.dashboards import validate_dashboard
+from stacks.validation.dashboards import validate_dashboard
 from tests.shared_data import corpus_files, shared_dir
 
 CORPUS = corpus_files("datadog-dashboards")

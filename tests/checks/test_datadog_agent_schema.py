@@ -10,7 +10,7 @@ from components.eks.datadog_agent import (
     datadog_agent,
 )
 from components.problems import Problem
-from stacks.checks.datadog_agent import check_datadog_agent
+from stacks.validation.datadog_agent import check_datadog_agent
 
 SETTINGS = DatadogAgentSettings(
     namespace="datadog",

@@ -17,8 +17,8 @@ from components.monitors import (
     service_monitors,
 )
 from components.monitors.monitor_resources import ServiceMonitors, ServiceMonitorsArgs
-from stacks.checks.monitors import MONITOR_TYPE, monitor_json, monitor_problems
-from stacks.offline import ResourceValidationError, run_program
+from stacks.tooling.engine import ResourceValidationError, run_program
+from stacks.validation.monitors import MONITOR_TYPE, monitor_json, monitor_problems
 from tests.factories import monitors_spec
 
 WIRE: dict[str, Any] = {

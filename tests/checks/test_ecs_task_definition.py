@@ -6,7 +6,7 @@ from typing import Any
 import pytest
 
 from components.fargate.container_definitions import container_definitions
-from stacks.checks.ecs_task_definition import register_request, task_definition_problems
+from stacks.validation.ecs_task_definition import register_request, task_definition_problems
 from tests.factories import API_KEY_ARN, task
 
 

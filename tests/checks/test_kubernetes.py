@@ -4,7 +4,7 @@ from typing import Any
 import pytest
 
 from components.problems import Problem
-from stacks.checks.kubernetes import check_kubernetes_object, json_path, schema_version
+from stacks.validation.kubernetes import check_kubernetes_object, json_path, schema_version
 
 
 def deployment() -> dict[str, Any]:

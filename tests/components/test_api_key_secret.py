@@ -9,7 +9,7 @@ from components.api_key_secret import (
     DatadogApiKeySecretArgs,
     api_key_secret_string,
 )
-from stacks.offline import ProgramRun, run_program
+from stacks.tooling.engine import ProgramRun, run_program
 from tests.factories import API_KEY_ARN, CMK_ARN
 
 

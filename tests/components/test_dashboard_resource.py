@@ -6,8 +6,8 @@ from components.dashboards import render_dashboard
 from components.dashboards.dashboard_resource import DatadogDashboard, DatadogDashboardArgs
 from components.dashboards.widgets import Json
 from components.datadog_provider import DatadogProviderArgs, datadog_provider
-from stacks.checks.dashboards import validate_dashboard
-from stacks.offline import ProgramRun, run_program
+from stacks.tooling.engine import ProgramRun, run_program
+from stacks.validation.dashboards import validate_dashboard
 from tests.factories import full_platform_dashboard, full_service_dashboard
 
 

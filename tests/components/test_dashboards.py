@@ -7,7 +7,7 @@ import pytest
 from components.dashboards import platform_dashboard, render_dashboard, service_dashboard
 from components.dashboards.widgets import Formula, MetricQuery, log_stream, timeseries, toplist
 from components.telemetry import Need, Signal, Telemetry
-from stacks.checks.dashboards import validate_dashboard
+from stacks.validation.dashboards import validate_dashboard
 from tests.factories import full_platform_dashboard, full_service_dashboard, sending_everything
 from tests.shared_data import corpus_or_skip
 

@@ -6,7 +6,7 @@ import pytest
 
 from components.datadog_provider import DatadogProviderArgs, datadog_provider
 from components.datadog_site import DATADOG_SITES, DatadogSite
-from stacks.offline import run_program
+from stacks.tooling.engine import run_program
 
 API_URLS: dict[DatadogSite, str] = {
     "datadoghq.com": "https://api.datadoghq.com/",

@@ -40,9 +40,9 @@ from components.eks.manifests import (
     Toleration,
 )
 from components.versions import DATADOG_AGENT_VERSION
-from stacks.checks.collector_config import check_collector_config
-from stacks.checks.datadog_agent import check_datadog_agent
-from stacks.checks.kubernetes import check_kubernetes_object
+from stacks.validation.collector_config import check_collector_config
+from stacks.validation.datadog_agent import check_datadog_agent
+from stacks.validation.kubernetes import check_kubernetes_object
 
 COLLECTOR = CollectorSettings(
     environment="production", cluster_name="main", datadog_site="datadoghq.eu"

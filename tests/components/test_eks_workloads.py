@@ -49,7 +49,7 @@ from components.eks.manifests import config_map as manifests_config_map
 from components.eks.observability import EksObservability
 from components.fargate.args import DEFAULT_AGENT_IMAGE
 from components.versions import DATADOG_AGENT_VERSION
-from stacks.offline import ProgramRun, RecordedResource, ResourceValidationError, run_program
+from stacks.tooling.engine import ProgramRun, RecordedResource, ResourceValidationError, run_program
 
 CLUSTER = "platform-dev"
 SITE: DatadogSite = "datadoghq.eu"

@@ -17,7 +17,7 @@ from components.fargate.args import (
     TaskSpec,
 )
 from components.fargate.service import InstrumentedFargateService, referenced_secret_arns
-from stacks.offline import ProgramRun, ResourceValidationError, run_program
+from stacks.tooling.engine import ProgramRun, ResourceValidationError, run_program
 from tests.conftest import PulumiChecks
 from tests.factories import API_KEY_ARN, CLOUDWATCH, CMK_ARN, DB_SECRET_ARN, task
 

@@ -18,7 +18,7 @@ from components.monitors import (
     service_monitors,
 )
 from components.monitors.monitor_resources import ServiceMonitors, ServiceMonitorsArgs
-from stacks.offline import ProgramRun, run_program
+from stacks.tooling.engine import ProgramRun, run_program
 from tests.conftest import PulumiChecks
 from tests.factories import monitors_spec
 

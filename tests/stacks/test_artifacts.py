@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from stacks.__main__ import main
+from stacks.tooling.cli import main
 
 
 @pytest.fixture(scope="module")

@@ -10,9 +10,9 @@ from typing import Any, NamedTuple
 import pytest
 import yaml
 
-from stacks.__main__ import main
-from stacks.offline import RecordingMonitor
-from stacks.stack_file import REPO_ROOT
+from stacks.tooling.cli import main
+from stacks.tooling.engine import RecordingMonitor
+from stacks.tooling.stack_file import REPO_ROOT
 
 Change = Any
 

@@ -7,8 +7,8 @@ import pytest
 import yaml
 
 from components.fargate import container_definitions as builders
-from stacks.__main__ import main
-from stacks.stack_file import REPO_ROOT
+from stacks.tooling.cli import main
+from stacks.tooling.stack_file import REPO_ROOT
 
 
 def check(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, list[str]]:

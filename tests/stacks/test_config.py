@@ -8,10 +8,10 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.__main__ import main
-from stacks.config import LoadedStack, load_stack, parse_stack_config
-from stacks.config_problems import StackConfigError
-from stacks.offline import run_program
+from stacks.program.errors import StackConfigError
+from stacks.program.load import LoadedStack, load_stack, parse_stack_config
+from stacks.tooling.cli import main
+from stacks.tooling.engine import run_program
 from tests.factories import SERVICE_CONFIG
 
 SERVICE: dict[str, Any] = {**SERVICE_CONFIG, "port": 8000}

@@ -7,9 +7,9 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.__main__ import main
-from stacks.diff import diff_folders, diff_plans, render_markdown
-from stacks.stack_file import REPO_ROOT
+from stacks.tooling.cli import main
+from stacks.tooling.diff import diff_folders, diff_plans, render_markdown
+from stacks.tooling.stack_file import REPO_ROOT
 
 
 def resource(name: str, inputs: dict[str, Any], **fields: Any) -> dict[str, Any]:

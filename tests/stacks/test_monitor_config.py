@@ -11,11 +11,11 @@ from components.monitors import (
     SeverityPolicy,
     service_monitors,
 )
-from stacks.config import parse_stack_config
-from stacks.model import StackConfig
-from stacks.model.monitors import MonitorsSettings
-from stacks.telemetry import telemetry_plan
-from stacks.translate import monitor_settings, monitors_spec
+from stacks.program.compile import monitor_settings, monitors_spec
+from stacks.program.load import parse_stack_config
+from stacks.program.model import StackConfig
+from stacks.program.model.monitors import MonitorsSettings
+from stacks.program.telemetry import telemetry_plan
 from tests.factories import SERVICE_CONFIG
 
 SERVICE: dict[str, Any] = dict(SERVICE_CONFIG)

@@ -8,11 +8,11 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks import program
-from stacks.__main__ import main
-from stacks.checks.dashboards import validate_dashboard
-from stacks.config import LoadedStack
-from stacks.stack_file import REPO_ROOT
+from stacks.program import deploy as deploy_module
+from stacks.program.load import LoadedStack
+from stacks.tooling.cli import main
+from stacks.tooling.stack_file import REPO_ROOT
+from stacks.validation.dashboards import validate_dashboard
 
 FIELDS = {
     "urn",
@@ -174,13 +174,13 @@ def test_the_program_runs_without_the_garbage_collector(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     collecting_while_deploying = []
-    deploy = program.deploy
+    deploy = deploy_module.deploy
 
     def watched_deploy(stack: LoadedStack) -> None:
         collecting_while_deploying.append(gc.isenabled())
         deploy(stack)
 
-    monkeypatch.setattr(program, "deploy", watched_deploy)
+    monkeypatch.setattr(deploy_module, "deploy", watched_deploy)
     plan("dev", tmp_path)
     assert collecting_while_deploying == [False]
 

@@ -11,11 +11,11 @@ import pytest
 import yaml
 
 from components.telemetry import Need, Signal, metric_signal
-from stacks.__main__ import main
-from stacks.config import parse_stack_config
-from stacks.config_problems import StackConfigError
-from stacks.model import StackConfig
-from stacks.telemetry import stack_telemetry, telemetry_plan
+from stacks.program.errors import StackConfigError
+from stacks.program.load import parse_stack_config
+from stacks.program.model import StackConfig
+from stacks.program.telemetry import stack_telemetry, telemetry_plan
+from stacks.tooling.cli import main
 from tests.factories import SERVICE_CONFIG
 
 SERVICE: dict[str, Any] = dict(SERVICE_CONFIG)

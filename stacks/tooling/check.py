@@ -11,8 +11,8 @@ import sys
 from pathlib import Path
 
 from policy.rules import StackResource, stack_violations
-from stacks.config_problems import StackConfigError
-from stacks.plan import EXIT_INVALID_CONFIG, run_stack, stack_source
+from stacks.program.errors import StackConfigError
+from stacks.tooling.plan import EXIT_INVALID_CONFIG, run_stack, stack_source
 
 
 def check(stack: str, config_file: Path | None) -> int:

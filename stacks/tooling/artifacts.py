@@ -14,7 +14,7 @@ from typing import Any, Final
 
 import yaml
 
-from stacks.offline import RecordedResource
+from stacks.tooling.engine import RecordedResource
 
 RESOURCES_FILE: Final = "resources.json"
 ARTIFACT_DIRS: Final = ("ecs", "kubernetes", "datadog")

@@ -1,16 +1,16 @@
 """The typed model of a stack's `observability:*` configuration.
 
 Each top-level field is one config key (`observability:services`, ...). Field checks live here;
-rules that span sections or list items live in `stacks.config`, which also turns every failure
+rules that span sections or list items live in `stacks.program.load`, which also turns every failure
 into a message naming the stack file and the key path.
 """
 
 from pydantic import Field
 
-from stacks.model.datadog import DatadogSettings
-from stacks.model.eks import EksSettings
-from stacks.model.services import EcsSettings, ServiceSettings
-from stacks.model.types import PRODUCTION_ENVIRONMENTS, EnvName, Model
+from stacks.program.model.datadog import DatadogSettings
+from stacks.program.model.eks import EksSettings
+from stacks.program.model.services import EcsSettings, ServiceSettings
+from stacks.program.model.types import PRODUCTION_ENVIRONMENTS, EnvName, Model
 
 
 class EnvironmentSettings(Model):

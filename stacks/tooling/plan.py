@@ -7,12 +7,12 @@ from pathlib import Path
 
 from components.problems import Problem
 from components.versions import DEFAULT_KUBERNETES_VERSION
-from stacks.artifacts import RESOURCES_FILE, clear_plan_output, write_artifacts
-from stacks.checks.kubernetes import schema_version
-from stacks.config_problems import NAMESPACE, StackConfigError
-from stacks.model.types import KUBERNETES_MINOR_VERSION
-from stacks.offline import ProgramRun, RecordedResource, ResourceValidationError, run_program
-from stacks.stack_file import REPO_ROOT, StackFile, default_stack_path, read_stack_file
+from stacks.program.errors import NAMESPACE, StackConfigError
+from stacks.program.model.types import KUBERNETES_MINOR_VERSION
+from stacks.tooling.artifacts import RESOURCES_FILE, clear_plan_output, write_artifacts
+from stacks.tooling.engine import ProgramRun, RecordedResource, ResourceValidationError, run_program
+from stacks.tooling.stack_file import REPO_ROOT, StackFile, default_stack_path, read_stack_file
+from stacks.validation.kubernetes import schema_version
 
 EXIT_INVALID_CONFIG = 2
 EXIT_INVALID_RESOURCE = 1

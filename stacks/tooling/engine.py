@@ -2,7 +2,7 @@
 
 The plan command and the tests share this engine, so what a test asserts on is exactly what the
 plan shows. Each registered resource is recorded as the engine receives it (wire form, camelCase)
-with secret values masked, and validated against the real schemas in `stacks.checks`.
+with secret values masked, and validated against the real schemas in `stacks.validation`.
 """
 
 import asyncio
@@ -23,7 +23,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from components.versions import DEFAULT_KUBERNETES_VERSION
-from stacks.checks.resources import HELM_RELEASE_TYPE, resource_problems
+from stacks.validation.resources import HELM_RELEASE_TYPE, resource_problems
 
 PROJECT: Final = "observability"
 ALIAS_SPECS_FEATURE: Final = resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS
@@ -239,7 +239,7 @@ class OfflineMocks(mocks.Mocks):
         if answer is None:
             raise NotImplementedError(
                 f"the offline engine has no answer for invoke {args.token}; add one to "
-                "stacks/offline.py so that the plan stays realistic"
+                "stacks/tooling/engine.py so that the plan stays realistic"
             )
         return answer(), []
 

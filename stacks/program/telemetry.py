@@ -16,12 +16,12 @@ from components.dashboards.widgets import DashboardBuild, Json, LeftOut
 from components.monitors import PlannedMonitor, monitor_builders
 from components.problems import Problem
 from components.telemetry import Need, Signal, Telemetry
-from stacks.config_problems import NAMESPACE
-from stacks.model import StackConfig
-from stacks.model.eks import EksSettings
-from stacks.model.monitors import MonitorsSettings
-from stacks.model.services import ServiceSettings
-from stacks.translate import monitors_spec
+from stacks.program.compile import monitors_spec
+from stacks.program.errors import NAMESPACE
+from stacks.program.model import StackConfig
+from stacks.program.model.eks import EksSettings
+from stacks.program.model.monitors import MonitorsSettings
+from stacks.program.model.services import ServiceSettings
 
 # The default monitors' roles (components.monitors) and their fields in the stack model.
 _DEFAULT_MONITOR_FIELDS: Final = {

@@ -13,7 +13,7 @@ from components.eks.datadog_agent import (
 )
 from components.eks.manifests import ContainerResources, Toleration, go_memory_limit
 from components.versions import DEFAULT_KUBERNETES_VERSION
-from stacks.model.types import (
+from stacks.program.model.types import (
     CpuQuantity,
     EksClusterName,
     HostPort,

@@ -18,25 +18,25 @@ from components.fargate.container_definitions import TaskTooSmallError, containe
 from components.monitors import MonitorDefinitionError, monitor_builders
 from components.problems import Problem
 from components.telemetry import scope_terms
-from stacks.config_problems import NAMESPACE, StackConfigError
-from stacks.model import StackConfig
-from stacks.model.eks import EksSettings
-from stacks.model.monitors import (
-    AnomalyMonitorSettings,
-    CustomMonitorSettings,
-    FormulaMonitorSettings,
-    LogMonitorSettings,
-    MetricMonitorSettings,
-)
-from stacks.model.services import ServiceSettings
-from stacks.telemetry import TelemetryPlan, monitor_key, telemetry_plan
-from stacks.translate import (
+from stacks.program.compile import (
     agent_args,
     collector_args,
     monitors_spec,
     service_notifications,
     task_spec,
 )
+from stacks.program.errors import NAMESPACE, StackConfigError
+from stacks.program.model import StackConfig
+from stacks.program.model.eks import EksSettings
+from stacks.program.model.monitors import (
+    AnomalyMonitorSettings,
+    CustomMonitorSettings,
+    FormulaMonitorSettings,
+    LogMonitorSettings,
+    MetricMonitorSettings,
+)
+from stacks.program.model.services import ServiceSettings
+from stacks.program.telemetry import TelemetryPlan, monitor_key, telemetry_plan
 
 API_KEY_CONFIG = "datadog:apiKey"
 APP_KEY_CONFIG = "datadog:appKey"

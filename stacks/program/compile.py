@@ -63,10 +63,10 @@ from components.monitors import (
     ThroughputSettings,
 )
 from components.monitors.service_monitors import CustomSpec
-from stacks.model import StackConfig
-from stacks.model.datadog import NotificationSettings, SeverityPolicySettings
-from stacks.model.eks import AgentFeatureSettings, EksSettings, ResourceSettings
-from stacks.model.monitors import (
+from stacks.program.model import StackConfig
+from stacks.program.model.datadog import NotificationSettings, SeverityPolicySettings
+from stacks.program.model.eks import AgentFeatureSettings, EksSettings, ResourceSettings
+from stacks.program.model.monitors import (
     AnomalyMonitorSettings,
     CustomMonitorSettings,
     FormulaMonitorSettings,
@@ -76,7 +76,7 @@ from stacks.model.monitors import (
     MonitorsSettings,
     ThresholdFields,
 )
-from stacks.model.services import ServiceSettings
+from stacks.program.model.services import ServiceSettings
 
 
 def resource_tags(config: StackConfig, service: ServiceSettings | None = None) -> dict[str, str]:

@@ -14,10 +14,10 @@ from typing import Any
 import yaml
 
 from components.problems import Problem
-from stacks.config import API_KEY_CONFIG, APP_KEY_CONFIG
-from stacks.config_problems import StackConfigError
+from stacks.program.errors import StackConfigError
+from stacks.program.load import API_KEY_CONFIG, APP_KEY_CONFIG
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+REPO_ROOT = Path(__file__).resolve().parents[2]
 # libyaml parses a catalog of hundreds of services in milliseconds where pure Python takes
 # seconds; PyYAML's wheels bundle it, a source build may not.
 YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)

@@ -28,8 +28,8 @@ from components.monitors.service_monitors import (
     ThroughputSettings,
     check_role,
 )
-from stacks.model.datadog import builder_default
-from stacks.model.types import Model, Title
+from stacks.program.model.datadog import builder_default
+from stacks.program.model.types import Model, Title
 
 """A service's `monitors`: the default monitors' settings and custom monitors by role."""
 

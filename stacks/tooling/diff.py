@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Final
 
-from stacks.offline import SECRET_MASK
+from stacks.tooling.engine import SECRET_MASK
 
 MAX_CHARS: Final = 60_000
 """PR comments are cut at 65,535 characters; what does not fit is summarised."""

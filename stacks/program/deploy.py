@@ -11,15 +11,15 @@ from components.datadog_provider import datadog_provider
 from components.eks.observability import EksObservability
 from components.fargate.service import InstrumentedFargateService
 from components.monitors.monitor_resources import ServiceMonitors, ServiceMonitorsArgs
-from stacks.config import LoadedStack, load_stack
-from stacks.model.services import ServiceSettings
-from stacks.telemetry import TelemetryPlan
-from stacks.translate import (
+from stacks.program.compile import (
     api_key_secret_args,
     datadog_provider_args,
     eks_args,
     service_args,
 )
+from stacks.program.load import LoadedStack, load_stack
+from stacks.program.model.services import ServiceSettings
+from stacks.program.telemetry import TelemetryPlan
 
 
 def main() -> None:

@@ -8,9 +8,9 @@ from components.fargate.args import DEFAULT_AGENT_IMAGE, DEFAULT_LOG_ROUTER_IMAG
 from components.fargate.container_definitions import RESERVED_ENV, start_problem
 from components.fargate.sizes import FARGATE_MEMORY_BY_CPU, fargate_size_problem
 from components.monitors.service_monitors import ServiceMonitorsSpec
-from stacks.model.datadog import NotificationSettings, builder_default
-from stacks.model.monitors import MonitorsSettings
-from stacks.model.types import (
+from stacks.program.model.datadog import NotificationSettings, builder_default
+from stacks.program.model.monitors import MonitorsSettings
+from stacks.program.model.types import (
     CREDENTIAL_LIKE,
     ClusterArn,
     EnvVarName,

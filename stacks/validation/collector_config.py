@@ -9,7 +9,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from components.problems import Problem
-from stacks.checks.kubernetes import json_path
+from stacks.validation.kubernetes import json_path
 
 _PIPELINE_ROLES = ("receivers", "processors", "exporters")
 _SIGNALS = frozenset({"traces", "metrics", "logs", "profiles"})

@@ -14,7 +14,7 @@ from typing import Any
 import jsonschema
 
 from components.problems import Problem
-from stacks.checks.kubernetes import json_path
+from stacks.validation.kubernetes import json_path
 
 SCHEMA_PATH = Path(__file__).parent / "schemas" / "datadoghq.com_datadogagents_v2alpha1.json"
 API_VERSION = "datadoghq.com/v2alpha1"

@@ -9,14 +9,14 @@ import yaml
 
 from components.eks.manifests import COLLECTOR_APP_NAME, CONFIG_FILE
 from components.versions import DEFAULT_KUBERNETES_VERSION
-from stacks.checks.collector_config import check_collector_config
-from stacks.checks.dashboards import dashboard_json_problems
-from stacks.checks.datadog_agent import API_VERSION as DATADOG_AGENT_API_VERSION
-from stacks.checks.datadog_agent import KIND as DATADOG_AGENT_KIND
-from stacks.checks.datadog_agent import check_datadog_agent
-from stacks.checks.ecs_task_definition import task_definition_problems
-from stacks.checks.kubernetes import check_kubernetes_object
-from stacks.checks.monitors import MONITOR_TYPE, monitor_problems
+from stacks.validation.collector_config import check_collector_config
+from stacks.validation.dashboards import dashboard_json_problems
+from stacks.validation.datadog_agent import API_VERSION as DATADOG_AGENT_API_VERSION
+from stacks.validation.datadog_agent import KIND as DATADOG_AGENT_KIND
+from stacks.validation.datadog_agent import check_datadog_agent
+from stacks.validation.ecs_task_definition import task_definition_problems
+from stacks.validation.kubernetes import check_kubernetes_object
+from stacks.validation.monitors import MONITOR_TYPE, monitor_problems
 
 ResourceCheck = Callable[[dict[str, Any]], list[str]]
 

@@ -8,7 +8,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from components.datadog_site import DatadogSite
 from components.monitors.messages import Notifications, SeverityPolicy
 from components.monitors.service_monitors import ServiceMonitorSettings
-from stacks.model.types import EnvName, KmsKeyArn, Model, NotificationHandle, SecretArn
+from stacks.program.model.types import EnvName, KmsKeyArn, Model, NotificationHandle, SecretArn
 
 """`observability:datadog`: the organisation, its API key secret and who gets notified."""
 

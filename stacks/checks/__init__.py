@@ -1,1 +1,0 @@
-"""Offline checks against the real schemas: botocore, Kubernetes OpenAPI, Datadog models."""

@@ -1,0 +1,79 @@
+"""Command line of the project's offline tools: `python -m stacks <command> ...`.
+
+Each command imports what it needs when it runs: planning loads the provider SDKs (several
+seconds, most of it pulumi_datadog), which `--help`, `diff` and `lint-monitors` never use.
+"""
+
+import argparse
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m stacks", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    plan_parser = commands.add_parser(
+        "plan", help="run the program offline and write out/<stack>/resources.json"
+    )
+    plan_parser.add_argument("--stack", required=True, help="stack name, e.g. dev or production")
+    plan_parser.add_argument(
+        "--config-file", type=Path, help="plan this stack file instead of Pulumi.<stack>.yaml"
+    )
+    plan_parser.add_argument("--out", type=Path, help="output folder (default: out/<stack>)")
+
+    lint_parser = commands.add_parser(
+        "lint-monitors",
+        help="validate monitor JSON files (flat, or Datadog's version 2 export) offline",
+    )
+    lint_parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+
+    check_parser = commands.add_parser(
+        "check", help="plan a stack and report every schema problem and policy violation"
+    )
+    check_parser.add_argument("--stack", required=True, help="stack name, e.g. dev or production")
+    check_parser.add_argument(
+        "--config-file", type=Path, help="check this stack file instead of Pulumi.<stack>.yaml"
+    )
+
+    urns_parser = commands.add_parser(
+        "urns", help="print the stack's resource URNs, one a line (the record tests compare with)"
+    )
+    urns_parser.add_argument("--stack", required=True, help="stack name, e.g. dev or production")
+
+    diff_parser = commands.add_parser(
+        "diff", help="compare two plan outputs and print the differences as Markdown"
+    )
+    diff_parser.add_argument("old", type=Path, help="plan output of the base, e.g. out/base/dev")
+    diff_parser.add_argument("new", type=Path, help="plan output of the change")
+    diff_parser.add_argument("--title", help="heading of the Markdown (default: the new folder)")
+    diff_parser.add_argument(
+        "--max-chars",
+        type=int,
+        help="summarise beyond this many characters (default 60,000: a PR comment holds 65,535)",
+    )
+
+    args = parser.parse_args(argv)
+    if args.command == "plan":
+        from stacks.tooling.plan import plan
+
+        return plan(args.stack, args.config_file, args.out)
+    if args.command == "check":
+        from stacks.tooling.check import check
+
+        return check(args.stack, args.config_file)
+    if args.command == "urns":
+        from stacks.tooling.plan import print_urns
+
+        return print_urns(args.stack)
+    if args.command == "diff":
+        from stacks.tooling.diff import MAX_CHARS, diff_folders
+
+        max_chars = MAX_CHARS if args.max_chars is None else args.max_chars
+        print(diff_folders(args.old, args.new, args.title, max_chars), end="")
+        return 0
+    if args.command == "lint-monitors":
+        from components.monitors.validation import lint_monitor_files
+
+        return lint_monitor_files(args.files)
+    parser.error(f"unknown command {args.command}")
+    return 2
