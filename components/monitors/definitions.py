@@ -133,6 +133,14 @@ class MonitorDefinition:
     variables: tuple[LogQueryVariable, ...] = ()
     """Named queries of a formula monitor."""
 
+    def __post_init__(self) -> None:
+        # Valid by construction, however it was made: checked once, here, so that whatever
+        # registers a definition need not check it again.
+        problems = validate_monitor(self.to_monitor_json())
+        if problems:
+            reason = "; ".join(str(problem) for problem in problems)
+            raise MonitorDefinitionError(self.name, reason, problems)
+
     def to_monitor_json(self) -> dict[str, object]:
         """The monitor in Datadog's flat API form; unset options are left out, not emptied,
         because empty values show as permanent diffs."""
@@ -459,7 +467,7 @@ def _build(
     name = settings.name.strip()
     if not name:
         raise ValueError("a monitor needs a name")
-    definition = MonitorDefinition(
+    return MonitorDefinition(
         # Datadog trims the name and message; untrimmed values would show as permanent diffs.
         name=name,
         type=monitor_type,
@@ -478,7 +486,3 @@ def _build(
         notify_by=settings.notify_by,
         variables=variables,
     )
-    problems = validate_monitor(definition.to_monitor_json())
-    if problems:
-        raise _invalid(settings, "; ".join(str(problem) for problem in problems), problems)
-    return definition

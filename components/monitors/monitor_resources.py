@@ -9,7 +9,6 @@ import pulumi_datadog as datadog
 from components.monitors.definitions import LogQueryVariable, MonitorDefinition, Thresholds
 from components.monitors.query import format_number
 from components.monitors.service_monitors import check_role
-from components.monitors.validation import validate_monitor
 
 
 def monitor_args(definition: MonitorDefinition) -> datadog.MonitorArgs:
@@ -53,15 +52,9 @@ class ServiceMonitorsArgs:
     """Provider of the stack's Datadog organisation; the default provider when None."""
 
     def __post_init__(self) -> None:
-        # Definitions can be built without the builders: check them all before any registration.
-        for role, definition in self.monitors.items():
+        # Every definition is valid by construction; the roles name resources.
+        for role in self.monitors:
             check_role(role)
-            problems = validate_monitor(definition.to_monitor_json())
-            if problems:
-                raise ValueError(
-                    f"monitor {role!r} ({definition.name}): "
-                    + "; ".join(str(problem) for problem in problems)
-                )
 
 
 class ServiceMonitors(pulumi.ComponentResource):

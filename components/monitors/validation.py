@@ -6,10 +6,9 @@ only when the provider reaches the API. These rules run on the monitor JSON itse
 format, so `python -m stacks lint-monitors FILE...` can explain the mistake before any plan.
 """
 
-import functools
 import json
 import sys
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Final, TextIO
 
@@ -77,30 +76,6 @@ _PRIORITIES: Final = range(1, 6)
 
 def validate_monitor(monitor: Mapping[str, object]) -> list[Problem]:
     """Every problem with one monitor in the flat API form; empty when Datadog should accept it."""
-    # A plan validates each monitor up to three times (config check, component, engine check):
-    # its JSON text is a cheap key to the first answer.
-    text = _faithful_json(monitor)
-    if text is None:
-        return _monitor_problems(monitor)
-    return list(_problems_of_json(text))
-
-
-def _faithful_json(monitor: Mapping[str, object]) -> str | None:
-    """The monitor's JSON text, if reading it back gives this very monitor: a tuple (which the
-    validator rejects where a list belongs) or a non-string key would be lost in the text."""
-    try:
-        text = json.dumps(monitor, sort_keys=True)
-    except (TypeError, ValueError):
-        return None
-    return text if json.loads(text) == monitor else None
-
-
-@functools.lru_cache(maxsize=4096)
-def _problems_of_json(text: str) -> tuple[Problem, ...]:
-    return tuple(_monitor_problems(json.loads(text)))
-
-
-def _monitor_problems(monitor: Mapping[str, object]) -> list[Problem]:
     monitor_type = monitor.get("type")
     raw_options = monitor.get("options")
     options: Mapping[str, object] = raw_options if isinstance(raw_options, Mapping) else {}
@@ -297,31 +272,46 @@ def _check_thresholds(query: MonitorQuery, options: Mapping[str, object]) -> Ite
             f"{format_number(critical)} does not match the threshold in the query "
             f"({format_number(query.threshold)})",
         )
-    side = _SIDE_OF_CRITICAL.get(query.comparator)
-    if side is not None:
-        yield from _check_threshold_sides(values, query.comparator, query.threshold, side)
+    for problem in threshold_order_problems(
+        query.comparator, {**values, "critical": query.threshold}
+    ):
+        yield Problem(f"options.thresholds.{problem.path}", problem.reason)
 
 
-def _check_threshold_sides(
-    values: Mapping[str, float], comparator: str, critical: float, side: str
-) -> Iterator[Problem]:
+def threshold_order_problems(
+    comparator: str, thresholds: Mapping[str, float | None]
+) -> list[Problem]:
+    """Warnings and recoveries on the recovering side of what they refer to, for `comparator`.
+
+    `thresholds` holds `critical` and any of `warning`, `critical_recovery`, `warning_recovery`;
+    each problem's path is the name of the threshold at fault. The stack model checks its
+    thresholds with this at their own keys, and whole monitors are checked with it too.
+    """
+    side = _SIDE_OF_CRITICAL.get(comparator)
+    critical = thresholds.get("critical")
+    if side is None or critical is None:
+        return []
+    problems = []
     references = (
         ("warning", "critical", critical),
         ("critical_recovery", "critical", critical),
-        ("warning_recovery", "warning", values.get("warning")),
+        ("warning_recovery", "warning", thresholds.get("warning")),
     )
     for key, reference_name, reference in references:
-        value = values.get(key)
+        value = thresholds.get(key)
         if value is None:
             continue
         if reference is None:
-            yield Problem(f"options.thresholds.{key}", f"needs a {reference_name} threshold")
+            problems.append(Problem(key, f"needs a {reference_name} threshold"))
         elif (value >= reference) if side == "below" else (value <= reference):
-            yield Problem(
-                f"options.thresholds.{key}",
-                f"must be {side} {reference_name} ({format_number(reference)}) "
-                f"for comparator '{comparator}', got {format_number(value)}",
+            problems.append(
+                Problem(
+                    key,
+                    f"must be {side} {reference_name} ({format_number(reference)}) "
+                    f"for comparator '{comparator}', got {format_number(value)}",
+                )
             )
+    return problems
 
 
 def _check_threshold_windows(
@@ -380,15 +370,23 @@ def _check_notify_by(query: MonitorQuery, options: Mapping[str, object]) -> Iter
     if not isinstance(notify_by, list) or not all(isinstance(key, str) for key in notify_by):
         yield Problem("options.notify_by", 'must be a list of group-by keys, or ["*"]')
         return
-    keys = _group_by_keys(query, options)
-    available = "group-by: " + ", ".join(keys) if keys else "the query has no group-by"
-    for key in notify_by:
-        if key == "*":
-            yield Problem("options.notify_by", "'*' must be the only entry")
-        elif key not in keys:
-            yield Problem(
-                "options.notify_by", f"{key!r} is not a group-by key of the query ({available})"
-            )
+    for reason in notify_by_problems(notify_by, _group_by_keys(query, options)):
+        yield Problem("options.notify_by", reason)
+
+
+def notify_by_problems(notify_by: Sequence[str], group_keys: Sequence[str]) -> list[str]:
+    """Why `notify_by` does not split the notifications of a query grouped by `group_keys`:
+    each entry must be one of them, or `*` alone."""
+    if list(notify_by) == ["*"]:
+        return []
+    available = "group-by: " + ", ".join(group_keys) if group_keys else "the query has no group-by"
+    return [
+        "'*' must be the only entry"
+        if key == "*"
+        else f"{key!r} is not a group-by key of the query ({available})"
+        for key in notify_by
+        if key == "*" or key not in group_keys
+    ]
 
 
 def _check_formula_variables(

@@ -210,7 +210,7 @@ def test_monitor_ids_are_exported_by_role(
         ),
         pytest.param(
             lambda d: {"latency": dataclasses.replace(d, thresholds=Thresholds(0.6))},
-            "monitor 'latency' ([production] checkout-api: p95 latency above 0.5s): "
+            "monitor '[production] checkout-api: p95 latency above 0.5s': "
             "options.thresholds.critical: 0.6 does not match the threshold in the query (0.5)",
             id="hand-built-definition",
         ),
