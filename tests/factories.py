@@ -12,7 +12,11 @@ from components.fargate.args import (
     TaskSpec,
 )
 from components.monitors import Notifications, ServiceMonitorsSpec, SeverityPolicy
+from components.monitors.service_monitors import monitor_builders
 from components.telemetry import Need, Signal, Telemetry
+from stacks.program.compile import monitors_spec as compiled_monitors_spec
+from stacks.program.model import StackConfig
+from stacks.program.telemetry import TelemetryPlan, telemetry_plan
 
 API_KEY_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:datadog/dev/api-key-AbCdEf"
 DB_SECRET_ARN = "arn:aws:secretsmanager:eu-west-1:123456789012:secret:dev/db-Xy12Ab"
@@ -107,3 +111,12 @@ def full_platform_dashboard(cluster: str = "prod-eks") -> Json:
     build = platform_dashboard(cluster, source, telemetry=sending_everything(source))
     assert build.dashboard is not None
     return build.dashboard
+
+
+def planned_telemetry(config: StackConfig) -> TelemetryPlan:
+    """What `compile_stack` keeps of a valid stack's monitors and dashboards, and its notes."""
+    planned = {
+        service.name: monitor_builders(compiled_monitors_spec(config, service))
+        for service in config.services
+    }
+    return telemetry_plan(config, planned)

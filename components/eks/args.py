@@ -1,4 +1,4 @@
-"""Typed inputs of the EKS components, and the rule that the collector and Agent never overlap.
+"""Typed inputs of the EKS components.
 
 The builders' settings (`CollectorParameters`, `NodeCollectorSettings`, `DatadogAgentSettings`, ...)
 each carry the namespace and the API key Secret they use; `EksObservabilityArgs` checks that they
@@ -6,13 +6,10 @@ all agree with the namespace component that creates them.
 """
 
 from dataclasses import dataclass
-from enum import StrEnum
 
 import pulumi
 
 from components.eks.collector_config import (
-    OTLP_GRPC_PORT,
-    OTLP_HTTP_PORT,
     ClusterCollectorSettings,
     NodeCollectorSettings,
 )
@@ -78,55 +75,6 @@ class AgentArgs:
     agent: DatadogAgentSettings
 
 
-class Overlap(StrEnum):
-    """Data the collector and the Agent would both collect."""
-
-    CONTAINER_LOGS = "container logs"
-    OTLP_GRPC_HOST_PORT = "OTLP/gRPC host port"
-    OTLP_HTTP_HOST_PORT = "OTLP/HTTP host port"
-
-
-@dataclass(frozen=True)
-class CollectionOverlap:
-    what: Overlap
-    reason: str
-    """Why this is double collection, without naming config keys (callers add those)."""
-
-
-def collection_overlaps(
-    collector: CollectorArgs | None, agent: AgentArgs | None
-) -> list[CollectionOverlap]:
-    """What the collectors and the Agent (None: not deployed) would both collect."""
-    if collector is None or agent is None:
-        return []
-    node, features = collector.node, agent.agent.features
-    overlaps = []
-    if node.collect_container_logs and features.log_collection:
-        overlaps.append(
-            CollectionOverlap(
-                Overlap.CONTAINER_LOGS,
-                "the OpenTelemetry Collector already tails every container's log files on each "
-                "node; the Agent tailing them too would ship, and bill, every log line twice",
-            )
-        )
-    host_ports = (
-        (Overlap.OTLP_GRPC_HOST_PORT, features.otlp.grpc_host_port),
-        (Overlap.OTLP_HTTP_HOST_PORT, features.otlp.http_host_port),
-    )
-    for what, port in host_ports:
-        if port in (OTLP_GRPC_PORT, OTLP_HTTP_PORT):
-            overlaps.append(
-                CollectionOverlap(
-                    what,
-                    f"the OpenTelemetry Collector takes OTLP on port {port} on every node; with "
-                    f"the Agent also on host port {port}, applications reach two different "
-                    "receivers on the same port and telemetry sent to both is ingested twice "
-                    "(duplicate hosts and metrics)",
-                )
-            )
-    return overlaps
-
-
 @dataclass(frozen=True)
 class EksObservabilityArgs:
     """Inputs of `EksObservability`: the cluster, the namespace, and what runs in it."""
@@ -187,6 +135,3 @@ class EksObservabilityArgs:
                     "the node collector and the node Agent must run on the same nodes: "
                     f"{collector_nodes} differs from {agent_nodes}"
                 )
-        overlaps = collection_overlaps(self.collector, self.agent)
-        if overlaps:
-            raise ValueError("; ".join(f"{o.what}: {o.reason}" for o in overlaps))

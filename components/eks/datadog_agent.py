@@ -6,8 +6,8 @@ Two payloads: the settings of the Operator's Helm release, and the `DatadogAgent
 The Agent and the node collector (`collector_config`) would otherwise collect some of the same data:
 container logs are tailed by exactly one of them (the collector by default, so the Agent's log
 collection is off by default), and the Agent's OTLP receiver is off with its host ports closed.
-Whether a combination collects twice depends on whether the collector runs at all, so that rule
-lives with the stack's EKS arguments (`components.eks.args.collection_overlaps`).
+Running both with the same data on is valid Kubernetes, and the components allow it; a stack
+refuses it (`stacks.program.model.eks`).
 """
 
 import json

@@ -1,8 +1,19 @@
-"""From the validated stack model to the components' Args: the one place that maps the two."""
+"""From the validated stack model to everything the stack registers, in one pass.
+
+`compile_stack` turns a `StackConfig` into a `CompiledStack`: the components' Args, each
+service's monitors built (and so validated) once, its dashboard, the EKS telemetry pipeline's
+dashboard, and notes on what was left out for want of data. A rule that needs more than the model
+(a monitor's query, which signals feed it, whether the Datadog keys are set) fails at the key it
+was compiled from, and every failure is reported at once: `deploy` registers nothing unless the
+whole stack compiles. This is the one place that maps the model to the components.
+"""
+
+from dataclasses import dataclass
 
 import pulumi
 
 from components.api_key_secret import DatadogApiKeySecretArgs
+from components.dashboards.widgets import Json
 from components.datadog_provider import DatadogProviderArgs
 from components.eks.args import (
     DEFAULT_API_KEY_SECRET_NAME,
@@ -43,6 +54,7 @@ from components.fargate.args import (
     TaskSpec,
     TraceSettings,
 )
+from components.fargate.container_definitions import TaskTooSmallError, container_budget
 from components.monitors import (
     AnomalySpec,
     CustomMonitor,
@@ -62,7 +74,12 @@ from components.monitors import (
     Thresholds,
     ThroughputSettings,
 )
-from components.monitors.service_monitors import CustomSpec
+from components.monitors.definitions import MonitorDefinition, MonitorDefinitionError
+from components.monitors.service_monitors import CustomSpec, PlannedMonitor, monitor_builders
+from components.problems import Problem
+from components.telemetry import scope_terms
+from stacks.program.errors import NAMESPACE, StackConfigError, stack_file_name
+from stacks.program.load import API_KEY_CONFIG, APP_KEY_CONFIG, StackSecrets, load_stack
 from stacks.program.model import StackConfig
 from stacks.program.model.datadog import NotificationSettings, SeverityPolicySettings
 from stacks.program.model.eks import AgentFeatureSettings, EksSettings, ResourceSettings
@@ -77,6 +94,7 @@ from stacks.program.model.monitors import (
     ThresholdFields,
 )
 from stacks.program.model.services import ServiceSettings
+from stacks.program.telemetry import TelemetryPlan, monitor_key, telemetry_plan
 
 
 def resource_tags(config: StackConfig, service: ServiceSettings | None = None) -> dict[str, str]:
@@ -168,29 +186,18 @@ def task_spec(config: StackConfig, service: ServiceSettings) -> TaskSpec:
     )
 
 
-def service_args(
-    config: StackConfig, service: ServiceSettings, api_key: ApiKeySecretRef
-) -> InstrumentedServiceArgs:
+def service_placement(config: StackConfig, service: ServiceSettings) -> ServicePlacement | None:
+    """Where the service runs: None registers its task definition only."""
     ecs = config.ecs
-    placement = (
-        ServicePlacement(
-            cluster_arn=ecs.cluster_arn,
-            subnet_ids=tuple(ecs.subnet_ids),
-            security_group_ids=tuple(ecs.security_group_ids),
-            assign_public_ip=ecs.assign_public_ip,
-            desired_count=service.desired_count,
-            enable_execute_command=service.enable_execute_command,
-        )
-        if ecs.cluster_arn is not None
-        else None
-    )
-    return InstrumentedServiceArgs(
-        task=task_spec(config, service),
-        api_key=api_key,
-        placement=placement,
-        execution_role_arn=service.execution_role_arn,
-        task_role_arn=service.task_role_arn,
-        tags=resource_tags(config, service),
+    if ecs.cluster_arn is None:
+        return None
+    return ServicePlacement(
+        cluster_arn=ecs.cluster_arn,
+        subnet_ids=tuple(ecs.subnet_ids),
+        security_group_ids=tuple(ecs.security_group_ids),
+        assign_public_ip=ecs.assign_public_ip,
+        desired_count=service.desired_count,
+        enable_execute_command=service.enable_execute_command,
     )
 
 
@@ -510,3 +517,259 @@ def _thresholds(settings: ThresholdFields) -> Thresholds:
         critical_recovery=settings.critical_recovery,
         warning_recovery=settings.warning_recovery,
     )
+
+
+@dataclass(frozen=True)
+class CompiledService:
+    """One service as the stack registers it."""
+
+    name: str
+    previous_names: tuple[str, ...]
+    """Earlier names, which its components are aliased to."""
+    task: TaskSpec
+    placement: ServicePlacement | None
+    execution_role_arn: str | None
+    task_role_arn: str | None
+    tags: dict[str, str]
+    monitors: dict[str, MonitorDefinition]
+    """Its monitors by role, built and validated; only those that will have data."""
+    dashboard: Json | None
+    """Its dashboard, None when turned off or when nothing on it would have data."""
+
+    def args(self, api_key: ApiKeySecretRef) -> InstrumentedServiceArgs:
+        """The component's Args, with the API key secret the stack created or names."""
+        return InstrumentedServiceArgs(
+            task=self.task,
+            api_key=api_key,
+            placement=self.placement,
+            execution_role_arn=self.execution_role_arn,
+            task_role_arn=self.task_role_arn,
+            tags=self.tags,
+        )
+
+
+@dataclass(frozen=True)
+class CompiledStack:
+    """Everything a stack registers; `deploy` only wires it into components."""
+
+    api_key_secret: DatadogApiKeySecretArgs
+    services: tuple[CompiledService, ...]
+    eks: EksObservabilityArgs | None
+    datadog_provider: DatadogProviderArgs | None
+    """The provider of the monitors and dashboards; None when the stack has neither."""
+    platform_dashboard: Json | None
+    """The EKS telemetry pipeline's dashboard, None without EKS or when turned off."""
+    notes: tuple[str, ...]
+    """One line per default monitor or dashboard left out, and why."""
+
+
+def compile_running_stack() -> CompiledStack:
+    """The running stack's configuration, read, validated and compiled (StackConfigError)."""
+    stack = load_stack()
+    return compile_stack(stack.config, stack.secrets)
+
+
+def compile_stack(config: StackConfig, secrets: StackSecrets) -> CompiledStack:
+    """The whole stack, or StackConfigError with every problem at its key."""
+    problems: list[Problem] = []
+    planned = {
+        service.name: _planned_monitors(config, index, service, problems)
+        for index, service in enumerate(config.services)
+    }
+    plan = telemetry_plan(config, planned)
+    problems += plan.problems
+    services = tuple(
+        _compile_service(config, index, service, plan, problems)
+        for index, service in enumerate(config.services)
+    )
+    problems += _unnotified_production_problems(config, plan)
+    manages_datadog = plan.manages_datadog_resources
+    problems += _missing_key_problems(config, secrets, manages_datadog)
+    if problems:
+        raise StackConfigError(problems, stack_file_name())
+    provider = (
+        datadog_provider_args(config, secrets.api_key, secrets.app_key)
+        if manages_datadog and secrets.api_key is not None and secrets.app_key is not None
+        else None
+    )
+    return CompiledStack(
+        api_key_secret=api_key_secret_args(config, secrets.api_key),
+        services=services,
+        eks=None if config.eks is None else eks_args(config, config.eks, secrets.api_key),
+        datadog_provider=provider,
+        platform_dashboard=plan.platform_dashboard,
+        notes=plan.notes,
+    )
+
+
+def _planned_monitors(
+    config: StackConfig, index: int, service: ServiceSettings, problems: list[Problem]
+) -> dict[str, PlannedMonitor]:
+    """The service's monitors, unbuilt; problems of their scope and roles go to `problems`."""
+    path = f"{NAMESPACE}:services[{index}].monitors"
+    for role, custom in service.monitors.custom.items():
+        problems += _scope_problems(config, f"{path}.custom.{role}", custom)
+    try:
+        return monitor_builders(monitors_spec(config, service))
+    except ValueError as error:  # a custom role taken by a default monitor
+        problems.append(Problem(f"{path}.custom", str(error)))
+        return {}
+
+
+def _compile_service(
+    config: StackConfig,
+    index: int,
+    service: ServiceSettings,
+    plan: TelemetryPlan,
+    problems: list[Problem],
+) -> CompiledService:
+    path = f"{NAMESPACE}:services[{index}]"
+    task = task_spec(config, service)
+    try:
+        container_budget(task)
+    except TaskTooSmallError as error:
+        problems.append(Problem(f"{path}.{error.field}", str(error)))
+    service_plan = plan.services[service.name]
+    monitors = {}
+    for role, monitor in service_plan.monitors.items():
+        try:
+            monitors[role] = monitor.build()
+        except MonitorDefinitionError as error:
+            key = f"{path}.monitors.{monitor_key(role)}"
+            problems += [Problem(key, str(p)) for p in error.problems] or [
+                Problem(key, error.reason)
+            ]
+    return CompiledService(
+        name=service.name,
+        previous_names=tuple(service.previous_names),
+        task=task,
+        placement=service_placement(config, service),
+        execution_role_arn=service.execution_role_arn,
+        task_role_arn=service.task_role_arn,
+        tags=resource_tags(config, service),
+        monitors=monitors,
+        dashboard=service_plan.dashboard,
+    )
+
+
+def _scope_problems(
+    config: StackConfig, path: str, monitor: CustomMonitorSettings
+) -> list[Problem]:
+    """A custom monitor must watch services of the stack in the stack's environment: another
+    name is a typo or a block copied from another stack file, and the monitor would stay silent
+    or watch someone else's data. One on data from outside the stack (`externalSource`) names
+    that system's services and environments, which the stack cannot know."""
+    if monitor.external_source is not None:
+        return []
+    texts: list[tuple[str, str]] = []
+    match monitor:
+        case MetricMonitorSettings() | AnomalyMonitorSettings():
+            texts = [(f"filters[{i}]", text) for i, text in enumerate(monitor.filters)]
+        case LogMonitorSettings():
+            texts = [("search", monitor.search)]
+        case FormulaMonitorSettings():
+            texts = [
+                (f"variables.{name}.search", v.search) for name, v in monitor.variables.items()
+            ]
+    services = [service.name for service in config.services]
+    env = config.environment.name
+    problems = []
+    for key, text in texts:
+        for tag, value in scope_terms(text):
+            if "*" in value or "?" in value:
+                continue
+            if tag == "service" and value not in services:
+                problems.append(
+                    Problem(
+                        f"{path}.{key}",
+                        f"service:{value} is not a service of this stack ({', '.join(services)}); "
+                        "the monitor would never see data",
+                    )
+                )
+            elif tag == "env" and value != env:
+                problems.append(
+                    Problem(
+                        f"{path}.{key}",
+                        f"env:{value} is not this stack's environment ({env}); the monitor "
+                        "would watch another environment",
+                    )
+                )
+    return problems
+
+
+def _unnotified_production_problems(config: StackConfig, plan: TelemetryPlan) -> list[Problem]:
+    """In a production-like stack, every service with monitors must page someone."""
+    environment = config.environment
+    if not environment.production_like:
+        return []
+    why = (
+        "protectResources is true"
+        if environment.protect_resources
+        else f"environment {environment.name}"
+    )
+    problems = []
+    stack_services = []
+    for index, service in enumerate(config.services):
+        if service_notifications(config, service).alert or not plan.services[service.name].monitors:
+            continue
+        own = service.notifications
+        if own is not None and "alert" in own.model_fields_set:
+            problems.append(
+                Problem(
+                    f"{NAMESPACE}:services[{index}].notifications.alert",
+                    f"no handle in a production stack ({why}): {service.name}'s alerts would "
+                    "page no one; add one such as @pagerduty-<service>",
+                )
+            )
+        else:
+            stack_services.append(service.name)
+    if stack_services:
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:datadog.notifications.alert",
+                f"no handle in a production stack ({why}): alerts of "
+                f"{', '.join(stack_services)} would page no one; add one such as "
+                "@pagerduty-<service>",
+            )
+        )
+    return problems
+
+
+def _missing_key_problems(
+    config: StackConfig, secrets: StackSecrets, datadog_resources: bool
+) -> list[Problem]:
+    """The Datadog keys that something in the stack needs and the stack file does not set."""
+    problems = [] if secrets.api_key is not None else _missing_api_key(config, datadog_resources)
+    if datadog_resources and secrets.app_key is None:
+        problems.append(
+            Problem(
+                APP_KEY_CONFIG,
+                "missing; run `pulumi config set --secret datadog:appKey <key>` with an "
+                "application key allowed to manage monitors and dashboards (the stack's Datadog "
+                "provider needs it)",
+            )
+        )
+    return problems
+
+
+def _missing_api_key(config: StackConfig, datadog_resources: bool) -> list[Problem]:
+    """The problem when something needs `datadog:apiKey` and the stack has none."""
+    set_it = "missing; run `pulumi config set --secret datadog:apiKey <key>`"
+    if datadog_resources:
+        # Existing secrets serve the agents, not the provider that manages monitors and dashboards.
+        return [
+            Problem(
+                API_KEY_CONFIG,
+                f"{set_it} (the stack's Datadog provider needs it for the monitors and dashboards)",
+            )
+        ]
+    alternatives = []
+    if config.datadog.api_key_secret.existing_arn is None:
+        alternatives.append(f"an existing secret in {NAMESPACE}:datadog.apiKeySecret.existingArn")
+    if config.eks is not None and config.eks.existing_api_key_secret_name is None:
+        alternatives.append(
+            f"an existing Kubernetes Secret in {NAMESPACE}:eks.existingApiKeySecretName"
+        )
+    if not alternatives:
+        return []
+    return [Problem(API_KEY_CONFIG, f"{set_it} or name " + " and ".join(alternatives))]

@@ -1,4 +1,4 @@
-"""The Pulumi program: validated stack configuration in, components out."""
+"""The Pulumi program: registers what the compiled stack holds, and nothing else."""
 
 import gc
 
@@ -11,25 +11,18 @@ from components.datadog_provider import datadog_provider
 from components.eks.observability import EksObservability
 from components.fargate.service import InstrumentedFargateService
 from components.monitors.monitor_resources import ServiceMonitors, ServiceMonitorsArgs
-from stacks.program.compile import (
-    api_key_secret_args,
-    datadog_provider_args,
-    eks_args,
-    service_args,
-)
-from stacks.program.load import LoadedStack, load_stack
-from stacks.program.model.services import ServiceSettings
-from stacks.program.telemetry import TelemetryPlan
+from stacks.program.compile import CompiledService, CompiledStack, compile_running_stack
 
 
 def main() -> None:
-    """Entry point of `__main__.py`: nothing is registered unless the whole config is valid.
+    """Entry point of `__main__.py`: nothing is registered unless the whole stack compiles.
 
     It takes the process for itself, as `pulumi up` gives it one: an inline program of the
-    Automation API, which shares its host's process, should call `deploy(load_stack())`.
+    Automation API, which shares its host's process, should call
+    `deploy(compile_running_stack())`.
     """
     tune_garbage_collector()
-    deploy(load_stack())
+    deploy(compile_running_stack())
 
 
 def tune_garbage_collector() -> None:
@@ -48,62 +41,51 @@ def tune_garbage_collector() -> None:
     gc.disable()
 
 
-def deploy(stack: LoadedStack) -> None:
-    config = stack.config
+def deploy(stack: CompiledStack) -> None:
     # What the stack leaves out for want of data, in `pulumi preview` as in the offline plan.
-    for note in stack.plan.notes:
+    for note in stack.notes:
         pulumi.log.info(note)
-    api_key = DatadogApiKeySecret("datadog-api-key", api_key_secret_args(config, stack.api_key))
+    api_key = DatadogApiKeySecret("datadog-api-key", stack.api_key_secret)
     services = {
         service.name: InstrumentedFargateService(
-            service.name,
-            service_args(config, service, api_key.reference()),
-            renamed_from(service),
+            service.name, service.args(api_key.reference()), renamed_from(service)
         )
-        for service in config.services
+        for service in stack.services
     }
     pulumi.export("datadogApiKeySecretArn", api_key.secret_arn)
     pulumi.export("taskDefinitions", {name: s.task_definition_arn for name, s in services.items()})
-    if config.eks is not None:
-        eks = EksObservability("eks", eks_args(config, config.eks, stack.api_key))
+    if stack.eks is not None:
+        eks = EksObservability("eks", stack.eks)
         # What applications on the cluster set as OTEL_EXPORTER_OTLP_ENDPOINT.
         pulumi.export("eksOtlpEndpoint", eks.otlp_endpoint)
-    if stack.datadog is not None:
-        provider = datadog_provider(
-            "datadog",
-            datadog_provider_args(config, stack.datadog.api_key, stack.datadog.app_key),
-        )
-        deploy_monitors_and_dashboards(config.services, stack.plan, provider)
+    if stack.datadog_provider is not None:
+        deploy_monitors_and_dashboards(stack, datadog_provider("datadog", stack.datadog_provider))
 
 
-def renamed_from(service: ServiceSettings, suffix: str = "") -> pulumi.ResourceOptions:
+def renamed_from(service: CompiledService, suffix: str = "") -> pulumi.ResourceOptions:
     """Aliases to a renamed service's earlier component names; children follow their parent."""
     return pulumi.ResourceOptions(
         aliases=[pulumi.Alias(name=f"{old}{suffix}") for old in service.previous_names]
     )
 
 
-def deploy_monitors_and_dashboards(
-    services: list[ServiceSettings], plan: TelemetryPlan, provider: datadog.Provider
-) -> None:
+def deploy_monitors_and_dashboards(stack: CompiledStack, provider: datadog.Provider) -> None:
     """Per service `<service>-monitors` and `<service>-apm` (its dashboard), and
     `telemetry-pipeline` for EKS: names that stay put as monitors and titles change."""
-    for service in services:
-        planned = plan.services[service.name]
-        if planned.monitors:
-            monitors = {role: monitor.build() for role, monitor in planned.monitors.items()}
+    for service in stack.services:
+        if service.monitors:
             ServiceMonitors(
                 f"{service.name}-monitors",
-                ServiceMonitorsArgs(monitors, provider),
+                ServiceMonitorsArgs(service.monitors, provider),
                 renamed_from(service, "-monitors"),
             )
-        if planned.dashboard is not None:
+        if service.dashboard is not None:
             DatadogDashboard(
                 f"{service.name}-apm",
-                DatadogDashboardArgs(planned.dashboard, provider),
+                DatadogDashboardArgs(service.dashboard, provider),
                 renamed_from(service, "-apm"),
             )
-    if plan.platform_dashboard is not None:
+    if stack.platform_dashboard is not None:
         DatadogDashboard(
-            "telemetry-pipeline", DatadogDashboardArgs(plan.platform_dashboard, provider)
+            "telemetry-pipeline", DatadogDashboardArgs(stack.platform_dashboard, provider)
         )

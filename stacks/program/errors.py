@@ -14,6 +14,11 @@ NAMESPACE = "observability"
 """The project's config namespace: keys are `observability:<section>`."""
 
 
+def stack_file_name() -> str:
+    """Pulumi's name for the running stack's file, which messages name."""
+    return f"Pulumi.{pulumi.get_stack()}.yaml"
+
+
 class StackConfigError(pulumi.RunError):
     """Invalid stack configuration; Pulumi prints a RunError without a stack trace."""
 

@@ -7,16 +7,15 @@ the stack file asks for explicitly is refused at its key, like any other mistake
 would sit in No Data forever.
 """
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Final
 
 from components.dashboards import platform_dashboard, service_dashboard
 from components.dashboards.widgets import DashboardBuild, Json, LeftOut
-from components.monitors import PlannedMonitor, monitor_builders
+from components.monitors import PlannedMonitor
 from components.problems import Problem
 from components.telemetry import Need, Signal, Telemetry
-from stacks.program.compile import monitors_spec
 from stacks.program.errors import NAMESPACE
 from stacks.program.model import StackConfig
 from stacks.program.model.eks import EksSettings
@@ -125,15 +124,19 @@ class TelemetryPlan:
         )
 
 
-def telemetry_plan(config: StackConfig) -> TelemetryPlan:
-    """Every monitor and dashboard of the stack that has data; see the module docstring."""
+def telemetry_plan(
+    config: StackConfig, planned: Mapping[str, Mapping[str, PlannedMonitor]]
+) -> TelemetryPlan:
+    """Every monitor and dashboard of the stack that has data; see the module docstring.
+
+    `planned` holds each service's monitors by role, unbuilt (`monitor_builders`)."""
     telemetry = stack_telemetry(config)
     notes: list[str] = []
     problems: list[Problem] = []
     monitors: dict[str, dict[str, PlannedMonitor]] = {}
     for index, service in enumerate(config.services):
         monitors[service.name] = _fed_monitors(
-            config, index, service, telemetry, notes=notes, problems=problems
+            index, service, planned[service.name], telemetry, notes=notes, problems=problems
         )
     # A monitor summary shows the monitors the stack creates: with none, it stays empty.
     telemetry = telemetry.extended(
@@ -176,9 +179,9 @@ def telemetry_plan(config: StackConfig) -> TelemetryPlan:
 
 
 def _fed_monitors(
-    config: StackConfig,
     index: int,
     service: ServiceSettings,
+    planned: Mapping[str, PlannedMonitor],
     telemetry: Telemetry,
     *,
     notes: list[str],
@@ -187,10 +190,6 @@ def _fed_monitors(
     """The service's monitors that have data; a note for each default one left out, a problem
     for each one the stack file asks for."""
     path = f"{NAMESPACE}:services[{index}].monitors"
-    try:
-        planned = monitor_builders(monitors_spec(config, service))
-    except ValueError:  # a custom role taken by a default one: reported with the monitor checks
-        return {}
     configured = service.monitors.model_fields_set
     kept: dict[str, PlannedMonitor] = {}
     for role, monitor in planned.items():

@@ -19,8 +19,6 @@ from components.eks.args import (
     CollectorArgs,
     DatadogNamespaceArgs,
     EksObservabilityArgs,
-    Overlap,
-    collection_overlaps,
 )
 from components.eks.cluster_access import EksClusterAccess, eks_kubeconfig, version_mismatch
 from components.eks.collector_config import (
@@ -453,22 +451,15 @@ def test_ecs_and_eks_run_one_agent_version() -> None:
 # Arguments that cannot work are refused before anything is registered.
 
 
-def test_double_collection_is_refused() -> None:
+def test_the_components_leave_double_collection_to_the_stack() -> None:
+    # Valid Kubernetes, and a migration between the two may want it; the stack model refuses it.
     tails_logs = agent(features=AgentFeatures(log_collection=True))
     on_host_port = agent(
         features=AgentFeatures(otlp=AgentOtlpReceiver(grpc=True, grpc_host_port=4317))
     )
-    assert [o.what for o in collection_overlaps(collector(), tails_logs)] == [
-        Overlap.CONTAINER_LOGS
-    ]
-    assert [o.what for o in collection_overlaps(collector(), on_host_port)] == [
-        Overlap.OTLP_GRPC_HOST_PORT
-    ]
-    # Without a collector the Agent may take the standard ports.
-    assert collection_overlaps(None, on_host_port) == []
-    assert collection_overlaps(collector(container_logs=False), tails_logs) == []
-    with pytest.raises(ValueError, match="container logs: the OpenTelemetry Collector already"):
-        replace(BOTH, agent=tails_logs)
+
+    assert replace(BOTH, agent=tails_logs).agent == tails_logs
+    assert replace(BOTH, agent=on_host_port).agent == on_host_port
 
 
 def test_inconsistent_arguments_are_refused() -> None:

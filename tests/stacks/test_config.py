@@ -8,8 +8,9 @@ from typing import Any
 import pytest
 import yaml
 
+from stacks.program.compile import CompiledStack, compile_running_stack
 from stacks.program.errors import StackConfigError
-from stacks.program.load import LoadedStack, load_stack, parse_stack_config
+from stacks.program.load import parse_stack_config
 from stacks.tooling.cli import main
 from stacks.tooling.engine import run_program
 from tests.factories import SERVICE_CONFIG
@@ -287,8 +288,8 @@ MONITOR_CASES = [
                 }
             }
         ),
-        f"{MONITORS}.custom.failed-payments.variables: the formula uses 'total' but no variable "
-        "has that name",
+        f"{MONITORS}.custom.failed-payments: options.variables: the formula uses 'total' but no "
+        "variable has that name",
         id="custom-formula-unknown-variable",
     ),
     pytest.param(
@@ -549,7 +550,7 @@ def test_monitors_and_dashboards_need_both_datadog_keys() -> None:
         "observability:services": json.dumps([SERVICE]),
     }
     with pytest.raises(StackConfigError) as error:
-        run_program(load_stack, stack="dev", config=config)
+        run_program(compile_running_stack, stack="dev", config=config)
     assert error.value.render("Pulumi.dev.yaml").splitlines() == [
         "Pulumi.dev.yaml: datadog:apiKey: missing; run `pulumi config set --secret "
         "datadog:apiKey <key>` (the stack's Datadog provider needs it for the monitors and "
@@ -561,9 +562,9 @@ def test_monitors_and_dashboards_need_both_datadog_keys() -> None:
     quiet = {**SERVICE, "dashboard": False, "monitors": NO_DEFAULT_MONITORS}
     config["observability:services"] = json.dumps([quiet])
     config["datadog:apiKey"] = "key"
-    loaded: list[LoadedStack] = []
-    run_program(lambda: loaded.append(load_stack()), stack="dev", config=config)
-    assert [stack.datadog for stack in loaded] == [None]
+    compiled: list[CompiledStack] = []
+    run_program(lambda: compiled.append(compile_running_stack()), stack="dev", config=config)
+    assert [stack.datadog_provider for stack in compiled] == [None]
 
 
 def eks(**section: Any) -> Any:
@@ -793,7 +794,7 @@ def test_eks_needs_the_api_key_unless_it_names_an_existing_secret() -> None:
         "observability:eks": '{"clusterName": "platform-dev", "dashboard": false}',
     }
     with pytest.raises(StackConfigError) as error:
-        run_program(load_stack, stack="dev", config=config)
+        run_program(compile_running_stack, stack="dev", config=config)
     assert error.value.render("Pulumi.dev.yaml") == (
         "Pulumi.dev.yaml: datadog:apiKey: missing; run `pulumi config set --secret "
         "datadog:apiKey <key>` or name an existing Kubernetes Secret in "
@@ -806,9 +807,12 @@ def test_eks_needs_the_api_key_unless_it_names_an_existing_secret() -> None:
             "dashboard": False,
         }
     )
-    loaded: list[LoadedStack] = []
-    run_program(lambda: loaded.append(load_stack()), stack="dev", config=config)
-    assert [stack.api_key for stack in loaded] == [None]
+    compiled: list[CompiledStack] = []
+    run_program(lambda: compiled.append(compile_running_stack()), stack="dev", config=config)
+    [stack] = compiled
+    assert stack.eks is not None
+    assert stack.eks.namespace.api_key is None
+    assert stack.api_key_secret.api_key is None
 
 
 @pytest.mark.parametrize(("change", "expected"), CASES)
@@ -855,7 +859,7 @@ def test_a_missing_api_key_is_explained_where_pulumi_would_need_it() -> None:
         "observability:services": "[]",
     }
     with pytest.raises(StackConfigError) as error:
-        run_program(load_stack, stack="dev", config=config)
+        run_program(compile_running_stack, stack="dev", config=config)
     assert error.value.render("Pulumi.dev.yaml") == (
         "Pulumi.dev.yaml: datadog:apiKey: missing; run `pulumi config set --secret "
         "datadog:apiKey <key>` or name an existing secret in "

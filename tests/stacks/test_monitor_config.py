@@ -15,8 +15,7 @@ from stacks.program.compile import monitor_settings, monitors_spec
 from stacks.program.load import parse_stack_config
 from stacks.program.model import StackConfig
 from stacks.program.model.monitors import MonitorsSettings
-from stacks.program.telemetry import telemetry_plan
-from tests.factories import SERVICE_CONFIG
+from tests.factories import SERVICE_CONFIG, planned_telemetry
 
 SERVICE: dict[str, Any] = dict(SERVICE_CONFIG)
 NO_DEFAULT_MONITORS = {"latency": None, "errorRate": None, "throughput": None, "errorLogs": None}
@@ -226,7 +225,7 @@ def test_dashboards_follow_their_switches() -> None:
     eks = {"clusterName": "platform-dev"}
     config = stack(services=[{**SERVICE, "operation": "django.request"}], eks=eks)
 
-    plan = telemetry_plan(config)
+    plan = planned_telemetry(config)
     dashboard = plan.services["checkout-api"].dashboard
     platform = plan.platform_dashboard
 
@@ -236,7 +235,7 @@ def test_dashboards_follow_their_switches() -> None:
     assert platform is not None
     assert platform["title"] == "Telemetry pipeline (platform-dev)"
     assert plan.manages_datadog_resources
-    quiet = telemetry_plan(
+    quiet = planned_telemetry(
         stack(
             services=[{**SERVICE, "dashboard": False, "monitors": NO_DEFAULT_MONITORS}],
             eks={**eks, "dashboard": False},

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from stacks.program import deploy as deploy_module
-from stacks.program.load import LoadedStack
+from stacks.program.compile import CompiledStack
 from stacks.tooling.cli import main
 from stacks.tooling.stack_file import REPO_ROOT
 from stacks.validation.dashboards import validate_dashboard
@@ -176,7 +176,7 @@ def test_the_program_runs_without_the_garbage_collector(
     collecting_while_deploying = []
     deploy = deploy_module.deploy
 
-    def watched_deploy(stack: LoadedStack) -> None:
+    def watched_deploy(stack: CompiledStack) -> None:
         collecting_while_deploying.append(gc.isenabled())
         deploy(stack)
 

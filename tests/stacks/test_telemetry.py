@@ -11,12 +11,13 @@ import pytest
 import yaml
 
 from components.telemetry import Need, Signal, metric_signal
+from stacks.program.compile import compile_stack
 from stacks.program.errors import StackConfigError
-from stacks.program.load import parse_stack_config
+from stacks.program.load import StackSecrets, parse_stack_config
 from stacks.program.model import StackConfig
-from stacks.program.telemetry import stack_telemetry, telemetry_plan
+from stacks.program.telemetry import stack_telemetry
 from stacks.tooling.cli import main
-from tests.factories import SERVICE_CONFIG
+from tests.factories import SERVICE_CONFIG, planned_telemetry
 
 SERVICE: dict[str, Any] = dict(SERVICE_CONFIG)
 ASSISTANT: dict[str, Any] = {
@@ -71,7 +72,7 @@ def test_metrics_are_attributed_to_what_emits_them() -> None:
 
 
 def test_default_monitors_without_data_are_left_out_with_a_note() -> None:
-    plan = telemetry_plan(stack(SERVICE, ASSISTANT))
+    plan = planned_telemetry(stack(SERVICE, ASSISTANT))
 
     assert list(plan.services["checkout-api"].monitors) == [
         "latency",
@@ -93,7 +94,7 @@ def test_a_dashboard_with_nothing_to_show_is_not_created() -> None:
     # Agentless, logs to CloudWatch, no monitor and no LLM Observability: nothing reaches Datadog.
     dark = {**ASSISTANT, "agent": "sidecar", "traceEnabled": False, "llmObservability": None}
     dark["monitors"] = {"latency": None, "errorRate": None, "throughput": None}
-    plan = telemetry_plan(stack(dark))
+    plan = planned_telemetry(stack(dark))
 
     assert plan.services["support-assistant"].dashboard is None
     assert plan.notes[-1] == (
@@ -105,7 +106,7 @@ def test_a_dashboard_with_nothing_to_show_is_not_created() -> None:
 
 def test_the_platform_dashboard_shows_only_what_runs_on_the_cluster() -> None:
     eks = {"clusterName": "platform-dev", "agent": {"enabled": False}}
-    plan = telemetry_plan(stack(SERVICE, eks=eks))
+    plan = planned_telemetry(stack(SERVICE, eks=eks))
 
     assert plan.platform_dashboard is not None
     sections = [w["definition"].get("title") for w in plan.platform_dashboard["widgets"]]
@@ -118,7 +119,7 @@ def test_the_platform_dashboard_shows_only_what_runs_on_the_cluster() -> None:
         "cluster platform-dev: dashboard without 'Datadog Agent' section: the Agent is off "
         "(agent.enabled: false)",
     )
-    without_collector = telemetry_plan(
+    without_collector = planned_telemetry(
         stack(SERVICE, eks={"clusterName": "platform-dev", "collector": {"enabled": False}})
     )
     assert without_collector.notes == (
@@ -137,7 +138,7 @@ def test_a_custom_monitor_on_data_from_outside_the_stack_says_so() -> None:
         "critical": 90,
         "externalSource": "the AWS integration's RDS metrics",
     }
-    plan = telemetry_plan(stack({**ASSISTANT, "monitors": {"custom": {"database-cpu": rds}}}))
+    plan = planned_telemetry(stack({**ASSISTANT, "monitors": {"custom": {"database-cpu": rds}}}))
 
     assert list(plan.services["support-assistant"].monitors) == ["database-cpu"]
     assert plan.services["support-assistant"].monitors["database-cpu"].reads == ()
@@ -150,10 +151,11 @@ def test_a_monitor_on_another_systems_service_is_not_held_to_the_stacks_names() 
         "search": "service:payment-gateway env:prod status:error",
         "critical": 10,
     }
+    config = stack({**SERVICE, "monitors": {"custom": {"provider": payments}}})
     with pytest.raises(StackConfigError, match="service:payment-gateway is not a service"):
-        stack({**SERVICE, "monitors": {"custom": {"provider": payments}}})
+        compile_stack(config, StackSecrets())
     declared = {**payments, "externalSource": "the payments team's gateway logs"}
-    plan = telemetry_plan(stack({**SERVICE, "monitors": {"custom": {"provider": declared}}}))
+    plan = planned_telemetry(stack({**SERVICE, "monitors": {"custom": {"provider": declared}}}))
     assert "provider" in plan.services["checkout-api"].monitors
 
 
@@ -235,7 +237,9 @@ def test_every_explicit_monitor_and_dashboard_without_data_is_refused_at_once(
 
 
 def test_a_monitor_on_the_llm_observability_of_an_agentless_service_is_fed() -> None:
-    plan = telemetry_plan(stack({**ASSISTANT, "monitors": {"custom": {"llm-errors": LLM_ERRORS}}}))
+    plan = planned_telemetry(
+        stack({**ASSISTANT, "monitors": {"custom": {"llm-errors": LLM_ERRORS}}})
+    )
 
     assert list(plan.services["support-assistant"].monitors) == ["llm-errors"]
     assert plan.problems == ()

@@ -45,3 +45,23 @@ class StackConfig(Model):
     """`observability:services`."""
     eks: EksSettings | None = None
     """`observability:eks`."""
+
+    def field_problems(self) -> dict[str, str]:
+        problems = {}
+        first_index: dict[str, int] = {}
+        for index, service in enumerate(self.services):
+            if service.name in first_index:
+                problems[f"services.{index}.name"] = (
+                    f"duplicate service name {service.name!r} "
+                    f"(also services[{first_index[service.name]}]); names must be unique"
+                )
+            first_index.setdefault(service.name, index)
+        for index, service in enumerate(self.services):
+            claimed = [old for old in service.previous_names if old in first_index]
+            if claimed:
+                problems[f"services.{index}.previous_names"] = "; ".join(
+                    f"{old!r} is the name of a service in this stack; an alias would claim its "
+                    "resources"
+                    for old in claimed
+                )
+        return problems

@@ -1,16 +1,9 @@
 """`observability:datadog`: the organisation, its API key secret and who gets notified."""
 
-import dataclasses
-from typing import Any
-
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.datadog_site import DatadogSite
-from components.monitors.messages import Notifications, SeverityPolicy
-from components.monitors.service_monitors import ServiceMonitorSettings
 from stacks.program.model.types import EnvName, KmsKeyArn, Model, NotificationHandle, SecretArn
-
-"""`observability:datadog`: the organisation, its API key secret and who gets notified."""
 
 
 class ApiKeySecretSettings(Model):
@@ -42,11 +35,6 @@ class ApiKeySecretSettings(Model):
         return value
 
 
-def builder_default(builder: Any, field: str) -> Any:
-    """The default a builder dataclass gives `field`, so that the model documents the real one."""
-    return next(f.default for f in dataclasses.fields(builder) if f.name == field)
-
-
 class SeverityPolicySettings(Model):
     """Priority and reminders of the monitors of one severity."""
 
@@ -54,16 +42,6 @@ class SeverityPolicySettings(Model):
     """Datadog priority, 1 (highest) to 5; null for none."""
     renotify_minutes: int | None = Field(None, gt=0)
     """Minutes between reminders while a monitor stays in alert; omitted, it notifies once."""
-
-    @classmethod
-    def of(cls, policy: SeverityPolicy) -> "SeverityPolicySettings":
-        """Settings equal to a builder default, so the model documents the real default."""
-        return cls.model_validate(
-            {"priority": policy.priority, "renotifyMinutes": policy.renotify_minutes}
-        )
-
-
-_NOTIFICATIONS = Notifications()
 
 
 class NotificationSettings(Model):
@@ -76,21 +54,18 @@ class NotificationSettings(Model):
     """Told about warnings and low-severity alerts, and about their recoveries."""
     no_data: list[NotificationHandle] = []
     """Told when a monitor that watches for missing data stops receiving any."""
-    high: SeverityPolicySettings = SeverityPolicySettings.of(_NOTIFICATIONS.high)
+    high: SeverityPolicySettings = SeverityPolicySettings(priority=2)
     """Priority and reminders of high-severity monitors (by default latency and error rate)."""
-    low: SeverityPolicySettings = SeverityPolicySettings.of(_NOTIFICATIONS.low)
+    low: SeverityPolicySettings = SeverityPolicySettings(priority=4)
     """Priority and reminders of low-severity monitors (by default throughput and error logs)."""
-
-
-_MONITOR_SETTINGS = ServiceMonitorSettings()
 
 
 class MonitorDefaultSettings(Model):
     """How the monitors of every service of the stack watch for missing data."""
 
-    no_data_minutes: int = Field(_MONITOR_SETTINGS.no_data_minutes, gt=0)
+    no_data_minutes: int = Field(10, gt=0)
     """Minutes without traces before a service's latency monitor reports missing data."""
-    no_data_environments: list[EnvName] = list(_MONITOR_SETTINGS.no_data_environments)
+    no_data_environments: list[EnvName] = ["production"]
     """Environments where missing traces notify; elsewhere a quiet service is normal."""
 
 

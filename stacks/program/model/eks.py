@@ -5,14 +5,10 @@ from typing import Annotated, Literal, Self
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from components.eks.args import DEFAULT_NAMESPACE
-from components.eks.collector_config import BatchSettings
-from components.eks.datadog_agent import (
-    DEFAULT_CLUSTER_AGENT_RESOURCES,
-    DEFAULT_NODE_AGENT_RESOURCES,
-    AgentFeatures,
-)
+from components.eks.collector_config import OTLP_GRPC_PORT, OTLP_HTTP_PORT
 from components.eks.manifests import ContainerResources, Toleration, go_memory_limit
 from components.versions import DEFAULT_KUBERNETES_VERSION
+from stacks.program.errors import NAMESPACE
 from stacks.program.model.types import (
     CpuQuantity,
     EksClusterName,
@@ -24,8 +20,6 @@ from stacks.program.model.types import (
     PriorityClassName,
     SecretName,
 )
-
-"""`observability:eks`: the cluster, the OpenTelemetry Collector and the Datadog Agent."""
 
 
 class QuantitySettings(Model):
@@ -53,15 +47,15 @@ class ResourceSettings(Model):
         )
         return self
 
-    @classmethod
-    def of(cls, resources: ContainerResources) -> "ResourceSettings":
-        """Settings equal to a builder default, so the model documents the real default."""
-        return cls.model_validate(
-            {
-                "requests": {"cpu": resources.cpu_request, "memory": resources.memory_request},
-                "limits": {"cpu": resources.cpu_limit, "memory": resources.memory_limit},
-            }
-        )
+
+def _resources(requests: tuple[str, str], limits: tuple[str, str]) -> ResourceSettings:
+    """Requests and limits as (cpu, memory), for defaults."""
+    return ResourceSettings.model_validate(
+        {
+            "requests": {"cpu": requests[0], "memory": requests[1]},
+            "limits": {"cpu": limits[0], "memory": limits[1]},
+        }
+    )
 
 
 class TolerationSettings(Model):
@@ -82,18 +76,15 @@ class TolerationSettings(Model):
         return self
 
 
-_BATCH = BatchSettings()
-
-
 class CollectorBatchSettings(Model):
     """Batching before the Datadog exporter. Batches that are too large get HTTP 413 from the
     intake; the defaults are Datadog's own example."""
 
-    send_batch_size: int = Field(_BATCH.send_batch_size, gt=0)
+    send_batch_size: int = Field(100, gt=0)
     """Items that trigger a send."""
-    send_batch_max_size: int = Field(_BATCH.send_batch_max_size, gt=0)
+    send_batch_max_size: int = Field(1000, gt=0)
     """Upper bound of one batch."""
-    timeout_seconds: int = Field(_BATCH.timeout_seconds, gt=0)
+    timeout_seconds: int = Field(10, gt=0)
     """Longest wait before a partial batch is sent."""
 
     @model_validator(mode="after")
@@ -131,9 +122,9 @@ class EksCollectorSettings(Model):
     """Ship Kubernetes events as logs (from the cluster collector, once per cluster)."""
     batch: CollectorBatchSettings = CollectorBatchSettings()
     """Batching before export."""
-    resources: CollectorResources = ResourceSettings.of(ContainerResources())
+    resources: CollectorResources = _resources(("200m", "512Mi"), ("500m", "1Gi"))
     """Resources of each node collector pod; GOMEMLIMIT is 80 % of the memory limit."""
-    cluster_collector_resources: CollectorResources = ResourceSettings.of(ContainerResources())
+    cluster_collector_resources: CollectorResources = _resources(("200m", "512Mi"), ("500m", "1Gi"))
     """Resources of the cluster collector pod."""
 
 
@@ -150,15 +141,12 @@ class NodeDaemonSetSettings(Model):
     omitted, the default priority (as in Datadog's and the Collector's Helm charts)."""
 
 
-_AGENT_FEATURES = AgentFeatures()
-
-
 class AgentOtlpSettings(Model):
     """The Agent's own OTLP receiver (applications normally send OTLP to the collector)."""
 
-    grpc: bool = _AGENT_FEATURES.otlp.grpc
+    grpc: bool = False
     """Accept OTLP/gRPC."""
-    http: bool = _AGENT_FEATURES.otlp.http
+    http: bool = False
     """Accept OTLP/HTTP."""
     grpc_host_port: HostPort | None = None
     """Open this host port for OTLP/gRPC; omitted, no host port."""
@@ -179,27 +167,27 @@ class AgentOtlpSettings(Model):
 class AgentLogCollectionSettings(Model):
     """Container log collection by the Agent."""
 
-    enabled: bool = _AGENT_FEATURES.log_collection
+    enabled: bool = False
     """Tail container logs (drops DEBUG lines and health checks). Only one of the Agent and the
     collector may tail them."""
-    container_collect_all: bool = _AGENT_FEATURES.container_collect_all
+    container_collect_all: bool = True
     """Every container, not only those annotated for log collection."""
 
 
 class AgentFeatureSettings(Model):
     """Agent features, each switchable."""
 
-    apm: bool = _AGENT_FEATURES.apm
+    apm: bool = True
     """Receive ddtrace traces over the Agent's Unix socket."""
     otlp: AgentOtlpSettings = AgentOtlpSettings()
     """The Agent's OTLP receiver."""
     log_collection: AgentLogCollectionSettings = AgentLogCollectionSettings()
     """Container logs."""
-    npm: bool = _AGENT_FEATURES.npm
+    npm: bool = False
     """Network Performance Monitoring (system-probe, privileged)."""
-    cspm: bool = _AGENT_FEATURES.cspm
+    cspm: bool = False
     """Cloud Security Posture Management."""
-    cws: bool = _AGENT_FEATURES.cws
+    cws: bool = False
     """Cloud Workload Security (system-probe, privileged)."""
 
 
@@ -213,9 +201,9 @@ class EksAgentSettings(Model):
     cluster_agent_replicas: int = Field(2, ge=1)
     """Cluster Agent replicas; two keep admission control and cluster checks up through a node
     drain, one is enough for a dev cluster."""
-    node_agent_resources: ResourceSettings = ResourceSettings.of(DEFAULT_NODE_AGENT_RESOURCES)
+    node_agent_resources: ResourceSettings = _resources(("200m", "256Mi"), ("500m", "512Mi"))
     """Resources of the node Agent's main container."""
-    cluster_agent_resources: ResourceSettings = ResourceSettings.of(DEFAULT_CLUSTER_AGENT_RESOURCES)
+    cluster_agent_resources: ResourceSettings = _resources(("100m", "256Mi"), ("300m", "512Mi"))
     """Resources of each Cluster Agent."""
 
 
@@ -243,3 +231,37 @@ class EksSettings(Model):
     dashboard: bool = True
     """A Datadog dashboard of the Collectors and the Agent: accepted and refused data, exporter
     queues and failures, memory."""
+
+    def field_problems(self) -> dict[str, str]:
+        collector, agent = self.collector, self.agent
+        if not collector.enabled and not agent.enabled:
+            return {
+                "": "collector.enabled and agent.enabled are both false, so nothing would run on "
+                f"the cluster; remove {NAMESPACE}:eks instead"
+            }
+        if not (collector.enabled and agent.enabled):
+            return {}
+        # Both running is valid Kubernetes, so the components allow it (a migration from one to
+        # the other may want it for a while); a stack refuses to collect anything twice.
+        features = agent.features
+        problems = {}
+        if collector.container_logs and features.log_collection.enabled:
+            problems["agent.features.log_collection.enabled"] = (
+                "the OpenTelemetry Collector already tails every container's log files on each "
+                "node; the Agent tailing them too would ship, and bill, every log line twice; "
+                "keep one: set collector.containerLogs or agent.features.logCollection.enabled to "
+                "false"
+            )
+        for field, port, instead in (
+            ("grpc_host_port", features.otlp.grpc_host_port, 14317),
+            ("http_host_port", features.otlp.http_host_port, 14318),
+        ):
+            if port in (OTLP_GRPC_PORT, OTLP_HTTP_PORT):
+                problems[f"agent.features.otlp.{field}"] = (
+                    f"the OpenTelemetry Collector takes OTLP on port {port} on every node; with "
+                    f"the Agent also on host port {port}, applications reach two different "
+                    "receivers on the same port and telemetry sent to both is ingested twice "
+                    f"(duplicate hosts and metrics); give the Agent another host port (e.g. "
+                    f"{instead}) or none"
+                )
+        return problems

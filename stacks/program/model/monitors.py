@@ -1,5 +1,6 @@
 """A service's `monitors`: the default monitors' settings and custom monitors by role."""
 
+from collections.abc import Mapping
 from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
@@ -8,113 +9,113 @@ from components.monitors.definitions import (
     Aggregation,
     AnomalyAlgorithm,
     AnomalyDirection,
-    AnomalySpec,
     Comparator,
     LogAggregation,
-    LogFormulaSpec,
-    LogMonitorSpec,
-    LogQueryVariable,
-    MetricQuery,
-    MetricThresholdSpec,
     PercentileAggregation,
     Seasonality,
 )
 from components.monitors.messages import Severity
-from components.monitors.service_monitors import (
-    CustomMonitor,
-    ErrorLogSettings,
-    ErrorRateSettings,
-    LatencySettings,
-    ThroughputSettings,
-    check_role,
-)
-from stacks.program.model.datadog import builder_default
+from components.monitors.query import QueryError, parse_window
+from components.monitors.service_monitors import check_role
+from components.monitors.validation import notify_by_problems, threshold_order_problems
 from stacks.program.model.types import Model, Title
 
-"""A service's `monitors`: the default monitors' settings and custom monitors by role."""
+
+def threshold_problems(model: Model, comparator: str, fields: Mapping[str, str]) -> dict[str, str]:
+    """Warnings and recoveries of `model` on the wrong side of what they refer to; `fields`
+    names the model's field holding each threshold (`critical`, `warning`, ...)."""
+    values = {threshold: getattr(model, field) for threshold, field in fields.items()}
+    return {
+        fields[problem.path]: problem.reason
+        for problem in threshold_order_problems(comparator, values)
+    }
 
 
-_LATENCY = LatencySettings()
+_CRITICAL_AND_WARNING = {"critical": "critical", "warning": "warning"}
 
 
 class LatencyMonitorSettings(Model):
     """A latency percentile of the ddtrace root span, in seconds."""
 
-    critical_seconds: float = Field(_LATENCY.critical_seconds, gt=0)
+    critical_seconds: float = Field(0.5, gt=0)
     """Alert when the percentile is above this many seconds."""
-    warning_seconds: float | None = Field(_LATENCY.warning_seconds, gt=0)
+    warning_seconds: float | None = Field(0.4, gt=0)
     """Warn above this many seconds, below criticalSeconds; null for no warning."""
-    percentile: PercentileAggregation = _LATENCY.percentile
+    percentile: PercentileAggregation = "p95"
     """p50, p75, p90, p95 or p99."""
-    window: str = _LATENCY.window
+    window: str = "last_5m"
     """Evaluation window, `last_<N>m`."""
-    group_by: list[str] = list(_LATENCY.group_by)
+    group_by: list[str] = []
     """E.g. [resource_name] for one alert per endpoint; empty watches the whole service."""
-    severity: Severity = _LATENCY.severity
+    severity: Severity = "high"
     """high reaches the alert handles; low, the warning handles."""
 
+    def field_problems(self) -> dict[str, str]:
+        # The latency monitor alerts above its thresholds.
+        fields = {"critical": "critical_seconds", "warning": "warning_seconds"}
+        return threshold_problems(self, ">", fields)
 
-_ERROR_RATE = ErrorRateSettings()
+
 ErrorFraction = Annotated[float, Field(gt=0, le=1)]
 
 
 class ErrorRateMonitorSettings(Model):
     """Failed requests over all requests (`trace.<operation>.errors / .hits`)."""
 
-    critical: ErrorFraction = _ERROR_RATE.critical
+    critical: ErrorFraction = 0.05
     """Alert above this fraction of requests (0.05 is 5 %)."""
-    warning: ErrorFraction | None = _ERROR_RATE.warning
+    warning: ErrorFraction | None = 0.03
     """Warn above this fraction, below critical; null for no warning."""
-    window: str = _ERROR_RATE.window
+    window: str = "last_5m"
     """Evaluation window, `last_<N>m`."""
-    group_by: list[str] = list(_ERROR_RATE.group_by)
+    group_by: list[str] = []
     """E.g. [resource_name] for one alert per endpoint; empty watches the whole service."""
-    severity: Severity = _ERROR_RATE.severity
+    severity: Severity = "high"
     """high reaches the alert handles; low, the warning handles."""
 
-
-_THROUGHPUT = ThroughputSettings()
+    def field_problems(self) -> dict[str, str]:
+        return threshold_problems(self, ">", _CRITICAL_AND_WARNING)
 
 
 class ThroughputMonitorSettings(Model):
     """An anomaly monitor on requests (`trace.<operation>.hits`)."""
 
-    algorithm: AnomalyAlgorithm = _THROUGHPUT.algorithm
+    algorithm: AnomalyAlgorithm = "agile"
     """basic, agile (follows the seasonal pattern, adapts to level shifts) or robust."""
-    direction: AnomalyDirection = _THROUGHPUT.direction
+    direction: AnomalyDirection = "below"
     """below (a drop in traffic), above or both."""
-    seasonality: Seasonality = _THROUGHPUT.seasonality
+    seasonality: Seasonality = "weekly"
     """hourly, daily or weekly (the model wants three periods of history)."""
-    bounds: float = Field(_THROUGHPUT.bounds, gt=0)
+    bounds: float = Field(2.0, gt=0)
     """Width of the expected band in deviations."""
-    alert_window: str = _THROUGHPUT.alert_window
+    alert_window: str = "last_30m"
     """How long traffic must stay outside the band before alerting, `last_<N>m`."""
-    interval: int = Field(_THROUGHPUT.interval, gt=0)
+    interval: int = Field(300, gt=0)
     """Seconds per evaluated point."""
-    query_window: str = _THROUGHPUT.query_window
+    query_window: str = "last_1d"
     """Window evaluated at each run, at least five alert windows."""
-    timezone: str | None = _THROUGHPUT.timezone
+    timezone: str | None = None
     """Timezone of the seasonal pattern; UTC when omitted."""
-    severity: Severity = _THROUGHPUT.severity
+    severity: Severity = "low"
     """high reaches the alert handles; low, the warning handles."""
-
-
-_ERROR_LOGS = ErrorLogSettings()
 
 
 class ErrorLogMonitorSettings(Model):
     """A spike of `status:error` logs of the service in the stack's environment."""
 
-    critical: float = Field(_ERROR_LOGS.critical, ge=0)
+    critical: float = Field(10, ge=0)
     """Alert on more than this many error logs in the window."""
-    warning: float | None = Field(_ERROR_LOGS.warning, ge=0)
+    warning: float | None = Field(5, ge=0)
     """Warn on more than this many, below critical; null for no warning."""
-    window: str = _ERROR_LOGS.window
+    window: str = "5m"
     """`<N>m` (up to 2880m) or `<N>h` (up to 48h)."""
-    group_by: list[str] = list(_ERROR_LOGS.group_by)
+    group_by: list[str] = []
     """Log facets to split by, e.g. ["@error.kind"]."""
-    severity: Severity = _ERROR_LOGS.severity
+    severity: Severity = "low"
     """high reaches the alert handles; low, the warning handles."""
+
+    def field_problems(self) -> dict[str, str]:
+        return threshold_problems(self, ">", _CRITICAL_AND_WARNING)
 
 
 class CustomMonitorBase(Model):
@@ -126,7 +127,7 @@ class CustomMonitorBase(Model):
     """Title; the monitor is named `[<env>] <service>: <name>`."""
     message: str = ""
     """What the alert means, in a sentence; the state blocks, handles and runbook are added."""
-    severity: Severity = builder_default(CustomMonitor, "severity")
+    severity: Severity = "high"
     """high reaches the alert handles; low, the warning handles."""
     tags: list[str] = []
     """Tags besides service, env, team and managed-by."""
@@ -146,11 +147,19 @@ class CustomMonitorBase(Model):
     without an Agent) or on services and environments the stack does not have; with it, neither
     is checked."""
 
+    def group_keys(self) -> list[str]:
+        """The keys the monitor's query groups by, which notifyBy may name."""
+        return []
+
+    def field_problems(self) -> dict[str, str]:
+        reasons = notify_by_problems(self.notify_by, self.group_keys()) if self.notify_by else []
+        return {"notify_by": "; ".join(reasons)} if reasons else {}
+
 
 class ThresholdFields(Model):
     """Thresholds of a custom monitor compared with `comparator`."""
 
-    comparator: Comparator = builder_default(MetricThresholdSpec, "comparator")
+    comparator: Comparator = ">"
     """How the value is compared with the thresholds: >, >=, <, <=."""
     critical: float
     """Alert threshold, written into the query."""
@@ -161,31 +170,37 @@ class ThresholdFields(Model):
     warning_recovery: float | None = None
     """Value the monitor must cross back over before a warning resolves."""
 
+    def field_problems(self) -> dict[str, str]:
+        thresholds = ("critical", "warning", "critical_recovery", "warning_recovery")
+        fields = {threshold: threshold for threshold in thresholds}
+        return {**threshold_problems(self, self.comparator, fields), **super().field_problems()}
+
 
 class MetricQueryFields(Model):
     """The metric a metric or anomaly monitor watches."""
 
     metric: str = Field(min_length=1)
     """Metric name, e.g. app.queue.depth."""
-    aggregation: Aggregation | PercentileAggregation = builder_default(
-        MetricQuery, "space_aggregation"
-    )
+    aggregation: Aggregation | PercentileAggregation = "avg"
     """Across sources: avg, sum, min, max, or pXX for a distribution."""
     filters: list[str] = []
     """Tag filters, e.g. [env:production, queue:orders]; none means every source."""
     group_by: list[str] = []
     """Tags giving one alert per group, e.g. [queue]."""
-    as_count: bool = builder_default(MetricQuery, "as_count")
+    as_count: bool = False
     """Sum counts over the window instead of averaging per-second rates."""
+
+    def group_keys(self) -> list[str]:
+        return self.group_by
 
 
 class MetricMonitorSettings(ThresholdFields, MetricQueryFields, CustomMonitorBase):
     """A metric compared with thresholds over a window."""
 
     kind: Literal["metric"]
-    time_aggregation: Aggregation = builder_default(MetricThresholdSpec, "time_aggregation")
+    time_aggregation: Aggregation = "avg"
     """Over the window: avg, sum, min or max."""
-    window: str = builder_default(MetricThresholdSpec, "window")
+    window: str = "last_5m"
     """Evaluation window, `last_<N>m`."""
     require_full_window: bool | None = None
     """Wait for a full window of points; false suits sparse metrics."""
@@ -193,40 +208,52 @@ class MetricMonitorSettings(ThresholdFields, MetricQueryFields, CustomMonitorBas
     """Seconds to wait for late points, e.g. 900 for CloudWatch metrics."""
 
 
-_ANOMALY_THRESHOLDS = builder_default(AnomalySpec, "thresholds")
-
-
 class AnomalyMonitorSettings(MetricQueryFields, CustomMonitorBase):
     """A metric outside the band an anomaly model expects."""
 
     kind: Literal["anomaly"]
-    algorithm: AnomalyAlgorithm = builder_default(AnomalySpec, "algorithm")
+    algorithm: AnomalyAlgorithm = "agile"
     """basic (no seasonality), agile or robust."""
-    bounds: float = Field(builder_default(AnomalySpec, "bounds"), gt=0)
+    bounds: float = Field(2.0, gt=0)
     """Width of the expected band in deviations."""
-    direction: AnomalyDirection = builder_default(AnomalySpec, "direction")
+    direction: AnomalyDirection = "both"
     """above, below or both."""
-    alert_window: str = builder_default(AnomalySpec, "alert_window")
+    alert_window: str = "last_15m"
     """How long the metric must be anomalous before alerting, `last_<N>m`."""
-    interval: int = Field(builder_default(AnomalySpec, "interval"), gt=0)
+    interval: int = Field(60, gt=0)
     """Seconds between evaluated points."""
-    seasonality: Seasonality | None = builder_default(AnomalySpec, "seasonality")
+    seasonality: Seasonality | None = None
     """hourly, daily or weekly; agile and robust only."""
-    timezone: str | None = builder_default(AnomalySpec, "timezone")
+    timezone: str | None = None
     """Timezone of the seasonal pattern; UTC when omitted."""
-    count_default_zero: bool = builder_default(AnomalySpec, "count_default_zero")
+    count_default_zero: bool = True
     """Treat missing points of count metrics as zero."""
-    query_window: str = builder_default(AnomalySpec, "query_window")
+    query_window: str = "last_4h"
     """History evaluated each time; at least five alert windows."""
-    time_aggregation: Aggregation = builder_default(AnomalySpec, "time_aggregation")
+    time_aggregation: Aggregation = "avg"
     """Over the window: avg, sum, min or max."""
-    critical: float = Field(_ANOMALY_THRESHOLDS.critical, gt=0, le=1)
+    critical: float = Field(1.0, gt=0, le=1)
     """Share of the alert window that must be anomalous, in (0, 1]."""
-    critical_recovery: float | None = Field(_ANOMALY_THRESHOLDS.critical_recovery, ge=0, le=1)
+    critical_recovery: float | None = Field(0.0, ge=0, le=1)
     """Share below which the alert resolves."""
-    recovery_window: str | None = builder_default(AnomalySpec, "recovery_window")
+    recovery_window: str | None = None
     """How long the metric must look normal before the alert resolves; the alert window when
     omitted."""
+
+    @field_validator("recovery_window")
+    @classmethod
+    def _a_window(cls, value: str | None) -> str | None:
+        if value is not None:
+            try:
+                parse_window(value)
+            except QueryError as error:
+                raise ValueError(error.reason) from None
+        return value
+
+    def field_problems(self) -> dict[str, str]:
+        # An anomaly monitor alerts when the anomalous share of its window reaches critical.
+        fields = {"critical": "critical", "critical_recovery": "critical_recovery"}
+        return {**threshold_problems(self, ">=", fields), **super().field_problems()}
 
 
 class LogMonitorSettings(ThresholdFields, CustomMonitorBase):
@@ -235,16 +262,19 @@ class LogMonitorSettings(ThresholdFields, CustomMonitorBase):
     kind: Literal["log"]
     search: str = Field(min_length=1)
     """Log search as typed in the Log Explorer, e.g. `service:checkout-api @event:x`."""
-    index: str = builder_default(LogMonitorSpec, "index")
+    index: str = "*"
     """Log index, `*` for all."""
-    aggregation: LogAggregation = builder_default(LogMonitorSpec, "aggregation")
+    aggregation: LogAggregation = "count"
     """count, cardinality, or avg/sum/min/max/median/pcXX of `measure`."""
     measure: str | None = None
     """Facet to aggregate, e.g. @duration; required for every aggregation but count."""
     group_by: list[str] = []
     """Facets giving one alert per group."""
-    window: str = builder_default(LogMonitorSpec, "window")
+    window: str = "5m"
     """`<N>m` (up to 2880m) or `<N>h` (up to 48h)."""
+
+    def group_keys(self) -> list[str]:
+        return self.group_by
 
 
 class LogVariableSettings(Model):
@@ -252,15 +282,15 @@ class LogVariableSettings(Model):
 
     search: str = Field(min_length=1)
     """Log search, e.g. `service:checkout-api @payment.status:failed`."""
-    aggregation: LogAggregation = builder_default(LogQueryVariable, "aggregation")
+    aggregation: LogAggregation = "count"
     """count, cardinality, or avg/sum/min/max/median/pcXX of `measure`."""
     measure: str | None = None
     """Facet to aggregate, e.g. @duration; required for every aggregation but count."""
-    indexes: list[str] = list(builder_default(LogQueryVariable, "indexes"))
+    indexes: list[str] = ["*"]
     """Log indexes searched."""
     group_by: list[str] = []
     """Facets to split by."""
-    group_limit: int = Field(builder_default(LogQueryVariable, "group_limit"), gt=0)
+    group_limit: int = Field(10, gt=0)
     """Most groups kept per facet."""
 
 
@@ -272,8 +302,13 @@ class FormulaMonitorSettings(ThresholdFields, CustomMonitorBase):
     """Expression over the variable names, e.g. `failed / total * 100`."""
     variables: dict[str, LogVariableSettings] = Field(min_length=1)
     """The log queries the formula names, by name."""
-    window: str = builder_default(LogFormulaSpec, "window")
+    window: str = "15m"
     """`<N>m` (up to 2880m) or `<N>h` (up to 48h)."""
+
+    def group_keys(self) -> list[str]:
+        # A formula groups by the facets of its variables.
+        keys = (key for variable in self.variables.values() for key in variable.group_by)
+        return list(dict.fromkeys(keys))
 
 
 CustomMonitorSettings = Annotated[

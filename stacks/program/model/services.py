@@ -7,8 +7,7 @@ from pydantic import Field, ValidationInfo, field_validator
 from components.fargate.args import DEFAULT_AGENT_IMAGE, DEFAULT_LOG_ROUTER_IMAGE
 from components.fargate.container_definitions import RESERVED_ENV, start_problem
 from components.fargate.sizes import FARGATE_MEMORY_BY_CPU, fargate_size_problem
-from components.monitors.service_monitors import ServiceMonitorsSpec
-from stacks.program.model.datadog import NotificationSettings, builder_default
+from stacks.program.model.datadog import NotificationSettings
 from stacks.program.model.monitors import MonitorsSettings
 from stacks.program.model.types import (
     CREDENTIAL_LIKE,
@@ -27,8 +26,6 @@ from stacks.program.model.types import (
     Version,
     WebUrl,
 )
-
-"""`observability:ecs` and the items of `observability:services`."""
 
 
 class SidecarSize(Model):
@@ -154,7 +151,7 @@ class ServiceSettings(Model):
     """Bring-your-own execution role (it must already read the secrets)."""
     task_role_arn: RoleArn | None = None
     """Bring-your-own task role."""
-    operation: SpanOperation = builder_default(ServiceMonitorsSpec, "operation")
+    operation: SpanOperation = "fastapi.request"
     """ddtrace root span operation (fastapi.request, flask.request, django.request, ...): it names
     the `trace.<operation>.*` metrics the monitors and the dashboard read."""
     runbook_url: WebUrl | None = None

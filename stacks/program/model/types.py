@@ -3,17 +3,23 @@
 import re
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 from pydantic.alias_generators import to_camel
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from components.eks.args import DEFAULT_NAMESPACE
 from components.eks.manifests import cpu_millicores, memory_bytes
 from components.monitors.messages import HANDLE
-
-"""Building blocks of the stack model: the base model and the value types its fields share."""
-
 
 _PARTITION = r"arn:aws(?:-[a-z]+)*"
 
@@ -240,3 +246,46 @@ class Model(BaseModel):
         populate_by_name=False,
         use_attribute_docstrings=True,
     )
+
+    @model_validator(mode="after")
+    def _rules_across_fields(self) -> Self:
+        problems = self.field_problems()
+        if problems:
+            raise ValidationError.from_exception_data(
+                type(self).__name__,
+                [
+                    InitErrorDetails(
+                        type=PydanticCustomError(STACK_RULE, "{reason}", {"reason": reason}),
+                        loc=_location(key),
+                        input=_value_at(self, key),
+                    )
+                    for key, reason in problems.items()
+                ],
+            )
+        return self
+
+    def field_problems(self) -> dict[str, str]:
+        """What rules across this model's fields find wrong: reasons by the dotted field path
+        at fault (`warning`, `agent.features.otlp.grpc_host_port`, `services.1.name`; "" for
+        the model itself), each reported at its own key. Pydantic would report an error raised
+        in a model validator at the model's key instead."""
+        return {}
+
+
+def _location(key: str) -> tuple[int | str, ...]:
+    return tuple(int(part) if part.isdigit() else part for part in key.split(".") if part)
+
+
+def _value_at(model: BaseModel, key: str) -> object:
+    value: object = model
+    for part in _location(key):
+        value = (
+            value[part]
+            if isinstance(value, list) and isinstance(part, int)
+            else getattr(value, str(part))
+        )
+    return value
+
+
+STACK_RULE = "stack_rule"
+"""The error type of `Model.field_problems`: its message is the whole reason."""
