@@ -1,33 +1,12 @@
 """`pulumi up` installs only requirements.txt: whatever the program imports must be in it."""
 
-import ast
 import importlib.metadata
 import re
 import sys
 from pathlib import Path
 
 from stacks.tooling.stack_file import REPO_ROOT
-
-PROJECT_PACKAGES = {"components", "stacks"}
-
-
-def _module_file(module: str) -> Path | None:
-    path = REPO_ROOT.joinpath(*module.split("."))
-    for candidate in (path.with_suffix(".py"), path / "__init__.py"):
-        if candidate.exists():
-            return candidate
-    return None
-
-
-def _imports(source: Path) -> set[str]:
-    names: set[str] = set()
-    for node in ast.walk(ast.parse(source.read_text())):
-        if isinstance(node, ast.Import):
-            names |= {alias.name for alias in node.names}
-        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
-            names.add(node.module)
-            names |= {f"{node.module}.{alias.name}" for alias in node.names}
-    return names
+from tests.imports import PROJECT_PACKAGES, imported_names, module_file
 
 
 def program_third_party_imports() -> set[str]:
@@ -40,12 +19,12 @@ def program_third_party_imports() -> set[str]:
         if source in seen:
             continue
         seen.add(source)
-        for name in _imports(source):
+        for name in imported_names(source):
             top = name.split(".")[0]
             if top in PROJECT_PACKAGES:
-                module_file = _module_file(name)
-                if module_file is not None:
-                    pending.append(module_file)
+                found = module_file(name)
+                if found is not None:
+                    pending.append(found)
             elif top not in sys.stdlib_module_names:
                 third_party.add(top)
     return third_party
