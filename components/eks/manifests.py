@@ -98,6 +98,10 @@ class ContainerResources:
         }
 
 
+TolerationOperator = Literal["Exists", "Equal"]
+TaintEffect = Literal["NoSchedule", "PreferNoSchedule", "NoExecute"]
+
+
 @dataclass(frozen=True)
 class Toleration:
     """A taint the node collector tolerates, so that it also runs on tainted nodes."""
@@ -105,13 +109,13 @@ class Toleration:
     key: str | None = None
     """Taint key; None with operator Exists tolerates every taint."""
 
-    operator: Literal["Exists", "Equal"] = "Exists"
+    operator: TolerationOperator = "Exists"
     """Exists matches any value; Equal needs `value`."""
 
     value: str | None = None
     """Taint value, for operator Equal."""
 
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    effect: TaintEffect | None = None
     """Taint effect; None matches all effects."""
 
     def __post_init__(self) -> None:

@@ -1,12 +1,18 @@
 """`observability:eks`: the cluster, the OpenTelemetry Collector and the Datadog Agent."""
 
-from typing import Annotated, Literal, Self
+from typing import Annotated, Self
 
 from pydantic import AfterValidator, Field, ValidationInfo, field_validator, model_validator
 
 from components.eks.args import DEFAULT_NAMESPACE
 from components.eks.collector_config import OTLP_GRPC_PORT, OTLP_HTTP_PORT
-from components.eks.manifests import ContainerResources, Toleration, go_memory_limit
+from components.eks.manifests import (
+    ContainerResources,
+    TaintEffect,
+    Toleration,
+    TolerationOperator,
+    go_memory_limit,
+)
 from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.program.errors import NAMESPACE
 from stacks.program.model.types import (
@@ -63,11 +69,11 @@ class TolerationSettings(Model):
 
     key: str | None = None
     """Taint key; omitted with operator Exists, every taint is tolerated."""
-    operator: Literal["Exists", "Equal"] = "Exists"
+    operator: TolerationOperator = "Exists"
     """Exists matches any value; Equal needs `value`."""
     value: str | None = None
     """Taint value, with operator Equal."""
-    effect: Literal["NoSchedule", "PreferNoSchedule", "NoExecute"] | None = None
+    effect: TaintEffect | None = None
     """Taint effect; omitted, every effect."""
 
     @model_validator(mode="after")

@@ -4,7 +4,12 @@ from typing import Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
-from components.fargate.args import DEFAULT_AGENT_IMAGE, DEFAULT_LOG_ROUTER_IMAGE
+from components.fargate.args import (
+    DEFAULT_AGENT_IMAGE,
+    DEFAULT_LOG_ROUTER_IMAGE,
+    AgentTransport,
+    CpuArchitecture,
+)
 from components.fargate.container_definitions import RESERVED_ENV, start_problem
 from components.fargate.sizes import FARGATE_MEMORY_BY_CPU, fargate_size_problem
 from stacks.program.model.datadog import NotificationSettings
@@ -121,7 +126,7 @@ class ServiceSettings(Model):
     """Task CPU units (256, 512, 1024, ...)."""
     memory: int
     """Task memory in MiB, valid for `cpu` on Fargate."""
-    cpu_architecture: Literal["X86_64", "ARM64"] = "X86_64"
+    cpu_architecture: CpuArchitecture = "X86_64"
     """Architecture the image is built for."""
     env: dict[EnvVarName, str] = {}
     """Plain environment variables (no credentials: use `secrets`)."""
@@ -129,7 +134,7 @@ class ServiceSettings(Model):
     """Environment variables read from Secrets Manager."""
     agent: Literal["sidecar", "agentless"] = "sidecar"
     """Datadog Agent sidecar in the task, or agentless (LLM Observability straight to Datadog)."""
-    agent_transport: Literal["unix-socket", "loopback"] = "unix-socket"
+    agent_transport: AgentTransport = "unix-socket"
     """How the app reaches the sidecar agent."""
     logs: LogSettings = LogSettings()
     """Log shipping."""
