@@ -25,10 +25,10 @@ def check(stack: str, config_file: Path | None) -> int:
     by_urn = {r.urn: r for r in run.resources}
     by_name = {r.name: r for r in run.resources}
     lines = []
-    for problem in run.problems:
-        resource = by_urn.get(problem.urn)
-        where = f"{resource.name} ({resource.type})" if resource else problem.urn
-        lines.append(f"{where}: schema: {problem.problem}")
+    for urn, problems in run.problems.items():
+        resource = by_urn.get(urn)
+        where = f"{resource.name} ({resource.type})" if resource else urn
+        lines += [f"{where}: schema: {problem}" for problem in problems]
     resources = [StackResource(r.type, r.name, r.inputs) for r in run.resources]
     for rule, name, violation in stack_violations(resources):
         resource = by_name.get(name)

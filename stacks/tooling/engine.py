@@ -22,6 +22,7 @@ from pulumi.runtime.proto import resource_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.problems import Problem
 from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.validation.resources import HELM_RELEASE_TYPE, resource_problems
 
@@ -64,17 +65,6 @@ class RecordedResource:
         }
 
 
-@dataclass(frozen=True)
-class ResourceProblem:
-    """A registered resource that its schema or the project's rules reject."""
-
-    urn: str
-    problem: str
-
-    def __str__(self) -> str:
-        return f"{self.urn}: {self.problem}"
-
-
 class ResourceValidationError(Exception):
     """Raised at registration in strict mode, so the test or plan that registered it fails."""
 
@@ -85,7 +75,8 @@ class ProgramRun:
 
     resources: list[RecordedResource] = field(default_factory=list)
     stack_outputs: dict[str, Any] = field(default_factory=dict)
-    problems: list[ResourceProblem] = field(default_factory=list)
+    problems: dict[str, list[Problem]] = field(default_factory=dict)
+    """What the schemas and the project's rules reject in the registered resources, by URN."""
     messages: list[str] = field(default_factory=list)
     """What the program logged (`pulumi.log`), as the CLI prints it: `info: ...`."""
 
@@ -375,10 +366,11 @@ class RecordingMonitor(mocks.MockMonitor):
         problems = resource_problems(
             request.type, plain_inputs, kubernetes_version=self.offline_mocks.kubernetes_version
         )
-        for problem in [*_provider_problems(request), *problems]:
-            if self.strict:
-                raise ResourceValidationError(f"{urn}: {problem}")
-            self.run.problems.append(ResourceProblem(urn, problem))
+        problems = [*_provider_problems(request), *problems]
+        if problems and self.strict:
+            raise ResourceValidationError(f"{urn}: " + "; ".join(str(p) for p in problems))
+        if problems:
+            self.run.problems[urn] = problems
         resource_id, state = self.offline_mocks.new_resource(
             mocks.MockResourceArgs(
                 typ=request.type,
@@ -414,11 +406,15 @@ def _is_root(parent: str) -> bool:
     return not parent or "::pulumi:pulumi:Stack::" in parent
 
 
-def _provider_problems(request: Any) -> list[str]:
+def _provider_problems(request: Any) -> list[Problem]:
     if request.type.startswith("kubernetes:") and request.custom and not request.provider:
         return [
-            "uses the default Kubernetes provider, i.e. whatever cluster the shell's kubeconfig "
-            "points at; give it (or its parent component) the stack's cluster provider"
+            Problem(
+                "provider",
+                "uses the default Kubernetes provider, i.e. whatever cluster the shell's "
+                "kubeconfig points at; give it (or its parent component) the stack's cluster "
+                "provider",
+            )
         ]
     return []
 

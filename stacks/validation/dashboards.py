@@ -112,15 +112,15 @@ def validate_dashboard(dashboard: Mapping[str, Any]) -> list[Problem]:
     return _problems(dict(dashboard), (Dashboard,), ())
 
 
-def dashboard_json_problems(inputs: dict[str, Any]) -> list[str]:
+def dashboard_json_problems(inputs: dict[str, Any]) -> list[Problem]:
     """What Datadog would refuse in a `datadog.DashboardJson`, whose `dashboard` is JSON text."""
     try:
         dashboard = json.loads(inputs["dashboard"])
     except (KeyError, TypeError, json.JSONDecodeError) as error:
-        return [f"dashboard: not a JSON document ({error!r})"]
+        return [Problem("dashboard", f"not a JSON document ({error!r})")]
     if not isinstance(dashboard, dict):
-        return [f"dashboard: expected a JSON object, got {_json_kind(dashboard)}"]
-    return [str(problem) for problem in validate_dashboard(dashboard)]
+        return [Problem("dashboard", f"expected a JSON object, got {_json_kind(dashboard)}")]
+    return validate_dashboard(dashboard)
 
 
 def _problems(value: Any, types: tuple[Any, ...], path: JsonPath) -> list[Problem]:

@@ -5,14 +5,16 @@ Fargate sizing and wiring rules are AWS's documented constraints that the model 
 """
 
 import json
+import re
 from functools import cache
-from typing import Any
+from typing import Any, Final
 
 import botocore.session
 from botocore.model import ListShape, MapShape, Shape, StructureShape
 from botocore.validate import ParamValidator
 
 from components.fargate.sizes import fargate_size_problem
+from components.problems import Problem
 
 # Pulumi-only inputs that never reach the ECS API.
 _PULUMI_ONLY = frozenset({"skipDestroy", "trackLatest", "region", "arn", "revision"})
@@ -45,18 +47,35 @@ def _api_volume(volume: dict[str, Any]) -> dict[str, Any]:
     return api_volume
 
 
-def task_definition_problems(inputs: dict[str, Any]) -> list[str]:
-    """Everything ECS would reject about this task definition, one sentence each."""
+def task_definition_problems(inputs: dict[str, Any]) -> list[Problem]:
+    """Everything ECS would reject about this task definition, at the request's paths."""
     request = register_request(inputs)
     report = ParamValidator().validate(request, _input_shape())
-    problems = [line for line in report.generate_report().splitlines() if line.strip()]
+    problems = [_botocore_problem(line) for line in report.generate_report().splitlines()]
     problems += _enum_problems(request, _input_shape(), "")
     if "FARGATE" in request.get("requiresCompatibilities", []) and not report.has_errors():
         problems += _fargate_problems(request)
     return problems
 
 
-def _enum_problems(value: Any, shape: Shape, path: str) -> list[str]:
+# botocore reports `<what> for parameter <path>, ...` or `<what> parameter in <path>: ...`.
+_BOTOCORE_LINE: Final = re.compile(
+    r"(?P<what>.+?)(?P<among> for parameter| parameter in) (?P<path>[^\s,:]+)[,:]? ?(?P<rest>.*)"
+)
+
+
+def _botocore_problem(line: str) -> Problem:
+    found = _BOTOCORE_LINE.fullmatch(line)
+    if found is None:
+        return Problem("", line)
+    path = "" if found["path"] == "input" else found["path"]
+    # "Unknown parameter in x: ..." names a member of x; "Invalid type for parameter x" is x.
+    what = found["what"].lower() + (" parameter" if found["among"] == " parameter in" else "")
+    details = found["rest"]
+    return Problem(path, f"{what}: {details}" if details else what)
+
+
+def _enum_problems(value: Any, shape: Shape, path: str) -> list[Problem]:
     if isinstance(shape, StructureShape) and isinstance(value, dict):
         return [
             problem
@@ -74,62 +93,69 @@ def _enum_problems(value: Any, shape: Shape, path: str) -> list[str]:
         return [p for k, v in value.items() for p in _enum_problems(v, shape.value, f"{path}.{k}")]
     allowed = getattr(shape, "enum", None)
     if allowed and value not in allowed:
-        return [f"{path.lstrip('.')}: {value!r} is not one of {', '.join(allowed)}"]
+        return [Problem(path.lstrip("."), f"{value!r} is not one of {', '.join(allowed)}")]
     return []
 
 
-def _fargate_problems(request: dict[str, Any]) -> list[str]:
+def _fargate_problems(request: dict[str, Any]) -> list[Problem]:
     problems = []
     if request.get("networkMode") != "awsvpc":
-        problems.append(f"networkMode: Fargate needs awsvpc, not {request.get('networkMode')!r}")
+        problems.append(
+            Problem("networkMode", f"Fargate needs awsvpc, not {request.get('networkMode')!r}")
+        )
     problems += _sizing_problems(request)
     containers = request["containerDefinitions"]
     if not any(c.get("essential", True) for c in containers):
-        problems.append("containerDefinitions: no container is essential")
+        problems.append(Problem("containerDefinitions", "no container is essential"))
     volumes = {v.get("name") for v in request.get("volumes", [])}
     for index, container in enumerate(containers):
         problems += [
-            f"containerDefinitions[{index}].{problem}"
-            for problem in _wiring_problems(container, containers, volumes)
+            Problem(f"containerDefinitions[{index}].{field}", reason)
+            for field, reason in _wiring_problems(container, containers, volumes)
         ]
     return problems
 
 
-def _sizing_problems(request: dict[str, Any]) -> list[str]:
+def _sizing_problems(request: dict[str, Any]) -> list[Problem]:
     try:
         cpu, memory = int(request["cpu"]), int(request["memory"])
     except (KeyError, ValueError):
-        return ["cpu, memory: Fargate needs task-level cpu and memory"]
+        return [Problem("cpu, memory", "Fargate needs task-level cpu and memory")]
     problems = []
     size_problem = fargate_size_problem(cpu, memory)
     if size_problem:
-        problems.append(f"cpu, memory: {size_problem}")
+        problems.append(Problem("cpu, memory", size_problem))
     containers = request["containerDefinitions"]
     used_cpu = sum(c.get("cpu", 0) for c in containers)
     used_memory = sum(c.get("memory") or c.get("memoryReservation") or 0 for c in containers)
     if used_cpu > cpu:
-        problems.append(f"containerDefinitions: containers take {used_cpu} CPU units of {cpu}")
+        problems.append(
+            Problem("containerDefinitions", f"containers take {used_cpu} CPU units of {cpu}")
+        )
     if used_memory > memory:
-        problems.append(f"containerDefinitions: containers take {used_memory} MiB of {memory}")
+        problems.append(
+            Problem("containerDefinitions", f"containers take {used_memory} MiB of {memory}")
+        )
     return problems
 
 
 def _wiring_problems(
     container: dict[str, Any], containers: list[dict[str, Any]], volumes: set[str]
-) -> list[str]:
+) -> list[tuple[str, str]]:
+    """(field, reason) pairs of one container."""
     problems = []
     health_checked = {c.get("name") for c in containers if "healthCheck" in c}
     for dependency in container.get("dependsOn", []):
         target = dependency["containerName"]
         if target not in {c.get("name") for c in containers}:
-            problems.append(f"dependsOn: no container named {target!r}")
+            problems.append(("dependsOn", f"no container named {target!r}"))
         elif dependency["condition"] == "HEALTHY" and target not in health_checked:
-            problems.append(f"dependsOn: {target!r} has no health check to wait for")
+            problems.append(("dependsOn", f"{target!r} has no health check to wait for"))
     for mount in container.get("mountPoints", []):
         if mount.get("sourceVolume") not in volumes:
-            problems.append(f"mountPoints: no task volume {mount.get('sourceVolume')!r}")
+            problems.append(("mountPoints", f"no task volume {mount.get('sourceVolume')!r}"))
     for mapping in container.get("portMappings", []):
         host_port = mapping.get("hostPort")
         if host_port is not None and host_port != mapping.get("containerPort"):
-            problems.append("portMappings: awsvpc needs hostPort == containerPort")
+            problems.append(("portMappings", "awsvpc needs hostPort == containerPort"))
     return problems

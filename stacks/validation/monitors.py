@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any, Final
 
 from components.monitors.validation import validate_monitor
+from components.problems import Problem
 
 MONITOR_TYPE: Final = "datadog:index/monitor:Monitor"
 
@@ -54,9 +55,9 @@ def monitor_json(inputs: Mapping[str, Any]) -> dict[str, Any]:
     return monitor
 
 
-def monitor_problems(inputs: dict[str, Any]) -> list[str]:
+def monitor_problems(inputs: dict[str, Any]) -> list[Problem]:
     """What Datadog would refuse in a `datadog.Monitor`; empty when it would accept it."""
-    return [str(problem) for problem in validate_monitor(monitor_json(inputs))]
+    return validate_monitor(monitor_json(inputs))
 
 
 def _event_query(query: Mapping[str, Any]) -> dict[str, Any]:

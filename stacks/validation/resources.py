@@ -8,6 +8,7 @@ from typing import Any
 import yaml
 
 from components.eks.manifests import COLLECTOR_APP_NAME, CONFIG_FILE
+from components.problems import Problem
 from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.validation.collector_config import check_collector_config
 from stacks.validation.dashboards import dashboard_json_problems
@@ -15,10 +16,10 @@ from stacks.validation.datadog_agent import API_VERSION as DATADOG_AGENT_API_VER
 from stacks.validation.datadog_agent import KIND as DATADOG_AGENT_KIND
 from stacks.validation.datadog_agent import check_datadog_agent
 from stacks.validation.ecs_task_definition import task_definition_problems
-from stacks.validation.kubernetes import check_kubernetes_object
+from stacks.validation.kubernetes import check_kubernetes_object, json_path
 from stacks.validation.monitors import MONITOR_TYPE, monitor_problems
 
-ResourceCheck = Callable[[dict[str, Any]], list[str]]
+ResourceCheck = Callable[[dict[str, Any]], list[Problem]]
 
 _CHECKS_BY_TYPE: dict[str, ResourceCheck] = {
     "aws:ecs/taskDefinition:TaskDefinition": task_definition_problems,
@@ -46,7 +47,7 @@ _UNCHECKABLE_KUBERNETES_TYPES = frozenset(
 
 def resource_problems(
     type_: str, inputs: dict[str, Any], *, kubernetes_version: str = DEFAULT_KUBERNETES_VERSION
-) -> list[str]:
+) -> list[Problem]:
     """Problems with a resource's inputs (secrets unwrapped); empty when all checks pass.
 
     Every `kubernetes:*` type is checked: an object the project cannot validate fails, so nothing
@@ -60,16 +61,19 @@ def resource_problems(
 
 def kubernetes_resource_problems(
     type_: str, inputs: dict[str, Any], kubernetes_version: str
-) -> list[str]:
+) -> list[Problem]:
     if type_ in _UNCHECKABLE_KUBERNETES_TYPES:
         return [
-            "renders its objects outside the program, so none of them can be checked; register "
-            "typed resources built from dicts (components/eks/kubernetes_objects.py)"
+            Problem(
+                "",
+                "renders its objects outside the program, so none of them can be checked; "
+                "register typed resources built from dicts (components/eks/kubernetes_objects.py)",
+            )
         ]
     if type_ == HELM_RELEASE_TYPE:
         return helm_release_problems(inputs)
     if type_ == f"kubernetes:{DATADOG_AGENT_API_VERSION}:{DATADOG_AGENT_KIND}":
-        return [str(problem) for problem in check_datadog_agent(inputs)]
+        return check_datadog_agent(inputs)
     # Built-in kinds; any other custom resource has no schema here and is reported as such.
     problems = list(
         _kubernetes_object_problems(json.dumps(inputs, sort_keys=True), kubernetes_version)
@@ -79,40 +83,47 @@ def kubernetes_resource_problems(
     return problems
 
 
-def collector_config_map_problems(inputs: dict[str, Any]) -> list[str]:
+def collector_config_map_problems(inputs: dict[str, Any]) -> list[Problem]:
     """A collector's ConfigMap must hold a configuration whose pipelines and components agree:
     the collector would refuse to start on most mistakes, but only once deployed."""
     labels = (inputs.get("metadata") or {}).get("labels") or {}
     config_text = (inputs.get("data") or {}).get(CONFIG_FILE)
     if labels.get("app.kubernetes.io/name") != COLLECTOR_APP_NAME or config_text is None:
         return []
-    path = f"$.data['{CONFIG_FILE}']"
+    path = json_path(["data", CONFIG_FILE])
     try:
         config = yaml.safe_load(config_text)
     except yaml.YAMLError as error:
-        return [f"{path}: not YAML: {error}"]
+        return [Problem(path, f"not YAML: {error}")]
     if not isinstance(config, dict):
-        return [f"{path}: not a collector configuration (a mapping)"]
-    return [f"{path}: {problem}" for problem in check_collector_config(config)]
+        return [Problem(path, "not a collector configuration (a mapping)")]
+    # The configuration's own paths continue the ConfigMap's: $.data["config.yaml"].service...
+    return [
+        Problem(path + problem.path.removeprefix("$"), problem.reason)
+        for problem in check_collector_config(config)
+    ]
 
 
 @lru_cache(maxsize=1024)
-def _kubernetes_object_problems(serialized: str, kubernetes_version: str) -> tuple[str, ...]:
+def _kubernetes_object_problems(serialized: str, kubernetes_version: str) -> tuple[Problem, ...]:
     # Plans and tests register the same objects again and again, and each validation reloads
     # the version's schema files.
-    problems = check_kubernetes_object(json.loads(serialized), kubernetes_version)
-    return tuple(str(problem) for problem in problems)
+    return tuple(check_kubernetes_object(json.loads(serialized), kubernetes_version))
 
 
-def helm_release_problems(inputs: dict[str, Any]) -> list[str]:
+def helm_release_problems(inputs: dict[str, Any]) -> list[Problem]:
     """A release must pin its chart version and fetch the chart over HTTPS (or from OCI)."""
     problems = []
     chart = str(inputs.get("chart") or "")
     if not chart:
-        problems.append("$.chart: no chart")
+        problems.append(Problem("$.chart", "no chart"))
     if not inputs.get("version"):
-        problems.append("$.version: the chart version is not pinned (each deploy could differ)")
+        problems.append(
+            Problem("$.version", "the chart version is not pinned (each deploy could differ)")
+        )
     repository = str((inputs.get("repositoryOpts") or {}).get("repo") or "")
     if not chart.startswith("oci://") and not repository.startswith("https://"):
-        problems.append(f"$.repositoryOpts.repo: {repository!r} is not an HTTPS chart repository")
+        problems.append(
+            Problem("$.repositoryOpts.repo", f"{repository!r} is not an HTTPS chart repository")
+        )
     return problems

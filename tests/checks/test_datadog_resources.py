@@ -111,7 +111,7 @@ def test_wire_inputs_map_to_the_api_form() -> None:
 def test_strings_that_are_not_numbers_reach_the_validator_as_written() -> None:
     wire = {**WIRE, "priority": "urgent", "monitorThresholds": {"critical": "two"}}
 
-    assert monitor_problems(wire) == [
+    assert [str(problem) for problem in monitor_problems(wire)] == [
         "priority: must be 1 (highest) to 5, got 'urgent'",
         "options.thresholds.critical: must be a number, got 'two'",
     ]
@@ -191,7 +191,8 @@ def test_a_broken_monitor_fails_the_run_that_registers_it() -> None:
 
     assert str(error.value) == (
         f"urn:pulumi:dev::observability::{MONITOR_TYPE}::latency: "
-        "options.thresholds.critical: 0.6 does not match the threshold in the query (0.5)"
+        "options.thresholds.critical: 0.6 does not match the threshold in the query (0.5); "
+        "options.thresholds.warning: must be below critical (0.5) for comparator '>', got 0.7"
     )
 
 

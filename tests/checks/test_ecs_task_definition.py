@@ -6,6 +6,7 @@ from typing import Any
 import pytest
 
 from components.fargate.container_definitions import container_definitions
+from components.problems import Problem
 from stacks.validation.ecs_task_definition import register_request, task_definition_problems
 from tests.factories import API_KEY_ARN, task
 
@@ -54,7 +55,9 @@ def test_misspelled_container_field_is_rejected() -> None:
         containers[0]["enviroment"] = containers[0].pop("environment")
 
     problems = task_definition_problems(with_container_change(misspell))
-    assert any('Unknown parameter in containerDefinitions[0]: "enviroment"' in p for p in problems)
+    [misspelled] = [p for p in problems if '"enviroment"' in p.reason]
+    assert misspelled.path == "containerDefinitions[0]"
+    assert misspelled.reason.startswith('unknown parameter: "enviroment", must be one of: name,')
 
 
 def test_wrong_type_is_rejected() -> None:
@@ -62,7 +65,10 @@ def test_wrong_type_is_rejected() -> None:
         containers[0]["cpu"] = "416"
 
     problems = task_definition_problems(with_container_change(stringify))
-    assert any("Invalid type for parameter containerDefinitions[0].cpu" in p for p in problems)
+    assert [str(p) for p in problems] == [
+        "containerDefinitions[0].cpu: invalid type: value: 416, type: <class 'str'>, "
+        "valid types: <class 'int'>"
+    ]
 
 
 def test_missing_required_field_is_rejected() -> None:
@@ -71,7 +77,7 @@ def test_missing_required_field_is_rejected() -> None:
 
     problems = task_definition_problems(with_container_change(drop_value_from))
     assert problems == [
-        'Missing required parameter in containerDefinitions[1].secrets[0]: "valueFrom"'
+        Problem("containerDefinitions[1].secrets[0]", 'missing required parameter: "valueFrom"')
     ]
 
 
@@ -80,9 +86,10 @@ def test_enum_values_are_checked() -> None:
         containers[0]["dependsOn"][0]["condition"] = "READY"
 
     problems = task_definition_problems(with_container_change(bad_condition))
-    assert "containerDefinitions[0].dependsOn[0].condition: 'READY' is not one of " in problems[0]
-    assert "HEALTHY" in problems[0]
-    assert task_definition_problems(inputs(networkMode="bridged"))[0].startswith(
+    assert problems[0].path == "containerDefinitions[0].dependsOn[0].condition"
+    assert problems[0].reason.startswith("'READY' is not one of ")
+    assert "HEALTHY" in problems[0].reason
+    assert str(task_definition_problems(inputs(networkMode="bridged"))[0]).startswith(
         "networkMode: 'bridged' is not one of bridge, host, awsvpc, none"
     )
 
@@ -97,7 +104,8 @@ def test_enum_values_are_checked() -> None:
     ],
 )
 def test_fargate_rules(overrides: dict[str, Any], problem: str) -> None:
-    assert any(p.startswith(problem) for p in task_definition_problems(inputs(**overrides)))
+    found = [str(p) for p in task_definition_problems(inputs(**overrides))]
+    assert any(p.startswith(problem) for p in found), found
 
 
 def test_containers_must_fit_the_task() -> None:
@@ -105,7 +113,7 @@ def test_containers_must_fit_the_task() -> None:
         containers[0]["memory"] = 2048
 
     problems = task_definition_problems(with_container_change(grow))
-    assert "containerDefinitions: containers take 2432 MiB of 1024" in problems
+    assert Problem("containerDefinitions", "containers take 2432 MiB of 1024") in problems
 
 
 def test_waiting_on_a_container_without_health_check_is_rejected() -> None:
@@ -114,5 +122,7 @@ def test_waiting_on_a_container_without_health_check_is_rejected() -> None:
 
     problems = task_definition_problems(with_container_change(drop_probe))
     assert problems == [
-        "containerDefinitions[0].dependsOn: 'datadog-agent' has no health check to wait for"
+        Problem(
+            "containerDefinitions[0].dependsOn", "'datadog-agent' has no health check to wait for"
+        )
     ]

@@ -504,8 +504,8 @@ def test_a_collector_config_whose_pipelines_disagree_fails_the_run() -> None:
     with pytest.raises(
         ResourceValidationError,
         match=re.escape(
-            "$.data['collector.yaml']: $.service.pipelines.traces.exporters[2]: 'datadog/typo' "
-            "is not declared in exporters or connectors"
+            '$.data["collector.yaml"].service.pipelines.traces.exporters[2]: '
+            "'datadog/typo' is not declared in exporters or connectors"
         ),
     ):
         run_program(
