@@ -1,8 +1,10 @@
-"""The typed model of a stack's `observability:*` configuration.
+"""The typed model of a stack's `observability:*` configuration, and its defaults.
 
-Each top-level field is one config key (`observability:services`, ...). Field checks live here;
-rules that span sections or list items live in `stacks.program.load`, which also turns every failure
-into a message naming the stack file and the key path.
+Each top-level field is one config key (`observability:services`, ...). Field checks live here,
+and so do rules across the fields of one model, reported at the key at fault
+(`Model.field_problems`); `stacks.program.load` turns every failure into a message naming the
+stack file and the key path. Rules that need the compiled payloads (a monitor's query, which
+signals feed it) are the compile step's.
 """
 
 from pydantic import Field
