@@ -52,6 +52,36 @@ RESERVED_ENV: Final = frozenset(
 )
 
 
+# TCP ports the sidecars listen on inside the task, which shares one network namespace: an app
+# listening on one of them fails to start, or keeps the sidecar from starting. The Agent's are its
+# defaults (datadog-agent pkg/config/setup: expvar_port 5000, cmd_port 5001, apm_config.debug.port
+# 5012, the trace receiver on 8126); DogStatsD's 8125 is UDP, which a TCP app port leaves free.
+# FireLens listens on 24224 (the ECS developer guide, "Example task definition: Route logs to
+# FireLens").
+AGENT_TCP_PORTS: Final = {
+    5000: "the Agent's expvar server",
+    5001: "the Agent's IPC API",
+    5012: "the trace agent's debug server",
+    8126: "the Agent's trace receiver",
+}
+LOG_ROUTER_TCP_PORT: Final = 24224
+
+
+def port_problem(port: int, *, agent_sidecar: bool, log_router: bool) -> str | None:
+    """Why the app cannot listen on `port` next to the task's sidecars; None when it can."""
+    taken_by = None
+    if agent_sidecar and port in AGENT_TCP_PORTS:
+        taken_by = AGENT_TCP_PORTS[port]
+    elif log_router and port == LOG_ROUTER_TCP_PORT:
+        taken_by = "the FireLens log router"
+    if taken_by is None:
+        return None
+    return (
+        f"{port} is taken by {taken_by} in the same task (its containers share one network "
+        "namespace); listen on another port"
+    )
+
+
 class TaskTooSmallError(ValueError):
     """The sidecars leave the app too little of the task's `field` ("cpu" or "memory")."""
 

@@ -13,7 +13,7 @@ from stacks.program.errors import StackConfigError
 from stacks.program.load import parse_stack_config
 from stacks.tooling.cli import main
 from stacks.tooling.engine import run_program
-from tests.factories import SERVICE_CONFIG
+from tests.factories import DB_SECRET_ARN, SERVICE_CONFIG
 
 SERVICE: dict[str, Any] = {**SERVICE_CONFIG, "port": 8000}
 VALID: dict[str, Any] = {
@@ -193,6 +193,41 @@ CASES = [
         "123456789012:secret:db' is not a full Secrets Manager secret ARN (with its "
         "six-character suffix)",
         id="partial-secret-arn",
+    ),
+    pytest.param(
+        service_change(0, env={"DB_HOST": "db"}, secrets={"DB_HOST": {"arn": DB_SECRET_ARN}}),
+        "observability:services[0].secrets.DB_HOST: also set in env; a variable takes one "
+        "value: keep it in one of the two",
+        id="env-and-secret",
+    ),
+    pytest.param(
+        service_change(0, secrets={"DD_API_KEY": {"arn": DB_SECRET_ARN}}),
+        "observability:services[0].secrets.DD_API_KEY: the project gives every container the "
+        "Datadog API key itself, from observability:datadog.apiKeySecret; remove it here",
+        id="secret-api-key",
+    ),
+    pytest.param(
+        service_change(0, secrets={"DD_ENV": {"arn": DB_SECRET_ARN}}),
+        "observability:services[0].secrets.DD_ENV: set by the project; remove it from secrets",
+        id="secret-reserved",
+    ),
+    pytest.param(
+        service_change(0, port=8126),
+        "observability:services[0].port: 8126 is taken by the Agent's trace receiver in the "
+        "same task (its containers share one network namespace); listen on another port",
+        id="port-of-the-agent",
+    ),
+    pytest.param(
+        service_change(0, port=5000),
+        "observability:services[0].port: 5000 is taken by the Agent's expvar server in the "
+        "same task (its containers share one network namespace); listen on another port",
+        id="port-of-the-agent-expvar",
+    ),
+    pytest.param(
+        service_change(0, port=24224),
+        "observability:services[0].port: 24224 is taken by the FireLens log router in the "
+        "same task (its containers share one network namespace); listen on another port",
+        id="port-of-the-log-router",
     ),
     pytest.param(
         lambda c: c["observability:ecs"].update(subnetIds=[]),
@@ -891,3 +926,24 @@ def test_unknown_stack_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: 
         "Pulumi.staging.yaml: (file): no such stack file "
         "(stack files here: Pulumi.dev.yaml, Pulumi.production.yaml)"
     )
+
+
+def test_the_sidecars_ports_are_free_without_the_sidecars() -> None:
+    agentless = {
+        **SERVICE,
+        "agent": "agentless",
+        "llmObservability": {},
+        "logs": {"destination": "cloudwatch"},
+    }
+    config = parse_stack_config(
+        {
+            "environment": {"name": "dev", "team": "platform"},
+            "services": [
+                {**agentless, "name": "on-8126", "port": 8126},
+                {**agentless, "name": "on-24224", "port": 24224},
+                # DogStatsD takes 8125 over UDP; the app's port is TCP.
+                {**SERVICE, "name": "on-8125", "port": 8125},
+            ],
+        }
+    )
+    assert [s.port for s in config.services] == [8126, 24224, 8125]

@@ -10,7 +10,12 @@ from components.fargate.args import (
     AgentTransport,
     CpuArchitecture,
 )
-from components.fargate.container_definitions import RESERVED_ENV, start_problem
+from components.fargate.container_definitions import (
+    API_KEY_JSON_KEY,
+    RESERVED_ENV,
+    port_problem,
+    start_problem,
+)
 from components.fargate.sizes import FARGATE_MEMORY_BY_CPU, fargate_size_problem
 from stacks.program.model.datadog import NotificationSettings
 from stacks.program.model.monitors import MonitorsSettings
@@ -168,6 +173,30 @@ class ServiceSettings(Model):
     notifications: NotificationSettings | None = None
     """Who hears about this service's monitors; the keys given replace those of
     observability:datadog.notifications."""
+
+    def field_problems(self) -> dict[str, str]:
+        problems = {}
+        for name in sorted(self.secrets):
+            if name == API_KEY_JSON_KEY:
+                problems[f"secrets.{name}"] = (
+                    "the project gives every container the Datadog API key itself, from "
+                    "observability:datadog.apiKeySecret; remove it here"
+                )
+            elif name in RESERVED_ENV:
+                problems[f"secrets.{name}"] = "set by the project; remove it from secrets"
+            elif name in self.env:
+                problems[f"secrets.{name}"] = (
+                    "also set in env; a variable takes one value: keep it in one of the two"
+                )
+        if self.port is not None:
+            problem = port_problem(
+                self.port,
+                agent_sidecar=self.agent == "sidecar",
+                log_router=self.logs.destination == "datadog",
+            )
+            if problem is not None:
+                problems["port"] = problem
+        return problems
 
     @field_validator("command")
     @classmethod

@@ -3,7 +3,7 @@
 import re
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Annotated, Literal, Self
+from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
     AfterValidator,
@@ -273,17 +273,14 @@ class Model(BaseModel):
 
 
 def _location(key: str) -> tuple[int | str, ...]:
+    # Numbers index lists; a dict key (an env var name, a monitor role) is never all digits.
     return tuple(int(part) if part.isdigit() else part for part in key.split(".") if part)
 
 
 def _value_at(model: BaseModel, key: str) -> object:
-    value: object = model
+    value: Any = model
     for part in _location(key):
-        value = (
-            value[part]
-            if isinstance(value, list) and isinstance(part, int)
-            else getattr(value, str(part))
-        )
+        value = getattr(value, str(part)) if isinstance(value, BaseModel) else value[part]
     return value
 
 
