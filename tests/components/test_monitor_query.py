@@ -377,8 +377,8 @@ def _anomaly(algorithm: str, extra: str = "", threshold: str = "1") -> str:
         ),
         pytest.param(
             "avg(last_5m):avg:x{*}.as_counts() > 1",
-            "unknown method .as_counts() (expected as_count, as_rate, fill, rollup or weighted) "
-            "(at char 22: 'as_counts')",
+            "unknown method .as_counts() for a metric query (expected as_count, as_rate, fill, "
+            "rollup or weighted) (at char 22: 'as_counts')",
             22,
             id="unknown-method",
         ),
@@ -435,7 +435,7 @@ def _anomaly(algorithm: str, extra: str = "", threshold: str = "1") -> str:
         ),
         pytest.param(
             'logs("a").rollup("count") > 1',
-            "logs(...) needs .last(...) (at char 26: '> 1')",
+            "logs(...) needs .last(...), e.g. .last(\"5m\") (at char 26: '> 1')",
             26,
             id="log-without-window",
         ),
@@ -447,7 +447,8 @@ def _anomaly(algorithm: str, extra: str = "", threshold: str = "1") -> str:
         ),
         pytest.param(
             '"http.can_connect".over("*").last(2) > 1',
-            "expected '.' between service check methods (at char 37: '> 1')",
+            "a service check query needs .count_by_status(...), e.g. .count_by_status() "
+            "(at char 37: '> 1')",
             37,
             id="service-check-with-comparator",
         ),

@@ -1,0 +1,162 @@
+"""Arithmetic over operands, shared by metric monitors and formulas; they differ in the operand:
+
+    expression      = term { ( "+" | "-" ) term } ;
+    term            = factor { ( "*" | "/" ) factor } ;
+    factor          = "-" factor | "(" expression ")" | number | function call | operand ;
+    function call   = algorithm call                            (* see algorithms.py *)
+                    | function "(" [ argument { "," argument } ] ")" ;
+    function        = metric function | rank function ;         (* abs, per_minute, top5_max... *)
+    argument        = option "=" ( string | signed number ) | string | expression ;
+    metric operand  = metric query ;                            (* see metric_query.py *)
+    formula operand = variable ;                                (* a name without dots *)
+
+A formula names the queries of `options.variables`; its expression may hold no algorithm call.
+"""
+
+import re
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from typing import Final
+
+from components.monitors.query.algorithms import (
+    ALGORITHMS,
+    AlgorithmCall,
+    parse_algorithm_call,
+    read_literal,
+)
+from components.monitors.query.metric_query import parse_metric_query
+from components.monitors.query.scanner import KEYWORD_ARGUMENT, NUMBER, Scanner, Text
+from components.monitors.query.vocabulary import METRIC_FUNCTIONS
+
+_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+# The legacy top/bottom shorthands: top5, bottom10_mean, top_max, ...
+_RANK_FUNCTION: Final = re.compile(
+    r"(?:top|bottom)(?:5|10|15|20)?(?:_(?:max|min|last|area|l2norm|norm|mean))?"
+)
+
+
+@dataclass
+class ExpressionFacts:
+    """What parsing an expression found, beyond its validity."""
+
+    group_by: list[str] = field(default_factory=list)
+    space_aggregators: list[Text] = field(default_factory=list)
+    algorithm_calls: list[AlgorithmCall] = field(default_factory=list)
+    variables: list[str] = field(default_factory=list)
+
+    def add_group_by(self, keys: tuple[str, ...]) -> None:
+        self.group_by.extend(key for key in keys if key not in self.group_by)
+
+
+def parse_metric_expression(scanner: Scanner, facts: ExpressionFacts) -> AlgorithmCall | None:
+    """A metric monitor's expression; returns the algorithm call when it is the whole of it."""
+    return _MetricExpression(scanner, facts).expression()
+
+
+def parse_formula_expression(scanner: Scanner, facts: ExpressionFacts) -> None:
+    _FormulaExpression(scanner, facts).expression()
+
+
+class _Expression(ABC):
+    """The grammar both kinds share; a subclass reads the operand its kind allows."""
+
+    operand_description = ""
+
+    def __init__(self, scanner: Scanner, facts: ExpressionFacts) -> None:
+        self.scanner = scanner
+        self.facts = facts
+
+    def expression(self) -> AlgorithmCall | None:
+        whole = self._term()
+        while self.scanner.accept("+") or self.scanner.accept("-"):
+            self._term()
+            whole = None
+        return whole
+
+    def _term(self) -> AlgorithmCall | None:
+        whole = self._factor()
+        while self.scanner.accept("*") or self.scanner.accept("/"):
+            self._factor()
+            whole = None
+        return whole
+
+    def _factor(self) -> AlgorithmCall | None:
+        scanner = self.scanner
+        if scanner.accept("-"):
+            self._factor()
+            return None
+        if scanner.accept("("):
+            inner = self.expression()
+            scanner.expect(")", "to close the parenthesised expression")
+            return inner
+        if scanner.match(NUMBER):
+            return None
+        word = scanner.match(_WORD)
+        if word is None:
+            raise scanner.error(f"expected {self.operand_description}, a function, a number or '('")
+        if scanner.peek("("):
+            return self._function(word)
+        if not self._operand(word):
+            raise scanner.error(
+                f"expected a metric query such as avg:{word.group()}{{*}}",
+                word.start(),
+                word.end(),
+            )
+        return None
+
+    @abstractmethod
+    def _operand(self, word: re.Match[str]) -> bool:
+        """Read the operand that starts with `word`; False when `word` cannot start one."""
+
+    def _function(self, name: re.Match[str]) -> AlgorithmCall | None:
+        scanner = self.scanner
+        function = name.group()
+        if function in ALGORITHMS:
+            call = parse_algorithm_call(scanner, name, self._algorithm_query)
+            self.facts.algorithm_calls.append(call)
+            return call
+        if function not in METRIC_FUNCTIONS and not _RANK_FUNCTION.fullmatch(function):
+            raise scanner.error(f"unknown function {function!r}", name.start(), name.end())
+        scanner.expect("(", f"after {function}")
+        if not scanner.accept(")"):
+            self._argument()
+            while scanner.accept(","):
+                self._argument()
+            scanner.expect(")", f"to close {function}(...)")
+        return None
+
+    def _algorithm_query(self) -> list[AlgorithmCall]:
+        # An algorithm always wraps metric queries, whichever kind of expression it sits in.
+        before = len(self.facts.algorithm_calls)
+        _MetricExpression(self.scanner, self.facts).expression()
+        return self.facts.algorithm_calls[before:]
+
+    def _argument(self) -> None:
+        if self.scanner.match(KEYWORD_ARGUMENT):
+            read_literal(self.scanner)
+        elif self.scanner.current() in ("'", '"'):
+            self.scanner.read_string()
+        else:
+            self.expression()
+
+
+class _MetricExpression(_Expression):
+    operand_description = "a metric query"
+
+    def _operand(self, word: re.Match[str]) -> bool:
+        if not self.scanner.peek(":"):
+            return False
+        query = parse_metric_query(self.scanner, Text(word.group(), word.start(), quoted=False))
+        self.facts.space_aggregators.append(query.space_aggregator)
+        self.facts.add_group_by(query.group_by)
+        return True
+
+
+class _FormulaExpression(_Expression):
+    operand_description = "a variable"
+
+    def _operand(self, word: re.Match[str]) -> bool:
+        if "." in word.group():
+            return False
+        self.facts.variables.append(word.group())
+        return True
