@@ -10,21 +10,19 @@ Messages arrive ready-made: `messages.py` composes the state blocks and notifica
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Literal
 
 from components.monitors.query import QueryError, format_number, parse_window
+from components.monitors.query.vocabulary import Aggregation, Comparator, LogAggregation
+
+# Re-exported, explicitly for mypy, because service_monitors.py imports these from here.
+from components.monitors.query.vocabulary import AnomalyAlgorithm as AnomalyAlgorithm  # noqa: PLC0414
+from components.monitors.query.vocabulary import AnomalyDirection as AnomalyDirection  # noqa: PLC0414
+from components.monitors.query.vocabulary import (
+    PercentileAggregation as PercentileAggregation,  # noqa: PLC0414
+)
+from components.monitors.query.vocabulary import Seasonality as Seasonality  # noqa: PLC0414
 from components.monitors.validation import validate_monitor
 from components.problems import Problem
-
-Comparator = Literal[">", ">=", "<", "<=", "==", "!="]
-Aggregation = Literal["avg", "sum", "min", "max"]
-PercentileAggregation = Literal["p50", "p75", "p90", "p95", "p99"]
-AnomalyAlgorithm = Literal["basic", "agile", "robust"]
-AnomalyDirection = Literal["above", "below", "both"]
-Seasonality = Literal["hourly", "daily", "weekly"]
-LogAggregation = Literal[
-    "count", "cardinality", "avg", "sum", "min", "max", "median", "pc75", "pc90", "pc95", "pc99"
-]
 
 # The anomaly model needs history around the alert window; Datadog's guidance is about five times.
 _ANOMALY_HISTORY_FACTOR = 5

@@ -27,8 +27,8 @@ from components.monitors import (
     log_monitor,
     metric_threshold_monitor,
 )
-from components.monitors.definitions import AnomalyAlgorithm, Comparator, Seasonality
 from components.monitors.query import QueryKind, parse_monitor_query
+from components.monitors.query.vocabulary import AnomalyAlgorithm, Comparator, Seasonality
 from components.monitors.validation import validate_monitor
 from components.problems import Problem
 

@@ -5,7 +5,9 @@ from typing import Annotated, Literal
 
 from pydantic import Field, field_validator
 
-from components.monitors.definitions import (
+from components.monitors.messages import Severity
+from components.monitors.query import QueryError, parse_window
+from components.monitors.query.vocabulary import (
     Aggregation,
     AnomalyAlgorithm,
     AnomalyDirection,
@@ -14,8 +16,6 @@ from components.monitors.definitions import (
     PercentileAggregation,
     Seasonality,
 )
-from components.monitors.messages import Severity
-from components.monitors.query import QueryError, parse_window
 from components.monitors.service_monitors import check_role
 from components.monitors.validation import notify_by_problems, threshold_order_problems
 from stacks.program.model.types import Model, Title
