@@ -2,7 +2,8 @@
 an SLO: one parser, steered by each family's table of the methods it allows.
 
     chain           = { "." method } ;
-    method          = identifier "(" arguments ")" ;        (* a name from the family's table *)
+    method          = identifier "(" arguments ")" ;   (* a family's "chain methods" production *)
+    arguments       = strings | count | word and count | nothing ;
     strings         = [ string { "," string } ] ;           (* double-quoted, as many as allowed *)
     count           = integer ;                             (* at least 1 *)
     word and count  = word [ "," integer ] ;                (* a word from a vocabulary *)

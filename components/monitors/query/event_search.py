@@ -2,7 +2,8 @@
 
     event search    = source "(" string ")" chain condition ;  (* the search, double-quoted *)
     source          = "logs" | "events" | "audits" | "ci-pipelines" | "ci-tests"
-                    | "trace-analytics" | "rum" | "error-tracking-" word ;
+                    | "trace-analytics" | "rum" | "error-tracking-" name ;
+    name            = { lower | digit | "_" }- { "-" { lower | digit | "_" }- } ;
     chain methods   = "index" "(" strings ")"
                     | "rollup" "(" string [ "," string ] ")"     (* required *)
                     | "by" "(" strings ")"                       (* facets, comma-separated *)

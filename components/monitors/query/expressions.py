@@ -96,17 +96,12 @@ class _Expression(ABC):
             raise scanner.error(f"expected {self.operand_description}, a function, a number or '('")
         if scanner.peek("("):
             return self._function(word)
-        if not self._operand(word):
-            raise scanner.error(
-                f"expected a metric query such as avg:{word.group()}{{*}}",
-                word.start(),
-                word.end(),
-            )
+        self._operand(word)
         return None
 
     @abstractmethod
-    def _operand(self, word: re.Match[str]) -> bool:
-        """Read the operand that starts with `word`; False when `word` cannot start one."""
+    def _operand(self, word: re.Match[str]) -> None:
+        """Read the operand that starts with `word`, which was not followed by '('."""
 
     def _function(self, name: re.Match[str]) -> AlgorithmCall | None:
         scanner = self.scanner
@@ -143,20 +138,28 @@ class _Expression(ABC):
 class _MetricExpression(_Expression):
     operand_description = "a metric query"
 
-    def _operand(self, word: re.Match[str]) -> bool:
+    def _operand(self, word: re.Match[str]) -> None:
         if not self.scanner.peek(":"):
-            return False
+            raise self.scanner.error(
+                f"expected a metric query such as avg:{word.group()}{{*}}",
+                word.start(),
+                word.end(),
+            )
         query = parse_metric_query(self.scanner, Text(word.group(), word.start(), quoted=False))
         self.facts.space_aggregators.append(query.space_aggregator)
         self.facts.add_group_by(query.group_by)
-        return True
 
 
 class _FormulaExpression(_Expression):
     operand_description = "a variable"
 
-    def _operand(self, word: re.Match[str]) -> bool:
+    def _operand(self, word: re.Match[str]) -> None:
         if "." in word.group():
-            return False
+            # The name of a query in options.variables, which holds no dots; a metric name here
+            # means a metric query was written where a formula wants the variable naming it.
+            raise self.scanner.error(
+                f"expected a variable named in options.variables, not {word.group()!r}",
+                word.start(),
+                word.end(),
+            )
         self.facts.variables.append(word.group())
-        return True

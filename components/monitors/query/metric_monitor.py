@@ -5,6 +5,7 @@
                     | change function "(" time aggregation "(" window ")" "," window ")" ;
     time aggregation = "avg" | "sum" | "min" | "max" | "percentile" ;
     change function = "change" | "pct_change" ;
+    window          = metric window | anomaly window | forecast window ;   (* windows.py *)
 
 `metric expression` and `group by` are in expressions.py and metric_query.py; the group-by after
 the condition is the older form Datadog still accepts. The kind follows the expression: an

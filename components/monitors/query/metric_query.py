@@ -11,6 +11,8 @@
     tag not         = ( "!" | "NOT" ) tag not | "(" tag or ")" | tag term ;
     tag term        = tag [ [ "NOT" ] "IN" "(" tag { "," tag } ")" ] ;  (* IN after a bare key *)
     group by        = "by" "{" group key { "," group key } "}" ;
+    tag             = { letter | digit | "_" | "." | "-" | "/" | ":" | "*" | "@" | "?" }- ;
+    group key       = { letter | digit | "_" | "." | "-" | "/" | ":" | "@" }- ;
     chain           = { "." metric method } ;                       (* see chain.py *)
     metric method   = ( "as_count" | "as_rate" | "weighted" ) "()"
                     | "rollup" "(" rollup aggregation [ "," integer ] ")"  (* interval >= 1 *)
