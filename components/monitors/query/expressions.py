@@ -34,6 +34,9 @@ _RANK_FUNCTION: Final = re.compile(
     r"(?:top|bottom)(?:5|10|15|20)?(?:_(?:max|min|last|area|l2norm|norm|mean))?"
 )
 
+# Loosest first: `a + b * c` adds a to the product.
+_OPERATOR_LEVELS: Final = (("+", "-"), ("*", "/"))
+
 
 @dataclass
 class ExpressionFacts:
@@ -67,16 +70,15 @@ class _Expression(ABC):
         self.facts = facts
 
     def expression(self) -> AlgorithmCall | None:
-        whole = self._term()
-        while self.scanner.accept("+") or self.scanner.accept("-"):
-            self._term()
-            whole = None
-        return whole
+        return self._operation(0)
 
-    def _term(self) -> AlgorithmCall | None:
-        whole = self._factor()
-        while self.scanner.accept("*") or self.scanner.accept("/"):
-            self._factor()
+    def _operation(self, level: int) -> AlgorithmCall | None:
+        """Operands joined by the operators of `level` and tighter ones."""
+        if level == len(_OPERATOR_LEVELS):
+            return self._factor()
+        whole = self._operation(level + 1)
+        while any(self.scanner.accept(operator) for operator in _OPERATOR_LEVELS[level]):
+            self._operation(level + 1)
             whole = None
         return whole
 

@@ -2,7 +2,7 @@
 
 The builders in `definitions.py` and the stack model type their fields with these Literals; the
 parser reads the same words back through `typing.get_args`, so the two cannot drift apart. Where a
-builder offers fewer words than Datadog accepts (it writes only some percentiles), the wider
+builder offers fewer words than Datadog accepts (its log aggregations lack pc98), the wider
 Literal is built from the narrower one.
 """
 
@@ -21,12 +21,18 @@ Aggregation = Literal["avg", "sum", "min", "max"]
 PercentileAggregation = Literal["p50", "p75", "p90", "p95", "p99"]
 """The percentiles the builders offer; the parser accepts any pNN on a distribution metric."""
 TimeAggregation = Literal[Aggregation, "percentile"]
+TIME_AGGREGATIONS: Final = get_args(TimeAggregation)
 SpaceAggregation = Literal[Aggregation, "count"]
+SPACE_AGGREGATIONS: Final = get_args(SpaceAggregation)
 ChangeFunction = Literal["change", "pct_change"]
+CHANGE_FUNCTIONS: Final = get_args(ChangeFunction)
 MetricRollup = SpaceAggregation
 """`.rollup(sum, 60)` takes the space aggregations' words."""
+METRIC_ROLLUPS: Final = get_args(MetricRollup)
 FillMode = Literal["null", "zero", "linear", "last"]
+FILL_MODES: Final = get_args(FillMode)
 ArgumentlessMetricMethod = Literal["as_count", "as_rate", "weighted"]
+ARGUMENTLESS_METRIC_METHODS: Final = get_args(ArgumentlessMetricMethod)
 MetricFunction = Literal[
     "abs", "log2", "log10", "cumsum", "integral", "default_zero", "exclude_null",
     "hour_before", "day_before", "week_before", "month_before", "timeshift", "calendar_shift",
@@ -37,37 +43,28 @@ MetricFunction = Literal[
     "robust_trend", "trend_line", "piecewise_constant",
     "clamp_min", "clamp_max", "cutoff_min", "cutoff_max",
 ]  # fmt: skip
-
-TIME_AGGREGATIONS: Final = get_args(TimeAggregation)
-SPACE_AGGREGATIONS: Final = get_args(SpaceAggregation)
-CHANGE_FUNCTIONS: Final = get_args(ChangeFunction)
-METRIC_ROLLUPS: Final = get_args(MetricRollup)
-FILL_MODES: Final = get_args(FillMode)
-ARGUMENTLESS_METRIC_METHODS: Final = get_args(ArgumentlessMetricMethod)
 METRIC_FUNCTIONS: Final = frozenset(get_args(MetricFunction))
 
 # --- Algorithms wrapped around a metric query -----------------------------------------------------
 
 AnomalyAlgorithm = Literal["basic", "agile", "robust"]
+ANOMALY_ALGORITHMS: Final = get_args(AnomalyAlgorithm)
 SeasonalAlgorithm = Literal["agile", "robust"]
 """The anomaly algorithms that model seasonality; basic takes neither seasonality nor timezone."""
+SEASONAL_ALGORITHMS: Final = get_args(SeasonalAlgorithm)
 AnomalyDirection = Literal["above", "below", "both"]
+ANOMALY_DIRECTIONS: Final = get_args(AnomalyDirection)
 Seasonality = Literal["hourly", "daily", "weekly"]
+SEASONALITIES: Final = get_args(Seasonality)
 AnomalyOption = Literal[
     "alert_window", "count_default_zero", "direction", "interval", "seasonality", "timezone"
 ]
-ForecastAlgorithm = Literal["linear", "seasonal"]
-ForecastOption = Literal["history", "interval", "model", "seasonality", "timezone"]
-OutlierAlgorithm = Literal["dbscan", "mad", "scaleddbscan", "scaledmad"]
-AlgorithmFunction = Literal["anomalies", "forecast", "outliers"]
-
-ANOMALY_ALGORITHMS: Final = get_args(AnomalyAlgorithm)
-SEASONAL_ALGORITHMS: Final = get_args(SeasonalAlgorithm)
-ANOMALY_DIRECTIONS: Final = get_args(AnomalyDirection)
-SEASONALITIES: Final = get_args(Seasonality)
 ANOMALY_OPTIONS: Final = get_args(AnomalyOption)
+ForecastAlgorithm = Literal["linear", "seasonal"]
 FORECAST_ALGORITHMS: Final = get_args(ForecastAlgorithm)
+ForecastOption = Literal["history", "interval", "model", "seasonality", "timezone"]
 FORECAST_OPTIONS: Final = get_args(ForecastOption)
+OutlierAlgorithm = Literal["dbscan", "mad", "scaleddbscan", "scaledmad"]
 OUTLIER_ALGORITHMS: Final = get_args(OutlierAlgorithm)
 
 # --- Event searches -------------------------------------------------------------------------------
@@ -76,6 +73,7 @@ EventSource = Literal[
     "logs", "events", "audits", "ci-pipelines", "ci-tests", "trace-analytics", "rum"
 ]
 """Sources of `source("...").rollup(..).last(..)`; `error-tracking-*` sources also qualify."""
+EVENT_SEARCH_SOURCES: Final = frozenset(get_args(EventSource))
 LogPercentile = Literal["pc75", "pc90", "pc95", "pc99"]
 LogAggregation = Literal[
     "count", "cardinality", "avg", "sum", "min", "max", "median", LogPercentile
@@ -83,22 +81,19 @@ LogAggregation = Literal[
 """The rollups the log builders write."""
 EventRollup = Literal[LogAggregation, "pc98"]
 """Every rollup Datadog accepts in an event search; all but count need a measure."""
-
-EVENT_SEARCH_SOURCES: Final = frozenset(get_args(EventSource))
 EVENT_ROLLUPS: Final = get_args(EventRollup)
 
 # --- Windows --------------------------------------------------------------------------------------
 
 LastUnit = Literal["m", "h", "d", "w"]
 """Units of `last_<N><unit>`, the windows of metric queries."""
+LAST_UNITS: Final = get_args(LastUnit)
 ForecastUnit = Literal["h", "d", "w", "mo"]
 """Units of `next_<N><unit>`, how far a forecast looks ahead."""
+FORECAST_UNITS: Final = get_args(ForecastUnit)
 SearchUnit = Literal["m", "h", "d"]
 """Units of `.last("<N><unit>")` in event searches, formulas and SLO alerts."""
+SEARCH_UNITS: Final = get_args(SearchUnit)
 SloTarget = Literal["7d", "30d", "90d"]
 """The SLO target windows an SLO alert's `.over()` may name."""
-
-LAST_UNITS: Final = get_args(LastUnit)
-FORECAST_UNITS: Final = get_args(ForecastUnit)
-SEARCH_UNITS: Final = get_args(SearchUnit)
 SLO_TARGETS: Final = get_args(SloTarget)
