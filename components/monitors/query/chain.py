@@ -61,7 +61,7 @@ class MethodTable:
 
 @dataclass
 class Chain:
-    """The calls read so far, by method name, in the order they were written."""
+    """The arguments of each call read, by method name; a repeated method keeps every call."""
 
     calls: dict[str, list[tuple[Text, ...]]] = field(default_factory=dict)
 
