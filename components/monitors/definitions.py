@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from components.monitors.query import QueryError, format_number, parse_window
-from components.monitors.query.vocabulary import Aggregation, Comparator, LogAggregation
-
-# Re-exported, explicitly for mypy, because service_monitors.py imports these from here.
-from components.monitors.query.vocabulary import AnomalyAlgorithm as AnomalyAlgorithm  # noqa: PLC0414
-from components.monitors.query.vocabulary import AnomalyDirection as AnomalyDirection  # noqa: PLC0414
 from components.monitors.query.vocabulary import (
-    PercentileAggregation as PercentileAggregation,  # noqa: PLC0414
+    Aggregation,
+    AnomalyAlgorithm,
+    AnomalyDirection,
+    Comparator,
+    LogAggregation,
+    PercentileAggregation,
+    Seasonality,
 )
-from components.monitors.query.vocabulary import Seasonality as Seasonality  # noqa: PLC0414
 from components.monitors.validation import validate_monitor
 from components.problems import Problem
 

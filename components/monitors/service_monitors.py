@@ -25,8 +25,6 @@ from functools import partial
 from typing import Final
 
 from components.monitors.definitions import (
-    AnomalyAlgorithm,
-    AnomalyDirection,
     AnomalySpec,
     ApmErrorRateSpec,
     ApmLatencySpec,
@@ -37,8 +35,6 @@ from components.monitors.definitions import (
     MetricThresholdSpec,
     MonitorDefinition,
     MonitorSettings,
-    PercentileAggregation,
-    Seasonality,
     Thresholds,
     anomaly_monitor,
     apm_error_rate_monitor,
@@ -49,6 +45,12 @@ from components.monitors.definitions import (
 )
 from components.monitors.messages import MessageText, Notifications, Severity, monitor_message
 from components.monitors.query import format_number
+from components.monitors.query.vocabulary import (
+    AnomalyAlgorithm,
+    AnomalyDirection,
+    PercentileAggregation,
+    Seasonality,
+)
 from components.telemetry import Need, Signal, metric_signal, named_services
 
 MANAGED_BY_TAG: Final = "managed-by:pulumi"

@@ -7,6 +7,7 @@ from components.monitors.query import (
     QueryKind,
     Window,
     format_number,
+    formula_variables,
     parse_monitor_query,
     parse_window,
 )
@@ -523,3 +524,13 @@ def test_parse_window_rejects_other_text(text: str) -> None:
 )
 def test_format_number_writes_numbers_as_datadog_does(value: float, text: str) -> None:
     assert format_number(value) == text
+
+
+def test_a_formula_names_its_variables_in_order() -> None:
+    # The stack model checks these against its `variables` keys, at that key.
+    assert formula_variables("failed / total * 100") == ("failed", "total")
+    assert formula_variables("abs(a - b) / a") == ("a", "b")
+    with pytest.raises(QueryError, match="the formula is empty"):
+        formula_variables("  ")
+    with pytest.raises(QueryError):
+        formula_variables("failed / / total")

@@ -323,8 +323,8 @@ MONITOR_CASES = [
                 }
             }
         ),
-        f"{MONITORS}.custom.failed-payments: options.variables: the formula uses 'total' but no "
-        "variable has that name",
+        f"{MONITORS}.custom.failed-payments.variables: the formula uses 'total' but no variable "
+        "has that name",
         id="custom-formula-unknown-variable",
     ),
     pytest.param(

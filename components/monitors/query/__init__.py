@@ -26,7 +26,7 @@ import re
 
 from components.monitors.query.composite import parse_composite
 from components.monitors.query.event_search import ERROR_TRACKING_PREFIX, parse_event_search
-from components.monitors.query.formula import parse_formula
+from components.monitors.query.formula import formula_variables, parse_formula
 from components.monitors.query.metric_monitor import parse_metric_monitor
 from components.monitors.query.result import (
     METRIC_KINDS,
@@ -52,6 +52,7 @@ __all__ = [
     "QueryKind",
     "Window",
     "format_number",
+    "formula_variables",
     "parse_monitor_query",
     "parse_window",
 ]

@@ -31,15 +31,7 @@ def parse_formula(scanner: Scanner) -> MonitorQuery:
     """The formula whose `formula` word has been read."""
     scanner.expect("(", "after formula")
     formula = scanner.read_double_quoted("formula", "formula('...')")
-    inner = Scanner(scanner.query, formula.start, scanner.pos - 1)
-    if inner.at_end():
-        raise inner.error("the formula is empty", formula.start)
-    facts = ExpressionFacts()
-    parse_formula_expression(inner, facts)
-    inner.expect_end("the formula expression")
-    if facts.algorithm_calls:
-        call = facts.algorithm_calls[0]
-        raise inner.error(f"{call.name}() is not a formula function", call.start)
+    facts = _formula_expression(Scanner(scanner.query, formula.start, scanner.pos - 1))
     scanner.expect(")", "to close formula(...)")
     (window,) = parse_chain(scanner, _METHODS, "formula(...)").arguments("last")
     condition = scanner.read_final_condition()
@@ -50,3 +42,22 @@ def parse_formula(scanner: Scanner) -> MonitorQuery:
         windows=(SEARCH_WINDOW.check(scanner.query, window),),
         variables=tuple(dict.fromkeys(facts.variables)),
     )
+
+
+def formula_variables(formula: str) -> tuple[str, ...]:
+    """The variable names a formula expression (`failed / total * 100`) uses, in order;
+    QueryError when it is not a formula expression."""
+    return tuple(dict.fromkeys(_formula_expression(Scanner(formula)).variables))
+
+
+def _formula_expression(inner: Scanner) -> ExpressionFacts:
+    start = inner.pos
+    if inner.at_end():
+        raise inner.error("the formula is empty", start)
+    facts = ExpressionFacts()
+    parse_formula_expression(inner, facts)
+    inner.expect_end("the formula expression")
+    if facts.algorithm_calls:
+        call = facts.algorithm_calls[0]
+        raise inner.error(f"{call.name}() is not a formula function", call.start)
+    return facts

@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator
 
 from components.monitors.messages import Severity
-from components.monitors.query import QueryError, parse_window
+from components.monitors.query import QueryError, formula_variables, parse_window
 from components.monitors.query.vocabulary import (
     Aggregation,
     AnomalyAlgorithm,
@@ -304,6 +304,19 @@ class FormulaMonitorSettings(ThresholdFields, CustomMonitorBase):
     """The log queries the formula names, by name."""
     window: str = "15m"
     """`<N>m` (up to 2880m) or `<N>h` (up to 48h)."""
+
+    def field_problems(self) -> dict[str, str]:
+        problems = super().field_problems()
+        try:
+            used = formula_variables(self.formula)
+        except QueryError:
+            return problems  # its syntax is the built monitor's to explain, with the query
+        unknown = [name for name in used if name not in self.variables]
+        if unknown:
+            problems["variables"] = "; ".join(
+                f"the formula uses {name!r} but no variable has that name" for name in unknown
+            )
+        return problems
 
     def group_keys(self) -> list[str]:
         # A formula groups by the facets of its variables.
