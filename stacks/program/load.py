@@ -9,7 +9,7 @@ of them at once, before a single resource is registered. Rules that need more th
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Annotated, Any, get_args, get_origin
+from typing import Annotated, Any, Final, get_args, get_origin
 
 import pulumi
 from pulumi.runtime import config as runtime_config
@@ -90,7 +90,9 @@ def _path(loc: Sequence[int | str]) -> str:
 
 def _problem(error: Mapping[str, Any]) -> Problem:
     loc, _ = _resolve(error["loc"])
-    kind, message = error["type"], error["msg"]
+    kind, message, given = error["type"], error["msg"], error.get("input")
+    # A value under env or secrets may be a credential pasted in the wrong place: never echoed.
+    private = bool(_PRIVATE_KEYS & {part for part in loc if isinstance(part, str)})
     if kind in ("union_tag_invalid", "union_tag_not_found"):
         # The key that selects the variant (a custom monitor's `kind`) is missing or unknown.
         loc.append(error["ctx"]["discriminator"].strip("'"))
@@ -106,11 +108,39 @@ def _problem(error: Mapping[str, Any]) -> Problem:
         text = f"unknown key (allowed: {', '.join(allowed)})"
     elif kind == "value_error":
         text = message.removeprefix("Value error, ")
+        if private and isinstance(given, str):
+            text = text.replace(repr(given), "the value")
     elif kind == STACK_RULE:
         text = message
+    elif private:
+        text = f"{message} (got a {_yaml_kind(given)})"
     else:
-        text = f"{message} (got {error['input']!r})"
+        text = f"{message} ({_got(given, kind)})"
     return Problem(_path(loc), text)
+
+
+_PRIVATE_KEYS: Final = frozenset({"env", "secrets"})
+
+
+def _got(value: Any, kind: str) -> str:
+    """What the stack file gave, with what YAML made of it when that surprises."""
+    if isinstance(value, bool) and kind != "bool_type":
+        advice = "; quote it to keep the text" if kind == "string_type" else ""
+        return (
+            f"got {str(value).lower()}: YAML reads true/false, yes/no and on/off as booleans"
+            + advice
+        )
+    if isinstance(value, int | float) and kind == "string_type":
+        return f"got the number {value!r}: quote the value as written, or YAML reads it as a number"
+    return f"got {value!r}"
+
+
+def _yaml_kind(value: Any) -> str:
+    kinds = ((bool, "boolean"), (int | float, "number"), (str, "string"), (list, "list"))
+    for python_type, name in kinds:
+        if isinstance(value, python_type):
+            return name
+    return "mapping" if isinstance(value, dict) else "null"
 
 
 def _resolve(loc: Sequence[int | str]) -> tuple[list[int | str], type[BaseModel] | None]:

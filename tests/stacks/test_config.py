@@ -102,8 +102,7 @@ CASES = [
     ),
     pytest.param(
         service_change(0, port="http"),
-        "observability:services[0].port: Input should be a valid integer, unable to parse "
-        "string as an integer (got 'http')",
+        "observability:services[0].port: Input should be a valid integer (got 'http')",
         id="wrong-type",
     ),
     pytest.param(
@@ -189,9 +188,8 @@ CASES = [
         service_change(
             0, secrets={"DB": {"arn": "arn:aws:secretsmanager:eu-west-1:123456789012:secret:db"}}
         ),
-        "observability:services[0].secrets.DB.arn: 'arn:aws:secretsmanager:eu-west-1:"
-        "123456789012:secret:db' is not a full Secrets Manager secret ARN (with its "
-        "six-character suffix)",
+        "observability:services[0].secrets.DB.arn: the value is not a full Secrets Manager "
+        "secret ARN (with its six-character suffix)",
         id="partial-secret-arn",
     ),
     pytest.param(
@@ -947,3 +945,60 @@ def test_the_sidecars_ports_are_free_without_the_sidecars() -> None:
         }
     )
     assert [s.port for s in config.services] == [8126, 24224, 8125]
+
+
+YAML_SURPRISES = [
+    pytest.param(
+        "port: yes",
+        "observability:services[0].port: Input should be a valid integer (got true: YAML reads "
+        "true/false, yes/no and on/off as booleans)",
+        id="boolean-port",
+    ),
+    pytest.param(
+        "version: 2.10",
+        "observability:services[0].version: Input should be a valid string (got the number 2.1: "
+        "quote the value as written, or YAML reads it as a number)",
+        id="number-version",
+    ),
+    pytest.param(
+        "team: off",
+        "observability:services[0].team: Input should be a valid string (got false: YAML reads "
+        "true/false, yes/no and on/off as booleans; quote it to keep the text)",
+        id="boolean-team",
+    ),
+]
+
+
+@pytest.mark.parametrize(("line", "expected"), YAML_SURPRISES)
+def test_what_yaml_made_of_a_value_is_explained(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], line: str, expected: str
+) -> None:
+    # The first service's key, written as a person would: unquoted.
+    key = line.split(":", maxsplit=1)[0]
+    written = yaml.safe_dump(stack_with(service_change(0, **{key: "@@"})))
+    assert f"{key}: '@@'" in written
+    text = written.replace(f"{key}: '@@'", line, 1)
+    assert plan_errors(tmp_path, capsys, text) == [expected]
+
+
+@pytest.mark.parametrize(
+    ("values", "expected"),
+    [
+        pytest.param(
+            {"env": {"DB_HOST": 5432}},
+            "observability:services[0].env.DB_HOST: Input should be a valid string (got a number)",
+            id="env",
+        ),
+        pytest.param(
+            {"secrets": {"STRIPE": "sk_live_51Hx"}},
+            "observability:services[0].secrets.STRIPE: Input should be a valid dictionary or "
+            "instance of SecretSettings (got a string)",
+            id="secret-in-place-of-its-arn",
+        ),
+    ],
+)
+def test_values_under_env_and_secrets_are_never_echoed(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], values: dict[str, Any], expected: str
+) -> None:
+    errors = plan_errors(tmp_path, capsys, stack_with(service_change(0, **values)))
+    assert errors == [expected]

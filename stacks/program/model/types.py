@@ -242,6 +242,8 @@ class Model(BaseModel):
     model_config = ConfigDict(
         extra="forbid",
         frozen=True,
+        # YAML reads yes, no, on and off as booleans, which lax mode would take as 1 and 0.
+        strict=True,
         alias_generator=to_camel,
         populate_by_name=False,
         use_attribute_docstrings=True,
