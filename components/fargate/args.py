@@ -7,7 +7,7 @@ outputs of other resources) and where the service runs.
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Final, Literal
 
 import pulumi
 
@@ -195,6 +195,13 @@ class InstrumentedServiceArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags for every AWS resource of the service."""
 
+
+EXECUTION_ROLE_SUFFIX: Final = "-execution-role"
+"""The execution role is named `<service>-execution-role`, and Pulumi appends `-` and seven
+random characters to that name (auto-naming)."""
+MAX_SERVICE_NAME_LENGTH: Final = 64 - len(EXECUTION_ROLE_SUFFIX) - len("-abcdefg")
+"""IAM role names stop at 64 characters (IAM quotas), so the auto-named execution role bounds
+the service name."""
 
 # Pinned defaults: `latest` once regressed the agent's memory badly, and 2.x of aws-for-fluent-bit
 # reached end of life in June 2026.

@@ -6,7 +6,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.fargate.args import InstrumentedServiceArgs, ServicePlacement
+from components.fargate.args import (
+    EXECUTION_ROLE_SUFFIX,
+    InstrumentedServiceArgs,
+    ServicePlacement,
+)
 from components.fargate.container_definitions import (
     container_budget,
     container_definitions,
@@ -129,7 +133,7 @@ class InstrumentedFargateService(pulumi.ComponentResource):
         partition: pulumi.Output[str],
     ) -> pulumi.Output[str]:
         role = aws.iam.Role(
-            f"{name}-execution-role",
+            f"{name}{EXECUTION_ROLE_SUFFIX}",
             assume_role_policy=json.dumps(ecs_tasks_assume_role_policy()),
             description=f"ECS execution role of {args.task.service} ({args.task.environment})",
             tags=dict(args.tags),

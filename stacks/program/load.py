@@ -110,8 +110,8 @@ def _problem(error: Mapping[str, Any]) -> Problem:
         text = message.removeprefix("Value error, ")
         if private and isinstance(given, str):
             text = text.replace(repr(given), "the value")
-    elif kind == STACK_RULE:
-        text = message
+    elif kind in (STACK_RULE, "too_long", "too_short"):
+        text = message  # the whole reason; a long list would only repeat itself
     elif private:
         text = f"{message} (got a {_yaml_kind(given)})"
     else:
@@ -151,6 +151,8 @@ def _resolve(loc: Sequence[int | str]) -> tuple[list[int | str], type[BaseModel]
     resolved: list[int | str] = []
     annotation: Any = StackConfig
     for part in loc:
+        if part == "[key]":  # pydantic's marker for a dict key that failed; the key names it
+            continue
         annotation = _unwrap(annotation)
         variant = _tagged_variant(annotation, part)
         if variant is not None:  # pydantic names the variant of a tagged union; files do not

@@ -2,6 +2,7 @@
 
 import copy
 import json
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +12,7 @@ import yaml
 from stacks.program.compile import CompiledStack, compile_running_stack
 from stacks.program.errors import StackConfigError
 from stacks.program.load import parse_stack_config
+from stacks.program.model.types import eks_support_problem
 from stacks.tooling.cli import main
 from stacks.tooling.engine import run_program
 from tests.factories import DB_SECRET_ARN, SERVICE_CONFIG
@@ -226,6 +228,54 @@ CASES = [
         "observability:services[0].port: 24224 is taken by the FireLens log router in the "
         "same task (its containers share one network namespace); listen on another port",
         id="port-of-the-log-router",
+    ),
+    pytest.param(
+        lambda c: c["observability:ecs"].pop("subnetIds"),
+        "observability:ecs.subnetIds: required when clusterArn is set (the tasks' network "
+        "interfaces)",
+        id="cluster-without-subnets-key",
+    ),
+    pytest.param(
+        lambda c: c["observability:ecs"].update(
+            subnetIds=[f"subnet-0a1b2c3d4e5f607{i:02d}" for i in range(17)]
+        ),
+        "observability:ecs.subnetIds: List should have at most 16 items after validation, not 17",
+        id="too-many-subnets",
+    ),
+    pytest.param(
+        service_change(0, image="ghcr.io/Acme/checkout-api:1.8.2"),
+        "observability:services[0].image: 'ghcr.io/Acme/checkout-api:1.8.2' is not an image "
+        "reference: [registry/]repository[:tag][@sha256:<64 hex digits>], the repository in "
+        "lowercase",
+        id="image-uppercase",
+    ),
+    pytest.param(
+        service_change(0, image="ghcr.io/acme/" + "a" * 250 + ":1"),
+        "observability:services[0].image: 265 characters; ECS takes image references of up to 255",
+        id="image-too-long",
+    ),
+    pytest.param(
+        service_change(0, name="checkout-api-with-a-name-longer-than-41-ch"),
+        "observability:services[0].name: 42 characters; at most 41: Pulumi names the execution "
+        "role <name>-execution-role-<7 random characters>, and IAM role names stop at 64",
+        id="name-too-long-for-its-role",
+    ),
+    pytest.param(
+        lambda c: c["observability:environment"].update(tags={"aws:owner": "x"}),
+        "observability:environment.tags.aws:owner: 'aws:owner' starts with aws:, which AWS keeps "
+        "for its own tags",
+        id="aws-tag",
+    ),
+    pytest.param(
+        lambda c: c["observability:environment"].update(tags={"team": "x"}),
+        "observability:environment.tags: team set by the project; remove from tags",
+        id="project-tag",
+    ),
+    pytest.param(
+        lambda c: c["observability:environment"].update(tags={f"k{i}": "v" for i in range(47)}),
+        "observability:environment.tags: 47 tags; at most 46: AWS takes 50 per resource, and the "
+        "project sets env, team, managed-by, service",
+        id="too-many-tags",
     ),
     pytest.param(
         lambda c: c["observability:ecs"].update(subnetIds=[]),
@@ -620,6 +670,22 @@ def resources(
 
 EKS_CASES = [
     pytest.param(
+        eks(nodeDaemonSets={"tolerations": [{"key": "dedicated pool", "operator": "Exists"}]}),
+        "observability:eks.nodeDaemonSets.tolerations[0].key: 'dedicated pool' is not a label "
+        "key: [prefix/]name, the name up to 63 letters, digits and -_. (alphanumeric at both ends)",
+        id="toleration-key",
+    ),
+    pytest.param(
+        eks(
+            nodeDaemonSets={
+                "tolerations": [{"key": "dedicated", "operator": "Equal", "value": "payments-"}]
+            }
+        ),
+        "observability:eks.nodeDaemonSets.tolerations[0].value: 'payments-' is not a label value: "
+        "up to 63 letters, digits and -_. (alphanumeric at both ends)",
+        id="toleration-value",
+    ),
+    pytest.param(
         eks(agent={"features": {"logCollection": {"enabled": True}}}),
         "observability:eks.agent.features.logCollection.enabled: the OpenTelemetry Collector "
         "already tails every container's log files on each node; the Agent tailing them too "
@@ -683,7 +749,7 @@ EKS_CASES = [
     pytest.param(
         eks(kubernetesVersion="v1.30"),
         "observability:eks.kubernetesVersion: 'v1.30' is not a Kubernetes minor version such as "
-        '"1.30"',
+        '"1.34"',
         id="malformed-kubernetes-version",
     ),
     pytest.param(
@@ -777,13 +843,13 @@ def test_eks_defaults_and_yaml_friendly_values() -> None:
             "environment": {"name": "dev", "team": "platform"},
             "eks": {
                 "clusterName": "platform-dev",
-                "kubernetesVersion": "1.31",
+                "kubernetesVersion": "1.33",
                 "agent": {"nodeAgentResources": resources(1, "512Mi", 2, 1073741824)},
             },
         }
     )
     assert loaded.eks is not None
-    assert (loaded.eks.namespace, loaded.eks.kubernetes_version) == ("datadog", "1.31")
+    assert (loaded.eks.namespace, loaded.eks.kubernetes_version) == ("datadog", "1.33")
     assert loaded.eks.collector.container_logs is True
     assert loaded.eks.agent.features.log_collection.enabled is False
     assert loaded.eks.agent.cluster_agent_replicas == 2
@@ -1002,3 +1068,51 @@ def test_values_under_env_and_secrets_are_never_echoed(
 ) -> None:
     errors = plan_errors(tmp_path, capsys, stack_with(service_change(0, **values)))
     assert errors == [expected]
+
+
+def test_a_kubernetes_version_eks_no_longer_runs_is_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    [error] = plan_errors(tmp_path, capsys, stack_with(eks(kubernetesVersion="1.28")))
+    assert error.startswith(
+        "observability:eks.kubernetesVersion: EKS no longer runs Kubernetes 1.28: its extended "
+        "support ended before 2026-03-23, and EKS upgrades such clusters itself; name the version "
+        "the cluster runs ("
+    )
+
+
+@pytest.mark.parametrize(
+    ("version", "today", "problem"),
+    [
+        pytest.param("1.31", date(2026, 11, 26), None, id="last-day-of-extended-support"),
+        pytest.param(
+            "1.31",
+            date(2026, 11, 27),
+            "EKS no longer runs Kubernetes 1.31: its extended support ended on 2026-11-26, and "
+            "EKS upgrades such clusters itself; name the version the cluster runs (1.32, 1.33, "
+            "1.34, 1.35)",
+            id="the-day-after",
+        ),
+        pytest.param("1.37", date(2026, 12, 1), None, id="newer-than-the-calendar"),
+    ],
+)
+def test_eks_support_follows_the_calendar(version: str, today: date, problem: str | None) -> None:
+    assert eks_support_problem(version, today) == problem
+
+
+def test_a_time_zone_must_be_one_of_the_tz_database() -> None:
+    throughput = {"monitors": {"throughput": {"timezone": "europe/pariss"}}}
+    with pytest.raises(StackConfigError) as error:
+        parse_stack_config(
+            {
+                "environment": {"name": "dev", "team": "platform"},
+                "services": [{**SERVICE, **throughput}],
+            }
+        )
+    assert [problem.reason for problem in error.value.problems] == [
+        "'europe/pariss' is not a time zone of the tz database, e.g. europe/paris"
+    ]
+    valid = {"monitors": {"throughput": {"timezone": "america/new_york"}}}
+    parse_stack_config(
+        {"environment": {"name": "dev", "team": "platform"}, "services": [{**SERVICE, **valid}]}
+    )

@@ -12,7 +12,17 @@ from pydantic import Field
 from stacks.program.model.datadog import DatadogSettings
 from stacks.program.model.eks import EksSettings
 from stacks.program.model.services import EcsSettings, ServiceSettings
-from stacks.program.model.types import PRODUCTION_ENVIRONMENTS, EnvName, Model
+from stacks.program.model.types import (
+    MAX_TAGS,
+    PRODUCTION_ENVIRONMENTS,
+    EnvName,
+    Model,
+    TagKey,
+    TagValue,
+)
+
+PROJECT_TAGS = ("env", "team", "managed-by", "service")
+"""Tags the project puts on every AWS resource (`service` on a service's)."""
 
 
 class EnvironmentSettings(Model):
@@ -25,8 +35,20 @@ class EnvironmentSettings(Model):
     protect_resources: bool = False
     """Protect stateful resources (the key secret, KMS key) from deletion with the stack; such a
     stack is production-like: its monitors must page someone."""
-    tags: dict[str, str] = {}
-    """Extra tags on every AWS resource."""
+    tags: dict[TagKey, TagValue] = {}
+    """Extra tags on every AWS resource, besides env, team, managed-by and service."""
+
+    def field_problems(self) -> dict[str, str]:
+        problems = {}
+        own = sorted(set(self.tags) & set(PROJECT_TAGS))
+        if own:
+            problems["tags"] = f"{', '.join(own)} set by the project; remove from tags"
+        elif len(self.tags) > MAX_TAGS - len(PROJECT_TAGS):
+            problems["tags"] = (
+                f"{len(self.tags)} tags; at most {MAX_TAGS - len(PROJECT_TAGS)}: AWS takes "
+                f"{MAX_TAGS} per resource, and the project sets {', '.join(PROJECT_TAGS)}"
+            )
+        return problems
 
     @property
     def production_like(self) -> bool:

@@ -20,6 +20,8 @@ from stacks.program.model.types import (
     EksClusterName,
     HostPort,
     KubernetesVersion,
+    LabelKey,
+    LabelValue,
     MemoryQuantity,
     Model,
     NamespaceName,
@@ -67,11 +69,11 @@ def _resources(requests: tuple[str, str], limits: tuple[str, str]) -> ResourceSe
 class TolerationSettings(Model):
     """A taint the node workloads tolerate, as in a pod spec."""
 
-    key: str | None = None
+    key: LabelKey | None = None
     """Taint key; omitted with operator Exists, every taint is tolerated."""
     operator: TolerationOperator = "Exists"
     """Exists matches any value; Equal needs `value`."""
-    value: str | None = None
+    value: LabelValue | None = None
     """Taint value, with operator Equal."""
     effect: TaintEffect | None = None
     """Taint effect; omitted, every effect."""

@@ -18,7 +18,7 @@ from components.monitors.query.vocabulary import (
 )
 from components.monitors.service_monitors import check_role
 from components.monitors.validation import notify_by_problems, threshold_order_problems
-from stacks.program.model.types import Model, Title
+from stacks.program.model.types import Model, Timezone, Title
 
 
 def threshold_problems(model: Model, comparator: str, fields: Mapping[str, str]) -> dict[str, str]:
@@ -94,7 +94,7 @@ class ThroughputMonitorSettings(Model):
     """Seconds per evaluated point."""
     query_window: str = "last_1d"
     """Window evaluated at each run, at least five alert windows."""
-    timezone: str | None = None
+    timezone: Timezone | None = None
     """Timezone of the seasonal pattern; UTC when omitted."""
     severity: Severity = "low"
     """high reaches the alert handles; low, the warning handles."""
@@ -224,7 +224,7 @@ class AnomalyMonitorSettings(MetricQueryFields, CustomMonitorBase):
     """Seconds between evaluated points."""
     seasonality: Seasonality | None = None
     """hourly, daily or weekly; agile and robust only."""
-    timezone: str | None = None
+    timezone: Timezone | None = None
     """Timezone of the seasonal pattern; UTC when omitted."""
     count_default_zero: bool = True
     """Treat missing points of count metrics as zero."""

@@ -7,6 +7,8 @@ from pydantic import Field, ValidationInfo, field_validator
 from components.fargate.args import (
     DEFAULT_AGENT_IMAGE,
     DEFAULT_LOG_ROUTER_IMAGE,
+    EXECUTION_ROLE_SUFFIX,
+    MAX_SERVICE_NAME_LENGTH,
     AgentTransport,
     CpuArchitecture,
 )
@@ -50,10 +52,11 @@ class EcsSettings(Model):
 
     cluster_arn: ClusterArn | None = None
     """ECS cluster; without it only task definitions are registered (no services)."""
-    subnet_ids: list[SubnetId] = []
-    """Subnets of the tasks; required with clusterArn."""
-    security_group_ids: list[SecurityGroupId] = []
-    """Security groups of the tasks."""
+    subnet_ids: list[SubnetId] = Field([], max_length=16)
+    """Subnets of the tasks; required with clusterArn. ECS takes up to 16 (AwsVpcConfiguration
+    in the ECS API reference)."""
+    security_group_ids: list[SecurityGroupId] = Field([], max_length=5)
+    """Security groups of the tasks, up to 5 (AwsVpcConfiguration)."""
     assign_public_ip: bool = False
     """Public IPs on tasks (public subnets without a NAT only)."""
     agent_image: PinnedImage = DEFAULT_AGENT_IMAGE
@@ -65,12 +68,10 @@ class EcsSettings(Model):
     log_router: SidecarSize = SidecarSize(cpu=32, memory=128)
     """Log router size, taken out of each task's size."""
 
-    @field_validator("subnet_ids")
-    @classmethod
-    def _subnets_with_cluster(cls, value: list[str], info: ValidationInfo) -> list[str]:
-        if info.data.get("cluster_arn") is not None and not value:
-            raise ValueError("required when clusterArn is set (the tasks' network interfaces)")
-        return value
+    def field_problems(self) -> dict[str, str]:
+        if self.cluster_arn is not None and not self.subnet_ids:
+            return {"subnet_ids": "required when clusterArn is set (the tasks' network interfaces)"}
+        return {}
 
 
 class SecretSettings(Model):
@@ -176,6 +177,12 @@ class ServiceSettings(Model):
 
     def field_problems(self) -> dict[str, str]:
         problems = {}
+        if len(self.name) > MAX_SERVICE_NAME_LENGTH:
+            problems["name"] = (
+                f"{len(self.name)} characters; at most {MAX_SERVICE_NAME_LENGTH}: Pulumi names the "
+                f"execution role <name>{EXECUTION_ROLE_SUFFIX}-<7 random characters>, and IAM role "
+                "names stop at 64"
+            )
         for name in sorted(self.secrets):
             if name == API_KEY_JSON_KEY:
                 problems[f"secrets.{name}"] = (

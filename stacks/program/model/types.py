@@ -2,8 +2,10 @@
 
 import re
 from collections.abc import Callable
+from datetime import date
 from fractions import Fraction
-from typing import Annotated, Any, Literal, Self
+from typing import Annotated, Any, Final, Literal, Self
+from zoneinfo import available_timezones
 
 from pydantic import (
     AfterValidator,
@@ -20,6 +22,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from components.eks.args import DEFAULT_NAMESPACE
 from components.eks.manifests import cpu_millicores, memory_bytes
 from components.monitors.messages import HANDLE
+from components.versions import EKS_SUPPORT_ENDS
 
 _PARTITION = r"arn:aws(?:-[a-z]+)*"
 
@@ -35,7 +38,26 @@ def _matching(pattern: str, what: str) -> Callable[[str], str]:
     return check
 
 
+# The image reference grammar of the distribution project (reference/regexp.go): an optional
+# registry host (with a port), lowercase path components, an optional tag, an optional digest.
+_REGISTRY_PART = r"(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])"
+_PATH_PART = r"[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*"
+_IMAGE_REFERENCE: Final = re.compile(
+    rf"(?:{_REGISTRY_PART}(?:\.{_REGISTRY_PART})*(?::[0-9]+)?/)?{_PATH_PART}(?:/{_PATH_PART})*"
+    r"(?::[\w][\w.-]{0,127})?(?:@sha256:[0-9a-f]{64})?"
+)
+MAX_IMAGE_LENGTH: Final = 255
+"""ECS's limit on a container's `image` (ContainerDefinition in the ECS API reference)."""
+
+
 def _pinned_image(image: str) -> str:
+    if len(image) > MAX_IMAGE_LENGTH:
+        raise ValueError(f"{len(image)} characters; ECS takes image references of up to 255")
+    if not _IMAGE_REFERENCE.fullmatch(image):
+        raise ValueError(
+            f"{image!r} is not an image reference: [registry/]repository[:tag][@sha256:<64 hex "
+            "digits>], the repository in lowercase"
+        )
     reference = image.split("@", 1)
     name = reference[0]
     has_digest = len(reference) == 2
@@ -161,13 +183,42 @@ def _quoted_version(value: object) -> object:
     return value
 
 
+def eks_support_problem(version: str, today: date) -> str | None:
+    """Why EKS no longer runs Kubernetes `version` on `today`; None while it does (or when the
+    version is newer than the project knows)."""
+    oldest = min(EKS_SUPPORT_ENDS, key=_minor)
+    ends = EKS_SUPPORT_ENDS.get(version)
+    if ends is None and _minor(version) > _minor(max(EKS_SUPPORT_ENDS, key=_minor)):
+        return None
+    if ends is not None and today <= ends:
+        return None
+    supported = sorted((v for v, end in EKS_SUPPORT_ENDS.items() if today <= end), key=_minor)
+    when = f"on {ends.isoformat()}" if ends else f"before {EKS_SUPPORT_ENDS[oldest].isoformat()}"
+    return (
+        f"EKS no longer runs Kubernetes {version}: its extended support ended {when}, and EKS upgrades "
+        f"such clusters itself; name the version the cluster runs ({', '.join(supported)})"
+    )
+
+
+def _minor(version: str) -> tuple[int, ...]:
+    return tuple(int(part) for part in version.split("."))
+
+
+def _supported_by_eks(version: str) -> str:
+    problem = eks_support_problem(version, date.today())
+    if problem is not None:
+        raise ValueError(problem)
+    return version
+
+
 KUBERNETES_MINOR_VERSION = re.compile(r"1\.\d{1,2}")
 KubernetesVersion = Annotated[
     str,
     BeforeValidator(_quoted_version),
     AfterValidator(
-        _matching(KUBERNETES_MINOR_VERSION.pattern, 'a Kubernetes minor version such as "1.30"')
+        _matching(KUBERNETES_MINOR_VERSION.pattern, 'a Kubernetes minor version such as "1.34"')
     ),
+    AfterValidator(_supported_by_eks),
 ]
 
 
@@ -236,6 +287,71 @@ PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})
 
 # Credentials in plain `env` would sit readable in the task definition.
 CREDENTIAL_LIKE = re.compile(r"(API|APP)_?KEY|PASSWORD|SECRET|TOKEN|PRIVATE_KEY", re.IGNORECASE)
+
+
+def _known_timezone(name: str) -> str:
+    # Datadog writes tz database names in lowercase (timezone='europe/paris'); where the machine
+    # has no tz database (Windows without the tzdata package) the name cannot be checked.
+    known = {zone.lower() for zone in available_timezones()}
+    if known and name.lower() not in known:
+        raise ValueError(f"{name!r} is not a time zone of the tz database, e.g. europe/paris")
+    return name
+
+
+Timezone = Annotated[str, AfterValidator(_known_timezone)]
+
+
+def _not_aws_prefixed(key: str) -> str:
+    if key.lower().startswith("aws:"):
+        raise ValueError(f"{key!r} starts with aws:, which AWS keeps for its own tags")
+    return key
+
+
+# AWS tags: "Tagging best practices" and the tagging API (TagResource): keys up to 128 characters
+# and values up to 256, of letters, digits, spaces and _ . : / = + - @; the aws: prefix is AWS's.
+TagKey = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            r"[\w .:/=+\-@]{1,128}", "a tag key (up to 128 letters, digits, spaces and _.:/=+-@)"
+        )
+    ),
+    AfterValidator(_not_aws_prefixed),
+]
+
+TagValue = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            r"[\w .:/=+\-@]{0,256}", "a tag value (up to 256 letters, digits, spaces and _.:/=+-@)"
+        )
+    ),
+]
+MAX_TAGS: Final = 50
+"""Tags per AWS resource."""
+
+# Kubernetes: a toleration's key is a label key (a qualified name with an optional DNS subdomain
+# prefix), its value a label value (validation.IsQualifiedName, IsValidLabelValue).
+_LABEL_NAME = r"(?=.{1,63}$)[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?"
+LabelKey = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            rf"(?:{_DNS_SUBDOMAIN}/)?{_LABEL_NAME}",
+            "a label key: [prefix/]name, the name up to 63 letters, digits and -_. (alphanumeric "
+            "at both ends)",
+        )
+    ),
+]
+LabelValue = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            r"(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?",
+            "a label value: up to 63 letters, digits and -_. (alphanumeric at both ends)",
+        )
+    ),
+]
 
 
 class Model(BaseModel):
