@@ -12,6 +12,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from components.monitors.query import QueryError, format_number, parse_window
+from components.monitors.query.metric_query import (
+    group_key_problem,
+    metric_name_problem,
+    tag_filter_problem,
+)
 from components.monitors.query.vocabulary import (
     Aggregation,
     AnomalyAlgorithm,
@@ -208,6 +213,15 @@ class MetricQuery:
     as_count: bool = False
     """Sum counts over the window instead of averaging per-second rates."""
 
+    def problems(self) -> list[str]:
+        """Why the query's parts would not stay the tokens they are once spliced into it."""
+        checks = [
+            metric_name_problem(self.metric),
+            *(tag_filter_problem(text) for text in self.filters),
+            *(group_key_problem(key) for key in self.group_by),
+        ]
+        return [problem for problem in checks if problem is not None]
+
     def render(self) -> str:
         tags = ",".join(self.filters) or "*"
         group = f" by {{{','.join(self.group_by)}}}" if self.group_by else ""
@@ -325,7 +339,8 @@ def metric_threshold_monitor(spec: MetricThresholdSpec) -> MonitorDefinition:
     return _build(
         spec.settings,
         "query alert",
-        f"{spec.time_aggregation}({spec.window}):{spec.query.render()} {condition}",
+        f"{spec.time_aggregation}({spec.window}):{_rendered(spec.settings, spec.query)} "
+        f"{condition}",
         spec.thresholds,
         require_full_window=spec.require_full_window,
         evaluation_delay=spec.evaluation_delay,
@@ -391,7 +406,7 @@ def anomaly_monitor(spec: AnomalySpec) -> MonitorDefinition:
             f"alert_window {spec.alert_window!r}, so the model has history to compare with",
         )
     arguments = [
-        spec.query.render(),
+        _rendered(spec.settings, spec.query),
         f"'{spec.algorithm}'",
         format_number(spec.bounds),
         f"direction='{spec.direction}'",
@@ -439,6 +454,13 @@ def _invalid(
     settings: MonitorSettings, reason: str, problems: Sequence[Problem] = ()
 ) -> MonitorDefinitionError:
     return MonitorDefinitionError(settings.name.strip(), reason, problems)
+
+
+def _rendered(settings: MonitorSettings, query: MetricQuery) -> str:
+    problems = query.problems()
+    if problems:
+        raise _invalid(settings, "; ".join(problems))
+    return query.render()
 
 
 def _quoted(text: str) -> str:

@@ -11,6 +11,11 @@ from components.monitors.query import (
     parse_monitor_query,
     parse_window,
 )
+from components.monitors.query.metric_query import (
+    group_key_problem,
+    metric_name_problem,
+    tag_filter_problem,
+)
 
 LAST_5M = Window("last_5m", 300)
 
@@ -534,3 +539,26 @@ def test_a_formula_names_its_variables_in_order() -> None:
         formula_variables("  ")
     with pytest.raises(QueryError):
         formula_variables("failed / / total")
+
+
+@pytest.mark.parametrize(
+    "text", ["env:prod", "!host:a", "env:a OR env:b", "service IN (a,b)", "queue:*-eu"]
+)
+def test_a_tag_filter_item_may_be_spliced(text: str) -> None:
+    assert tag_filter_problem(text) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["service:x} + avg:other{*", "env:prod,queue:a", "env:prod}", "", "a b"]
+)
+def test_text_that_would_change_the_query_is_not_a_tag_filter(text: str) -> None:
+    problem = tag_filter_problem(text)
+    assert problem is not None
+    assert problem.startswith(f"{text!r} is not a tag filter")
+
+
+def test_group_keys_and_metric_names_are_tokens() -> None:
+    assert group_key_problem("@http.status_code") is None
+    assert group_key_problem("queue} by {host") is not None
+    assert metric_name_problem("app.queue.depth") is None
+    assert metric_name_problem("app{*} + other") is not None

@@ -387,9 +387,28 @@ MONITOR_CASES = [
                 }
             }
         ),
-        f"{MONITORS}.custom.queue-depth: query: unbalanced braces: '}}' has no matching '{{' (at "
-        "char 41: '} > 1000')",
+        f"{MONITORS}.custom.queue-depth: 'env:dev}}' is not a tag filter such as env:prod or "
+        "!host:a: unexpected text after the tag filter",
         id="custom-metric-filter",
+    ),
+    pytest.param(
+        monitors(
+            custom={
+                "queue-depth": {
+                    "kind": "metric",
+                    "name": "queue backlog",
+                    "metric": "app.queue.depth",
+                    "filters": ["env:dev", "service:checkout-api} + avg:other.metric{*"],
+                    "groupBy": ["queue name"],
+                    "critical": 1000,
+                }
+            }
+        ),
+        f"{MONITORS}.custom.queue-depth: "
+        "'service:checkout-api} + avg:other.metric{*' is not a tag filter such as env:prod or "
+        "!host:a: unexpected text after the tag filter; 'queue name' is not a tag key to group "
+        "by (letters, digits and _.-/@:)",
+        id="custom-metric-query-injection",
     ),
     pytest.param(
         custom(window="3d"),

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Final
 
 from components.monitors.query.chain import Method, MethodTable, Nothing, WordAndCount, parse_chain
-from components.monitors.query.scanner import Scanner, Text, join
+from components.monitors.query.scanner import QueryError, Scanner, Text, join
 from components.monitors.query.vocabulary import (
     ARGUMENTLESS_METRIC_METHODS,
     FILL_MODES,
@@ -169,3 +169,30 @@ def _parse_tag_term(scanner: Scanner) -> None:
         if not scanner.accept(","):
             scanner.expect(")", "to close the IN list")
             return
+
+
+def tag_filter_problem(text: str) -> str | None:
+    """Why `text` is not one item of a tag filter (`env:prod`, `!host:a`, `env:a OR env:b`),
+    which a builder may put between `{` and `}` next to others; None when it is. Anything else
+    (`x} + avg:other{*`) would change the query around it."""
+    scanner = Scanner(text)
+    try:
+        _parse_tag_or(scanner)
+        scanner.expect_end("the tag filter")
+    except QueryError as error:
+        return f"{text!r} is not a tag filter such as env:prod or !host:a: {error.reason}"
+    return None
+
+
+def group_key_problem(key: str) -> str | None:
+    """Why `key` is not a tag key to group by (`queue`, `@http.status_code`); None when it is."""
+    if _GROUP_KEY.fullmatch(key):
+        return None
+    return f"{key!r} is not a tag key to group by (letters, digits and _.-/@:)"
+
+
+def metric_name_problem(name: str) -> str | None:
+    """Why `name` is not a metric name (`app.queue.depth`); None when it is."""
+    if _METRIC_NAME.fullmatch(name):
+        return None
+    return f"{name!r} is not a metric name (a letter, then letters, digits, _ and .)"

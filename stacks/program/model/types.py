@@ -195,8 +195,9 @@ def eks_support_problem(version: str, today: date) -> str | None:
     supported = sorted((v for v, end in EKS_SUPPORT_ENDS.items() if today <= end), key=_minor)
     when = f"on {ends.isoformat()}" if ends else f"before {EKS_SUPPORT_ENDS[oldest].isoformat()}"
     return (
-        f"EKS no longer runs Kubernetes {version}: its extended support ended {when}, and EKS upgrades "
-        f"such clusters itself; name the version the cluster runs ({', '.join(supported)})"
+        f"EKS no longer runs Kubernetes {version}: its extended support ended {when}, and EKS "
+        f"upgrades such clusters itself; name the version the cluster runs "
+        f"({', '.join(supported)})"
     )
 
 
