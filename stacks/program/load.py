@@ -6,14 +6,18 @@ of them at once, before a single resource is registered. Rules that need more th
 (`stacks.program.compile`).
 """
 
+import difflib
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Final, get_args, get_origin
 
 import pulumi
+import pulumi_aws as aws
 from pulumi.runtime import config as runtime_config
+from pulumi_aws.config import vars as aws_config_vars
 from pydantic import BaseModel, ValidationError
+from pydantic.alias_generators import to_camel
 
 from components.problems import Problem
 from stacks.program.errors import NAMESPACE, StackConfigError, stack_file_name
@@ -55,10 +59,13 @@ def load_stack() -> LoadedStack:
             raw[key] = json.loads(value) if isinstance(value, str) else value
         except json.JSONDecodeError:
             problems.append(Problem(full_key, "must be an object or a list, not a string"))
+    problems += _aws_key_problems(_configured_keys())
     try:
         config = parse_stack_config(raw)
     except StackConfigError as error:
         problems += error.problems
+    else:
+        problems += _cluster_region_problems(config, runtime_config.get_config("aws:region"))
     if problems:
         raise StackConfigError(problems, stack_file_name())
     datadog = pulumi.Config("datadog")
@@ -74,6 +81,81 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     except ValidationError as error:
         problems = [_problem(e) for e in error.errors(include_url=False)]
         raise StackConfigError(problems, stack_file_name()) from None
+
+
+def _aws_key_problems(keys: set[str]) -> list[Problem]:
+    """`aws:*` keys the AWS provider does not know (it ignores them: a typo of aws:region leaves
+    the stack without one), and a region that does not exist."""
+    known = aws_config_keys()
+    problems = []
+    for key in sorted(keys):
+        namespace, _, name = key.partition(":")
+        if namespace == "aws" and name not in known:
+            problems.append(Problem(key, unknown_key_reason(name, known, "of the AWS provider")))
+    region = runtime_config.get_config("aws:region")
+    skip = str(runtime_config.get_config("aws:skipRegionValidation")).lower() == "true"
+    regions = {region.value for region in aws.Region}
+    if region is not None and region not in regions and not skip:
+        problems.append(
+            Problem(
+                "aws:region",
+                f"{region!r} is not an AWS region"
+                + (f"; did you mean {closest}?" if (closest := _closest(region, regions)) else ""),
+            )
+        )
+    return problems
+
+
+MAX_LISTED_KEYS: Final = 10
+"""Beyond this many, the allowed keys are not listed: the README's reference has them."""
+
+
+def unknown_key_reason(name: str, allowed: Collection[str], of: str = "") -> str:
+    """`unknown key; did you mean memory?`, or the allowed keys when they are few."""
+    what = f"unknown key {of}".strip()
+    closest = _closest(name, allowed)
+    if closest is not None:
+        return f"{what}; did you mean {closest}?"
+    if len(allowed) <= MAX_LISTED_KEYS:
+        return f"{what} (allowed: {', '.join(allowed)})"
+    return (
+        f"{what}; none of the {len(allowed)} keys allowed here is close (the README's "
+        "configuration reference lists them)"
+    )
+
+
+def _closest(name: str, candidates: Collection[str]) -> str | None:
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    if close:
+        return close[0]
+    return {candidate.lower(): candidate for candidate in candidates}.get(name.lower())
+
+
+def aws_config_keys() -> frozenset[str]:
+    """The keys of the AWS provider's `aws:` namespace, from the pinned SDK's own config."""
+    names = [
+        name
+        for name, member in vars(aws_config_vars._ExportableConfig).items()
+        if isinstance(member, property)
+    ]
+    return frozenset(to_camel(name) for name in names)
+
+
+def _cluster_region_problems(config: StackConfig, region: str | None) -> list[Problem]:
+    # ECS places a service in a cluster of the provider's region only.
+    cluster = config.ecs.cluster_arn
+    if cluster is None or region is None:
+        return []
+    cluster_region = cluster.split(":")[3]
+    if cluster_region == region:
+        return []
+    return [
+        Problem(
+            f"{NAMESPACE}:ecs.clusterArn",
+            f"a cluster in {cluster_region}, but the stack deploys to {region} (aws:region); "
+            "ECS runs a service only in a cluster of its own region",
+        )
+    ]
 
 
 def _configured_keys() -> set[str]:
@@ -105,7 +187,9 @@ def _problem(error: Mapping[str, Any]) -> Problem:
     elif kind == "extra_forbidden":
         _, parent = _resolve(error["loc"][:-1])
         allowed = _keys(parent) if parent is not None else []
-        text = f"unknown key (allowed: {', '.join(allowed)})"
+        # Top-level keys are written with their namespace, and so are the allowed ones.
+        name = _path(loc) if len(loc) == 1 else str(loc[-1])
+        text = unknown_key_reason(name, allowed)
     elif kind == "value_error":
         text = message.removeprefix("Value error, ")
         if private and isinstance(given, str):

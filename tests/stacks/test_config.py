@@ -78,18 +78,13 @@ CASES = [
     ),
     pytest.param(
         service_change(0, colour="blue"),
-        "observability:services[0].colour: unknown key (allowed: name, previousNames, image, "
-        "version, wrapWithDdtrace, command, entryPoint, port, cpu, memory, cpuArchitecture, env, "
-        "secrets, "
-        "agent, agentTransport, logs, traceEnabled, traceSampleRate, profiling, "
-        "llmObservability, desiredCount, enableExecuteCommand, team, executionRoleArn, "
-        "taskRoleArn, operation, runbookUrl, dashboard, monitors, notifications)",
+        "observability:services[0].colour: unknown key; none of the 30 keys allowed here is "
+        "close (the README's configuration reference lists them)",
         id="unknown-service-key",
     ),
     pytest.param(
         lambda c: c.update({"observability:servics": []}),
-        "observability:servics: unknown key (allowed: observability:environment, "
-        "observability:datadog, observability:ecs, observability:services, observability:eks)",
+        "observability:servics: unknown key; did you mean observability:services?",
         id="unknown-top-level-key",
     ),
     pytest.param(
@@ -505,17 +500,13 @@ MONITOR_CASES = [
     ),
     pytest.param(
         monitors(latncy={"criticalSeconds": 1}),
-        f"{MONITORS}.latncy: unknown key (allowed: latency, errorRate, throughput, errorLogs, "
-        "custom)",
+        f"{MONITORS}.latncy: unknown key; did you mean latency?",
         id="unknown-monitor-key",
     ),
     pytest.param(
         custom(query="x"),
-        f"{MONITORS}.custom.connection-failures.query: unknown key (allowed: kind, name, message, "
-        "severity, tags, priority, renotifyMinutes, noDataMinutes, notifyBy, externalSource, "
-        "comparator, "
-        "critical, warning, criticalRecovery, warningRecovery, search, index, aggregation, "
-        "measure, groupBy, window)",
+        f"{MONITORS}.custom.connection-failures.query: unknown key; none of the 21 keys allowed "
+        "here is close (the README's configuration reference lists them)",
         id="unknown-key-of-a-log-monitor",
     ),
     pytest.param(
@@ -1135,3 +1126,54 @@ def test_a_time_zone_must_be_one_of_the_tz_database() -> None:
     parse_stack_config(
         {"environment": {"name": "dev", "team": "platform"}, "services": [{**SERVICE, **valid}]}
     )
+
+
+@pytest.mark.parametrize(
+    ("change", "expected"),
+    [
+        pytest.param(
+            service_change(0, memroy=1024),
+            "observability:services[0].memroy: unknown key; did you mean memory?",
+            id="misspelled-service-key",
+        ),
+        pytest.param(
+            lambda c: c.update({"aws:regoin": c.pop("aws:region")}),
+            "aws:regoin: unknown key of the AWS provider; did you mean region?",
+            id="misspelled-region-key",
+        ),
+        pytest.param(
+            lambda c: c.update({"aws:region": "eu-west-9"}),
+            [
+                "aws:region: 'eu-west-9' is not an AWS region; did you mean eu-west-3?",
+                "observability:ecs.clusterArn: a cluster in eu-west-1, but the stack deploys to "
+                "eu-west-9 (aws:region); ECS runs a service only in a cluster of its own region",
+            ],
+            id="region-that-does-not-exist",
+        ),
+        pytest.param(
+            lambda c: c.update({"aws:region": "eu-central-1"}),
+            "observability:ecs.clusterArn: a cluster in eu-west-1, but the stack deploys to "
+            "eu-central-1 (aws:region); ECS runs a service only in a cluster of its own region",
+            id="cluster-in-another-region",
+        ),
+    ],
+)
+def test_keys_and_regions_are_checked_as_aws_reads_them(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any, expected: str | list[str]
+) -> None:
+    lines = expected if isinstance(expected, list) else [expected]
+    assert plan_errors(tmp_path, capsys, stack_with(change)) == lines
+
+
+def test_a_region_aws_does_not_list_passes_where_the_provider_skips_the_check(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def new_region(config: dict[str, Any]) -> None:
+        config.update({"aws:region": "eu-west-9", "aws:skipRegionValidation": True})
+        config["observability:ecs"]["clusterArn"] = "arn:aws:ecs:eu-west-9:123456789012:cluster/dev"
+
+    stack_file = tmp_path / "Pulumi.new.yaml"
+    stack_file.write_text(yaml.safe_dump(stack_with(new_region)))
+    out = tmp_path / "out"
+    status = main(["plan", "--stack", "dev", "--config-file", str(stack_file), "--out", str(out)])
+    assert status == 0, capsys.readouterr().err
