@@ -27,11 +27,13 @@ def broken(tmp_path: Path) -> Path:
     return path
 
 
-def test_clean_corpus_files_pass_silently(capsys: pytest.CaptureFixture[str]) -> None:
+def test_clean_corpus_files_pass_and_say_what_was_checked(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
     files = [str(path) for path in corpus_or_skip("datadog-monitors")[:5]]
 
     assert main(["lint-monitors", *files]) == 0
-    assert capsys.readouterr().out == ""
+    assert capsys.readouterr().out == "lint-monitors: 5 monitors in 5 files: no problems\n"
 
 
 def test_a_broken_file_is_reported_with_its_field_and_reason(
@@ -42,7 +44,7 @@ def test_a_broken_file_is_reported_with_its_field_and_reason(
     assert main(["lint-monitors", clean, str(broken)]) == 1
     assert capsys.readouterr().out == (
         f"{broken}: options.thresholds.warning: must be below critical (1000) for comparator "
-        "'>', got 1500\n"
+        "'>', got 1500\nlint-monitors: 2 monitors in 2 files: 1 problem\n"
     )
 
 

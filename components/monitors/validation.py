@@ -102,22 +102,41 @@ def validate_monitor(monitor: Mapping[str, object]) -> list[Problem]:
 
 
 def check_monitor_file(path: Path) -> list[Problem]:
-    """Problems of a monitor JSON file, flat or a `version: 2` export with `definition`."""
+    """Problems of a monitor JSON file (see `monitor_file`)."""
+    return monitor_file(path)[1]
+
+
+def monitor_file(path: Path) -> tuple[int, list[Problem]]:
+    """How many monitors a JSON file holds, and their problems. The file is one monitor (flat,
+    or a `version: 2` export with `definition`) or a list of them, as `GET /api/v1/monitor`
+    returns; a listed monitor's problems are at `[index].field`."""
     try:
         document = json.loads(path.read_text(encoding="utf-8"))
     except OSError as error:
-        return [Problem("file", f"cannot read: {error.strerror or error}")]
+        return 0, [Problem("file", f"cannot read: {error.strerror or error}")]
     except UnicodeDecodeError as error:
-        return [Problem("file", f"cannot read as UTF-8: {error.reason}")]
+        return 0, [Problem("file", f"cannot read as UTF-8: {error.reason}")]
     except json.JSONDecodeError as error:
-        return [
-            Problem(
-                "file", f"invalid JSON: {error.msg} at line {error.lineno} column {error.colno}"
-            )
-        ]
+        reason = f"invalid JSON: {error.msg} at line {error.lineno} column {error.colno}"
+        return 0, [Problem("file", reason)]
+    if not isinstance(document, list):
+        return 1, _document_problems(document)
+    problems = [
+        Problem(f"[{index}].{problem.path}" if problem.path else f"[{index}]", problem.reason)
+        for index, item in enumerate(document)
+        for problem in _document_problems(item)
+    ]
+    return len(document), problems
+
+
+def _document_problems(document: object) -> list[Problem]:
     if not isinstance(document, dict):
         return [
-            Problem("file", "expected a JSON object: a monitor, or an export with 'definition'")
+            Problem(
+                "file",
+                "expected a JSON object (a monitor, or an export with 'definition') or a list "
+                "of them",
+            )
         ]
     monitor = document.get("definition", document)
     if not isinstance(monitor, dict):
@@ -126,7 +145,8 @@ def check_monitor_file(path: Path) -> list[Problem]:
 
 
 def lint_monitor_files(paths: Iterable[str | Path], out: TextIO | None = None) -> int:
-    """Print each problem as `FILE: field: reason`; exit status 0 when clean, 1 otherwise."""
+    """Print each problem as `FILE: field: reason`, then what was checked; exit status 0 when
+    clean, 1 otherwise."""
     stream = sys.stdout if out is None else out
     files = [Path(path) for path in paths]
     if not files:
@@ -134,12 +154,18 @@ def lint_monitor_files(paths: Iterable[str | Path], out: TextIO | None = None) -
         # nothing must not pass.
         print("lint-monitors: no monitor files given", file=stream)
         return 1
-    status = 0
+    monitors = found = 0
     for path in files:
-        for problem in check_monitor_file(path):
+        count, problems = monitor_file(path)
+        monitors += count
+        found += len(problems)
+        for problem in problems:
             print(f"{path}: {problem}", file=stream)
-            status = 1
-    return status
+    checked = f"{monitors} monitor{'' if monitors == 1 else 's'} in {len(files)} file"
+    checked += "" if len(files) == 1 else "s"
+    verdict = f"{found} problem{'' if found == 1 else 's'}" if found else "no problems"
+    print(f"lint-monitors: {checked}: {verdict}", file=stream)
+    return 1 if found else 0
 
 
 def _check_type_name(monitor_type: object) -> Iterator[Problem]:

@@ -527,8 +527,12 @@ def test_reads_both_export_formats(tmp_path: Path) -> None:
             ),
         ),
         (
-            "[1, 2]",
-            Problem("file", "expected a JSON object: a monitor, or an export with 'definition'"),
+            '"a monitor"',
+            Problem(
+                "file",
+                "expected a JSON object (a monitor, or an export with 'definition') or a list "
+                "of them",
+            ),
         ),
         (
             '{"version": 2, "definition": "x"}',
@@ -561,17 +565,34 @@ def test_lint_prints_file_field_and_reason_and_fails(tmp_path: Path) -> None:
         f"{bad}: options.thresholds.warning: "
         "must be above critical (1) for comparator '<', got 0.5",
         f"{tmp_path / 'missing.json'}: file: cannot read: No such file or directory",
+        "lint-monitors: 2 monitors in 3 files: 2 problems",
     ]
 
 
-def test_lint_passes_clean_files_silently(tmp_path: Path) -> None:
+def test_lint_says_what_it_checked(tmp_path: Path) -> None:
     out = io.StringIO()
 
     status = lint_monitor_files(
         [str(_write(tmp_path, "good.json", json.dumps(METRIC_MONITOR)))], out
     )
 
-    assert (status, out.getvalue()) == (0, "")
+    assert (status, out.getvalue()) == (0, "lint-monitors: 1 monitor in 1 file: no problems\n")
+
+
+def test_lint_reads_a_list_of_monitors_as_the_api_returns_them(tmp_path: Path) -> None:
+    # GET /api/v1/monitor answers with a JSON list of monitors.
+    bad = _with(BELOW_MONITOR, "options.thresholds.warning", 0.5)
+    listing = _write(tmp_path, "monitors.json", json.dumps([METRIC_MONITOR, LOG_MONITOR, bad]))
+    out = io.StringIO()
+
+    status = lint_monitor_files([listing], out)
+
+    assert status == 1
+    assert out.getvalue().splitlines() == [
+        f"{listing}: [2].options.thresholds.warning: "
+        "must be above critical (1) for comparator '<', got 0.5",
+        "lint-monitors: 3 monitors in 1 file: 1 problem",
+    ]
 
 
 def test_lint_without_files_fails() -> None:
