@@ -225,6 +225,17 @@ CASES = [
         id="port-of-the-log-router",
     ),
     pytest.param(
+        lambda c: c.update({"observability:datadog": {"apiKeySecret": {"name": "datadog key"}}}),
+        "observability:datadog.apiKeySecret.name: 'datadog key' is not a Secrets Manager secret "
+        "name (up to 512 letters, digits and /_+=.@-)",
+        id="secret-name",
+    ),
+    pytest.param(
+        service_change(0, command=["uvicorn", "", "app.main:app"]),
+        "observability:services[0].command[1]: String should have at least 1 character (got '')",
+        id="empty-argument",
+    ),
+    pytest.param(
         lambda c: c["observability:ecs"].pop("subnetIds"),
         "observability:ecs.subnetIds: required when clusterArn is set (the tasks' network "
         "interfaces)",

@@ -3,13 +3,20 @@
 from pydantic import Field, ValidationInfo, field_validator
 
 from components.datadog_site import DatadogSite
-from stacks.program.model.types import EnvName, KmsKeyArn, Model, NotificationHandle, SecretArn
+from stacks.program.model.types import (
+    EnvName,
+    KmsKeyArn,
+    Model,
+    NotificationHandle,
+    SecretArn,
+    SecretsManagerName,
+)
 
 
 class ApiKeySecretSettings(Model):
     """Where the Datadog API key is kept in Secrets Manager."""
 
-    name: str | None = None
+    name: SecretsManagerName | None = None
     """Name of the secret to create; defaults to `datadog/<env>/api-key`."""
     existing_arn: SecretArn | None = None
     """Use this existing JSON secret (key `DD_API_KEY`) instead of creating one."""

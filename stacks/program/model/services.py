@@ -23,6 +23,7 @@ from stacks.program.model.datadog import NotificationSettings
 from stacks.program.model.monitors import MonitorsSettings
 from stacks.program.model.types import (
     CREDENTIAL_LIKE,
+    Argument,
     ClusterArn,
     EnvVarName,
     KmsKeyArn,
@@ -119,10 +120,10 @@ class ServiceSettings(Model):
     """DD_VERSION: the version the image carries."""
     wrap_with_ddtrace: bool = True
     """Start the Python process under ddtrace-run."""
-    command: list[str] = Field(min_length=1)
+    command: list[Argument] = Field(min_length=1)
     """Start command of the app, e.g. [uvicorn, app.main:app, --port, "8000"]; it runs as
     written, whatever ENTRYPOINT the image has, unless `entryPoint` keeps one."""
-    entry_point: list[str] | None = Field(None, min_length=1)
+    entry_point: list[Argument] | None = Field(None, min_length=1)
     """The image's ENTRYPOINT, when the command must run through it: a script that execs its
     arguments ([/docker-entrypoint.sh]; ddtrace-run then starts the command) or the Python
     interpreter ([python]; ddtrace-run then starts it, with the command as its arguments)."""

@@ -290,6 +290,21 @@ PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})
 CREDENTIAL_LIKE = re.compile(r"(API|APP)_?KEY|PASSWORD|SECRET|TOKEN|PRIVATE_KEY", re.IGNORECASE)
 
 
+SecretsManagerName = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            r"[A-Za-z0-9/_+=.@-]{1,512}",
+            "a Secrets Manager secret name (up to 512 letters, digits and /_+=.@-)",
+        )
+    ),
+]
+"""CreateSecret's `Name` (Secrets Manager API reference)."""
+
+Argument = Annotated[str, Field(min_length=1)]
+"""One word of a command: ECS passes an empty one to the process as an empty argument."""
+
+
 def _known_timezone(name: str) -> str:
     # Datadog writes tz database names in lowercase (timezone='europe/paris'); where the machine
     # has no tz database (Windows without the tzdata package) the name cannot be checked.
