@@ -66,11 +66,9 @@ def main(argv: list[str] | None = None) -> int:
 
         return print_urns(args.stack)
     if args.command == "diff":
-        from stacks.tooling.diff import MAX_CHARS, diff_folders
+        from stacks.tooling.diff import print_diff
 
-        max_chars = MAX_CHARS if args.max_chars is None else args.max_chars
-        print(diff_folders(args.old, args.new, args.title, max_chars), end="")
-        return 0
+        return print_diff(args.old, args.new, args.title, args.max_chars)
     if args.command == "lint-monitors":
         from components.monitors.validation import lint_monitor_files
 

@@ -8,8 +8,9 @@ by name, so a reordering is not a change. Secret values are masked in the plans 
 """
 
 import json
+import sys
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
@@ -19,6 +20,14 @@ MAX_CHARS: Final = 60_000
 """PR comments are cut at 65,535 characters; what does not fit is summarised."""
 
 _NAME_KEYS: Final = ("name", "containerName", "key")
+# Inputs that are a resource's physical name: the provider replaces the resource when they change
+# (they force a new resource in the AWS provider), so a rename alias keeps its history in the
+# state but not the resource. Auto-named resources keep theirs.
+_PHYSICAL_NAME_INPUTS: Final = {
+    "aws:ecs/service:Service": "name",
+    "aws:cloudwatch/logGroup:LogGroup": "name",
+    "aws:ecs/taskDefinition:TaskDefinition": "family",
+}
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,23 @@ class ResourceChange:
 
 
 @dataclass(frozen=True)
+class Rename:
+    """A resource that a new name keeps, through an alias to its old URN."""
+
+    before: dict[str, Any]
+    after: dict[str, Any]
+    fields: list[FieldChange]
+
+    @property
+    def physical_names(self) -> list[FieldChange]:
+        """Changed inputs that name the cloud resource itself (an ECS service's or a log
+        group's `name`, a task definition's `family`): the provider replaces a resource whose
+        physical name changes, alias or not."""
+        physical = _PHYSICAL_NAME_INPUTS.get(self.after["type"])
+        return [f for f in self.fields if f.path == physical]
+
+
+@dataclass(frozen=True)
 class PlanDiff:
     added: list[dict[str, Any]]
     removed: list[dict[str, Any]]
@@ -42,22 +68,43 @@ class PlanDiff:
     changed: list[ResourceChange]
     old_count: int
     new_count: int
+    renamed: list[Rename] = field(default_factory=list)
 
     @property
     def empty(self) -> bool:
-        return not (self.added or self.removed or self.replaced or self.changed)
+        return not (self.added or self.removed or self.replaced or self.changed or self.renamed)
+
+
+class PlanFolderError(ValueError):
+    """A folder that holds no plan output."""
 
 
 def load_plan(folder: Path) -> list[dict[str, Any]]:
-    resources: list[dict[str, Any]] = json.loads((folder / "resources.json").read_text())
+    path = folder / "resources.json"
+    try:
+        resources: list[dict[str, Any]] = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise PlanFolderError(
+            f"{folder}: no resources.json; give a folder that `python -m stacks plan --out` wrote"
+        ) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise PlanFolderError(f"{path}: not a plan's resources.json ({error})") from None
     return resources
 
 
 def diff_plans(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> PlanDiff:
     old_by_urn = {r["urn"]: r for r in old}
     new_by_urn = {r["urn"]: r for r in new}
-    gone = [r for urn, r in old_by_urn.items() if urn not in new_by_urn]
-    fresh = [r for urn, r in new_by_urn.items() if urn not in old_by_urn]
+    renamed = [
+        Rename(old_by_urn[alias], after, list(_changes(old_by_urn[alias], after)))
+        for urn, after in new_by_urn.items()
+        if urn not in old_by_urn
+        for alias in after.get("aliases", [])
+        if alias in old_by_urn and alias not in new_by_urn
+    ]
+    kept_by_alias = {r.before["urn"] for r in renamed} | {r.after["urn"] for r in renamed}
+    gone = [r for urn, r in old_by_urn.items() if urn not in new_by_urn.keys() | kept_by_alias]
+    fresh = [r for urn, r in new_by_urn.items() if urn not in old_by_urn.keys() | kept_by_alias]
     fresh_by_name = {r["name"]: r for r in fresh}
     replaced = [(r, fresh_by_name[r["name"]]) for r in gone if r["name"] in fresh_by_name]
     replaced_names = {before["name"] for before, _ in replaced}
@@ -66,9 +113,7 @@ def diff_plans(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> PlanDiff
         after = new_by_urn.get(urn)
         if after is None:
             continue
-        fields = list(_field_changes(before["inputs"], after["inputs"], ""))
-        if before["protect"] != after["protect"]:
-            fields.append(FieldChange("(protect)", before["protect"], after["protect"]))
+        fields = list(_changes(before, after))
         if fields:
             changed.append(ResourceChange(after, fields))
     return PlanDiff(
@@ -78,7 +123,14 @@ def diff_plans(old: list[dict[str, Any]], new: list[dict[str, Any]]) -> PlanDiff
         changed=changed,
         old_count=len(old),
         new_count=len(new),
+        renamed=renamed,
     )
+
+
+def _changes(before: dict[str, Any], after: dict[str, Any]) -> Iterator[FieldChange]:
+    yield from _field_changes(before["inputs"], after["inputs"], "")
+    if before["protect"] != after["protect"]:
+        yield FieldChange("(protect)", before["protect"], after["protect"])
 
 
 def _parsed(value: Any) -> Any:
@@ -130,7 +182,8 @@ def render_markdown(title: str, diff: PlanDiff, max_chars: int = MAX_CHARS) -> s
         f"### {title}",
         "",
         f"**{len(diff.added)} to add, {len(diff.removed)} to remove, "
-        f"{len(diff.replaced)} to replace, {len(diff.changed)} to change** "
+        f"{len(diff.replaced)} to replace, {len(diff.changed)} to change"
+        f"{f', {len(diff.renamed)} renamed' if diff.renamed else ''}** "
         f"({diff.old_count} -> {diff.new_count} resources)",
     ]
     if diff.empty:
@@ -143,6 +196,7 @@ def render_markdown(title: str, diff: PlanDiff, max_chars: int = MAX_CHARS) -> s
                 for before, after in diff.replaced
             ],
         ),
+        *_section("Renamed (kept through an alias)", [_rename_line(r) for r in diff.renamed]),
         *_section("Added", [f"- {_label(r)}" for r in diff.added]),
         *_section("Removed", [f"- {_label(r)}" for r in diff.removed]),
         *_section("Changed", [_changed_block(change) for change in diff.changed]),
@@ -163,6 +217,18 @@ def _replacement_reason(before: dict[str, Any], after: dict[str, Any]) -> str:
     if before["type"] != after["type"]:
         return f"type `{before['type']}` -> `{after['type']}`"
     return f"parent `{_short(before['parent'])}` -> `{_short(after['parent'])}`"
+
+
+def _rename_line(rename: Rename) -> str:
+    line = f"- `{rename.before['name']}` -> {_label(rename.after)}"
+    replaced = rename.physical_names
+    if replaced:
+        names = ", ".join(f"`{f.path}` {_value(f.before)} -> {_value(f.after)}" for f in replaced)
+        line += f": **replaced all the same**, its physical name changes ({names})"
+    others = len(rename.fields) - len(replaced)
+    if others:
+        line += f"; {others} other field{'s' if others != 1 else ''} change"
+    return line
 
 
 def _short(urn: str | None) -> str:
@@ -225,3 +291,15 @@ def diff_folders(old: Path, new: Path, title: str | None = None, max_chars: int 
         diff_plans(load_plan(old), load_plan(new)),
         max_chars,
     )
+
+
+def print_diff(old: Path, new: Path, title: str | None, max_chars: int | None) -> int:
+    """`python -m stacks diff`: the Markdown on stdout, status 0; a folder without a plan is
+    refused in one line, status 2."""
+    try:
+        markdown = diff_folders(old, new, title, MAX_CHARS if max_chars is None else max_chars)
+    except PlanFolderError as error:
+        print(f"diff: {error}", file=sys.stderr)
+        return 2
+    print(markdown, end="")
+    return 0

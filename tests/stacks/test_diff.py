@@ -119,3 +119,46 @@ def test_a_huge_diff_is_summarised_under_the_comment_limit() -> None:
     assert len(markdown) < 60_000
     assert "**0 to add, 0 to remove, 0 to replace, 2000 to change**" in markdown
     assert "more entries left out to fit a pull-request comment" in markdown
+
+
+def test_a_renamed_service_shows_as_renames_and_names_what_aws_replaces(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    before = plan_of(tmp_path, "before")
+
+    def rename(config: dict[str, Any]) -> None:
+        service = config["observability:services"][0]
+        service["previousNames"] = [service["name"]]
+        service["name"] = "storefront-api"
+        # Its own monitors' searches name it too.
+        text = json.dumps(service["monitors"]).replace("checkout-api", "storefront-api")
+        service["monitors"] = json.loads(text)
+
+    after = plan_of(tmp_path, "after", rename)
+    capsys.readouterr()
+    markdown = diff_folders(before, after)
+
+    header, renames = markdown.split("#### Renamed (kept through an alias)\n", 1)
+    assert "0 to add, 0 to remove" in header
+    renames = renames.split("\n\n", 1)[0]
+    lines = renames.splitlines()
+    assert all(line.startswith("- `checkout-api") for line in lines)
+    assert "- `checkout-api-monitors` -> `storefront-api-monitors`" in renames
+    replaced = [line for line in lines if "**replaced all the same**" in line]
+    # What holds the service name as its physical name: the task family, the log group, the
+    # ECS service.
+    assert sorted(line.split(" -> ")[1].split(" ")[1].rstrip(":") for line in replaced) == [
+        "`aws:cloudwatch/logGroup:LogGroup`",
+        "`aws:ecs/service:Service`",
+        "`aws:ecs/taskDefinition:TaskDefinition`",
+    ]
+
+
+def test_a_folder_without_a_plan_is_refused_in_one_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["diff", str(tmp_path / "missing"), str(tmp_path)]) == 2
+    assert capsys.readouterr().err == (
+        f"diff: {tmp_path / 'missing'}: no resources.json; give a folder that "
+        "`python -m stacks plan --out` wrote\n"
+    )
