@@ -4,12 +4,15 @@ PYTHON ?= python3
 VENV := venv
 STACK ?= dev
 INSTALLED := $(VENV)/.installed
+# uv installs the same pinned requirements as pip, in seconds rather than minutes, and shows them.
+UV_VERSION := 0.13.9
 
 .PHONY: plan test lint typecheck clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
-	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(VENV)/bin/uv pip install --python $(VENV)/bin/python -r requirements-dev.txt
 	touch $@
 
 plan: $(INSTALLED)
