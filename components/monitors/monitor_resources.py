@@ -8,7 +8,7 @@ import pulumi_datadog as datadog
 
 from components.monitors.definitions import LogQueryVariable, MonitorDefinition, Thresholds
 from components.monitors.query import format_number
-from components.monitors.service_monitors import check_role
+from components.monitors.service_monitors import check_role, monitor_resource_name
 
 
 def monitor_args(definition: MonitorDefinition) -> datadog.MonitorArgs:
@@ -69,7 +69,9 @@ class ServiceMonitors(pulumi.ComponentResource):
         super().__init__("observability:monitors:ServiceMonitors", name, None, opts)
         child_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
         monitors = {
-            role: datadog.Monitor(f"{name}-{role}", monitor_args(definition), opts=child_opts)
+            role: datadog.Monitor(
+                monitor_resource_name(name, role), monitor_args(definition), opts=child_opts
+            )
             for role, definition in args.monitors.items()
         }
         self.monitor_ids = pulumi.Output.all(

@@ -217,6 +217,13 @@ class ServiceMonitorsSpec:
         return f"[{self.env}] {self.service}: {title}"
 
 
+def monitor_resource_name(component: str, role: str) -> str:
+    """The name of the `datadog.Monitor` of `role` under the `ServiceMonitors` named `component`:
+    distinct components can give the same name (`a` with role `x-monitors-y` and `a-monitors-x`
+    with `y`), which Pulumi refuses as a duplicate URN."""
+    return f"{component}-{role}"
+
+
 def check_role(role: str) -> None:
     """Roles become resource names, so they must stay short, lowercase and stable."""
     if not ROLE_PATTERN.fullmatch(role):

@@ -8,6 +8,7 @@ was compiled from, and every failure is reported at once: `deploy` registers not
 whole stack compiles. This is the one place that maps the model to the components.
 """
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -75,7 +76,12 @@ from components.monitors import (
     ThroughputSettings,
 )
 from components.monitors.definitions import MonitorDefinition, MonitorDefinitionError
-from components.monitors.service_monitors import CustomSpec, PlannedMonitor, monitor_builders
+from components.monitors.service_monitors import (
+    CustomSpec,
+    PlannedMonitor,
+    monitor_builders,
+    monitor_resource_name,
+)
 from components.problems import Problem
 from components.telemetry import scope_terms
 from stacks.program.errors import NAMESPACE, StackConfigError, stack_file_name
@@ -536,6 +542,16 @@ class CompiledService:
     dashboard: Json | None
     """Its dashboard, None when turned off or when nothing on it would have data."""
 
+    @property
+    def monitors_name(self) -> str:
+        """The name of its `ServiceMonitors` component."""
+        return f"{self.name}-monitors"
+
+    @property
+    def dashboard_name(self) -> str:
+        """The name of its dashboard component."""
+        return f"{self.name}-apm"
+
     def args(self, api_key: ApiKeySecretRef) -> InstrumentedServiceArgs:
         """The component's Args, with the API key secret the stack created or names."""
         return InstrumentedServiceArgs(
@@ -583,6 +599,7 @@ def compile_stack(config: StackConfig, secrets: StackSecrets) -> CompiledStack:
         for index, service in enumerate(config.services)
     )
     problems += _unnotified_production_problems(config, plan)
+    problems += _monitor_name_collisions(services)
     manages_datadog = plan.manages_datadog_resources
     problems += _missing_key_problems(config, secrets, manages_datadog)
     if problems:
@@ -600,6 +617,26 @@ def compile_stack(config: StackConfig, secrets: StackSecrets) -> CompiledStack:
         platform_dashboard=plan.platform_dashboard,
         notes=plan.notes,
     )
+
+
+def _monitor_name_collisions(services: Sequence[CompiledService]) -> list[Problem]:
+    """Monitors of two services whose resources would get the same name, and so one URN."""
+    first: dict[str, str] = {}
+    problems = []
+    for index, service in enumerate(services):
+        for role in service.monitors:
+            name = monitor_resource_name(service.monitors_name, role)
+            key = f"{NAMESPACE}:services[{index}].monitors.{monitor_key(role)}"
+            if name in first:
+                problems.append(
+                    Problem(
+                        key,
+                        f"its resource would be named {name!r}, as {first[name]}'s is: Pulumi "
+                        "refuses two resources of one name; choose another role",
+                    )
+                )
+            first.setdefault(name, key)
+    return problems
 
 
 def _planned_monitors(

@@ -75,13 +75,13 @@ def deploy_monitors_and_dashboards(stack: CompiledStack, provider: datadog.Provi
     for service in stack.services:
         if service.monitors:
             ServiceMonitors(
-                f"{service.name}-monitors",
+                service.monitors_name,
                 ServiceMonitorsArgs(service.monitors, provider),
                 renamed_from(service, "-monitors"),
             )
         if service.dashboard is not None:
             DatadogDashboard(
-                f"{service.name}-apm",
+                service.dashboard_name,
                 DatadogDashboardArgs(service.dashboard, provider),
                 renamed_from(service, "-apm"),
             )

@@ -361,6 +361,9 @@ class RecordingMonitor(mocks.MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
+        if urn in self.resources:
+            # As the engine would: it refuses a second resource with the same URN.
+            raise ResourceValidationError(f"{urn}: registered twice; URNs must be unique")
         wire_inputs = whole_numbers_as_int(rpc.deserialize_properties(request.object))
         plain_inputs = unwrap_secrets(wire_inputs)
         problems = resource_problems(

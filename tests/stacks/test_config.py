@@ -1188,3 +1188,21 @@ def test_a_region_aws_does_not_list_passes_where_the_provider_skips_the_check(
     out = tmp_path / "out"
     status = main(["plan", "--stack", "dev", "--config-file", str(stack_file), "--out", str(out)])
     assert status == 0, capsys.readouterr().err
+
+
+def test_monitors_whose_resources_would_share_a_name_are_refused(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    def depth(name: str) -> dict[str, Any]:
+        return {"kind": "metric", "name": name, "metric": "app.queue.depth", "critical": 10}
+
+    def collide(config: dict[str, Any]) -> None:
+        first, second = config["observability:services"]
+        first.update(name="a", monitors={"custom": {"x-monitors-y": depth("backlog")}})
+        second.update(name="a-monitors-x", monitors={"custom": {"y": depth("backlog")}})
+
+    assert plan_errors(tmp_path, capsys, stack_with(collide)) == [
+        "observability:services[1].monitors.custom.y: its resource would be named "
+        "'a-monitors-x-monitors-y', as observability:services[0].monitors.custom.x-monitors-y's "
+        "is: Pulumi refuses two resources of one name; choose another role"
+    ]

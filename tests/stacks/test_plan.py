@@ -5,12 +5,14 @@ import json
 from pathlib import Path
 from typing import Any
 
+import pulumi
 import pytest
 import yaml
 
 from stacks.program import deploy as deploy_module
 from stacks.program.compile import CompiledStack
 from stacks.tooling.cli import main
+from stacks.tooling.engine import ResourceValidationError, run_program
 from stacks.tooling.stack_file import REPO_ROOT
 from stacks.validation.dashboards import validate_dashboard
 
@@ -502,3 +504,12 @@ def test_every_datadog_resource_goes_through_the_stacks_provider(
     datadog_resources = [r for r in resources if r["type"].startswith("datadog:")]
     assert len(datadog_resources) == len(monitors(resources)) + 3
     assert {r["provider"] for r in datadog_resources} == {provider["urn"]}
+
+
+def test_two_resources_with_one_urn_are_refused_as_the_engine_refuses_them() -> None:
+    def program() -> None:
+        pulumi.ComponentResource("test:index:Thing", "same")
+        pulumi.ComponentResource("test:index:Thing", "same")
+
+    with pytest.raises(ResourceValidationError, match="::same: registered twice"):
+        run_program(program, stack="dev")
