@@ -279,6 +279,32 @@ def container_definitions(task: TaskSpec, *, api_key_secret_arn: str, region: st
     return containers
 
 
+MAX_TASK_DEFINITION_BYTES: Final = 64 * 1024
+"""ECS's limit on a task definition (Amazon ECS service quotas: "Task definition size")."""
+# What the task definition holds besides its container definitions (family, roles, volumes,
+# sizes, tags), with room to spare; and an API key secret ARN as long as one can be, to size the
+# container definitions before the secret exists.
+_TASK_FIELDS_ALLOWANCE: Final = 4 * 1024
+_LONGEST_SECRET_ARN: Final = "arn:aws-us-gov:secretsmanager:us-gov-west-1:123456789012:secret:" + (
+    "x" * 512 + "-AbCdEf"
+)
+
+
+def task_definition_size_problem(task: TaskSpec) -> str | None:
+    """Why the task definition would exceed ECS's size limit; None when it fits."""
+    containers = container_definitions(
+        task, api_key_secret_arn=_LONGEST_SECRET_ARN, region="ap-southeast-7"
+    )
+    size = len(json.dumps(containers).encode()) + _TASK_FIELDS_ALLOWANCE
+    if size <= MAX_TASK_DEFINITION_BYTES:
+        return None
+    return (
+        f"the task definition would take about {size // 1024} KiB, and ECS takes up to "
+        f"{MAX_TASK_DEFINITION_BYTES // 1024} KiB: move large values out of env (a file in the "
+        "image, or a secret)"
+    )
+
+
 def _app_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict[str, Any]:
     budget = container_budget(task)
     secrets = {s.name: s.value_from for s in task.secrets}

@@ -55,7 +55,11 @@ from components.fargate.args import (
     TaskSpec,
     TraceSettings,
 )
-from components.fargate.container_definitions import TaskTooSmallError, container_budget
+from components.fargate.container_definitions import (
+    TaskTooSmallError,
+    container_budget,
+    task_definition_size_problem,
+)
 from components.monitors import (
     AnomalySpec,
     CustomMonitor,
@@ -666,6 +670,10 @@ def _compile_service(
         container_budget(task)
     except TaskTooSmallError as error:
         problems.append(Problem(f"{path}.{error.field}", str(error)))
+    else:
+        too_large = task_definition_size_problem(task)
+        if too_large is not None:
+            problems.append(Problem(f"{path}.env", too_large))
     service_plan = plan.services[service.name]
     monitors = {}
     for role, monitor in service_plan.monitors.items():

@@ -236,6 +236,12 @@ CASES = [
         id="empty-argument",
     ),
     pytest.param(
+        service_change(0, env={f"CERT_{i}": "x" * 4000 for i in range(16)}),
+        "observability:services[0].env: the task definition would take about 71 KiB, and ECS "
+        "takes up to 64 KiB: move large values out of env (a file in the image, or a secret)",
+        id="task-definition-too-large",
+    ),
+    pytest.param(
         lambda c: c["observability:ecs"].pop("subnetIds"),
         "observability:ecs.subnetIds: required when clusterArn is set (the tasks' network "
         "interfaces)",
