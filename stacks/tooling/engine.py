@@ -10,6 +10,7 @@ import base64
 import hashlib
 import heapq
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -344,6 +345,9 @@ class RecordingMonitor(mocks.MockMonitor):
         self.offline_mocks = mocks_
         self.run = run
         self.strict = strict
+        # The SDK registers from several threads at once: claiming a URN must be atomic.
+        self._claimed: set[str] = set()
+        self._claiming = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of a resource's type chain; the SDK's mock puts it
@@ -361,7 +365,10 @@ class RecordingMonitor(mocks.MockMonitor):
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        if urn in self.resources:
+        with self._claiming:
+            taken = urn in self._claimed
+            self._claimed.add(urn)
+        if taken:
             # As the engine would: it refuses a second resource with the same URN.
             raise ResourceValidationError(f"{urn}: registered twice; URNs must be unique")
         wire_inputs = whole_numbers_as_int(rpc.deserialize_properties(request.object))
