@@ -19,7 +19,8 @@ from typing import Any, Final
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
-from pulumi.runtime.proto import resource_pb2
+from pulumi.runtime import resource as sdk_resource
+from pulumi.runtime.proto import resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -467,6 +468,8 @@ def offline_engine(
     run = ProgramRun()
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
+    capture_stack = sdk_resource._get_stack_trace
+    sdk_resource._get_stack_trace = _no_stack_trace
     try:
         settings.ROOT.set(None)
         pulumi.runtime.set_all_config(config, list(secret_keys))
@@ -481,7 +484,18 @@ def offline_engine(
         )
         yield run
     finally:
+        sdk_resource._get_stack_trace = capture_stack
         _close(loop)
+
+
+def _no_stack_trace() -> source_pb2.StackTrace:
+    """The stack the SDK sends with a registration when it finds no caller: none.
+
+    For every registration the SDK walks the Python stack, reads each frame's source line and
+    turns its file name into a URI, so that a real engine can say where a resource was created;
+    the recording engine keeps none of it, and the walk cost more than any one of its checks.
+    """
+    return source_pb2.StackTrace()
 
 
 def run_program(
