@@ -1,4 +1,4 @@
-"""`python -m stacks` as its own process: what it imports, how long it takes."""
+"""`python -m stacks` as its own process: what it imports, how long it takes, how it ends."""
 
 import json
 import subprocess
@@ -14,6 +14,19 @@ PROVIDER_SDKS = {"pulumi_aws", "pulumi_datadog", "pulumi_kubernetes"}
 # Both take a quarter of a second on the team's 2-core machine; the bound is what a developer
 # would notice, with room for a CI machine running other jobs at the same time.
 QUICK_SECONDS = 2.0
+
+
+def stacks_process(*arguments: str, probe: str = "") -> subprocess.CompletedProcess[str]:
+    """`python -m stacks ARGUMENTS`, after `probe` ran in the same interpreter."""
+    command = [sys.executable, "-m", "stacks", *arguments]
+    if probe:
+        run_module = "import runpy; runpy.run_module('stacks', run_name='__main__', alter_sys=True)"
+        command = [
+            sys.executable,
+            "-c",
+            f"{probe}\nimport sys; sys.argv = ['stacks', *{arguments!r}]\n{run_module}",
+        ]
+    return subprocess.run(command, cwd=REPO_ROOT, capture_output=True, text=True, check=False)
 
 
 def monitor_files(folder: Path, count: int) -> list[str]:
@@ -58,3 +71,39 @@ def test_commands_that_plan_nothing_are_quick_and_load_no_provider_sdk(
     assert "stacks" in imported
     assert imported & PROVIDER_SDKS == set()
     assert seconds < QUICK_SECONDS
+
+
+# Stops the process at the first import of the Pulumi SDK, saying whether the collector is on.
+COLLECTOR_AT_FIRST_SDK_IMPORT = """
+import gc, sys
+
+class FirstSdkImport:
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in {"pulumi", "pulumi_aws", "pulumi_datadog", "pulumi_kubernetes"}:
+            print("collector on" if gc.isenabled() else "collector off", flush=True)
+            raise SystemExit(0)
+
+sys.meta_path.insert(0, FirstSdkImport())
+"""
+
+
+@pytest.mark.parametrize("command", ["plan", "check", "urns"])
+def test_planning_commands_import_the_sdks_with_the_collector_off(
+    command: str, tmp_path: Path
+) -> None:
+    arguments = [command, "--stack", "dev"]
+    if command == "plan":
+        arguments += ["--out", str(tmp_path)]
+    result = stacks_process(*arguments, probe=COLLECTOR_AT_FIRST_SDK_IMPORT)
+
+    assert result.stdout.splitlines() == ["collector off"], result.stderr[-2000:]
+
+
+def test_the_pulumi_entry_point_imports_the_sdks_with_the_collector_off() -> None:
+    # What `pulumi up` runs; the program itself would turn the collector off only after them.
+    probe = f"{COLLECTOR_AT_FIRST_SDK_IMPORT}\nimport runpy; runpy.run_path('__main__.py')"
+    result = subprocess.run(
+        [sys.executable, "-c", probe], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    )
+
+    assert result.stdout.splitlines() == ["collector off"], result.stderr[-2000:]
