@@ -1,6 +1,7 @@
 """`python -m stacks` as its own process: what it imports, how long it takes, how it ends."""
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -8,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from stacks.tooling.cli import main
+from stacks.tooling.engine import RecordedResource
 from tests.shared_data import REPO_ROOT
 
 PROVIDER_SDKS = {"pulumi_aws", "pulumi_datadog", "pulumi_kubernetes"}
@@ -107,3 +110,68 @@ def test_the_pulumi_entry_point_imports_the_sdks_with_the_collector_off() -> Non
     )
 
     assert result.stdout.splitlines() == ["collector off"], result.stderr[-2000:]
+
+
+@pytest.fixture
+def plans(tmp_path: Path) -> tuple[str, str]:
+    old, new = tmp_path / "old", tmp_path / "new"
+    for folder, names in ((old, ["a"]), (new, ["a", "b"])):
+        folder.mkdir()
+        resources = [
+            RecordedResource(
+                urn=f"urn:pulumi:dev::observability::test:index:Thing::{name}",
+                type="test:index:Thing",
+                name=name,
+                parent=None,
+                custom=True,
+                protect=False,
+                inputs={},
+            ).to_json()
+            for name in names
+        ]
+        (folder / "resources.json").write_text(json.dumps(resources))
+    return str(old), str(new)
+
+
+def test_the_process_ends_without_teardown_once_its_output_is_out(
+    plans: tuple[str, str], capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["diff", *plans]) == 0
+    expected = capsys.readouterr().out
+
+    probe = "import atexit; atexit.register(print, 'interpreter teardown')"
+    result = stacks_process("diff", *plans, probe=probe)
+
+    assert (result.returncode, result.stdout, result.stderr) == (0, expected, "")
+
+
+def test_the_process_exits_with_the_commands_status(tmp_path: Path) -> None:
+    broken = tmp_path / "broken.json"
+    broken.write_text(
+        json.dumps({"name": "x", "type": "query alert", "query": "avg(", "message": ""})
+    )
+
+    result = stacks_process("lint-monitors", str(broken))
+
+    assert result.returncode == 1
+    assert result.stdout.startswith(f"{broken}: ")
+
+
+def test_output_that_cannot_be_written_fails_the_process_as_python_does(
+    plans: tuple[str, str],
+) -> None:
+    # Python's own exit status when it cannot flush stdout at exit (here: a full disk).
+    environment = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+    with open("/dev/full", "w") as full:
+        result = subprocess.run(
+            [sys.executable, "-m", "stacks", "diff", *plans],
+            cwd=REPO_ROOT,
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=environment,
+            check=False,
+        )
+
+    assert result.returncode == 120
+    assert "No space left on device" in result.stderr

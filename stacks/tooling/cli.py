@@ -6,7 +6,10 @@ seconds, most of it pulumi_datadog), which `--help`, `diff` and `lint-monitors` 
 
 import argparse
 import gc
+import os
+import sys
 from pathlib import Path
+from typing import NoReturn
 
 PLANNING_COMMANDS = frozenset({"plan", "check", "urns"})
 """The commands that run the program, and so import the provider SDKs."""
@@ -85,3 +88,22 @@ def main(argv: list[str] | None = None) -> int:
         return lint_monitor_files(args.files)
     parser.error(f"unknown command {args.command}")
     return 2
+
+
+def run() -> NoReturn:
+    """`python -m stacks`: main() in a process of its own, which ends once its output is out.
+
+    A plan holds every object of its thousands of registrations until the end, and the
+    interpreter's exit, freeing them one by one, took seconds after the work was done (see
+    README, Scale). Nothing in this process needs
+    that teardown: every file the commands write is closed by then. Only here: a caller of
+    main() keeps its interpreter as it was.
+    """
+    status = main()
+    try:
+        sys.stdout.flush()
+        sys.stderr.flush()
+    except OSError:
+        # A reader that went away (`urns | head`): the interpreter's exit reports it as usual.
+        sys.exit(status)
+    os._exit(status)
