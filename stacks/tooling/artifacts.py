@@ -6,6 +6,7 @@ Datadog monitors and dashboards (JSON). Values are the recorded inputs, secrets 
 """
 
 import json
+import os
 import re
 import shutil
 from collections.abc import Callable
@@ -81,20 +82,58 @@ def clear_plan_output(out_dir: Path) -> None:
 
 
 def write_artifacts(resources: list[RecordedResource], out_dir: Path) -> list[Path]:
-    """Write the artifacts of a plan into a cleared output folder; return their paths."""
-    written: dict[Path, None] = {}
-    folders: set[Path] = set()
+    """Leave in the artifact folders exactly the artifacts of a plan; return their paths.
+
+    A file that already holds its content is not written again, and whatever else is there is
+    removed: a re-plan costs what changed (a stack of 500 services has thousands of files, most
+    of them the same from one plan to the next) and its folder is the same as a fresh plan's.
+    """
+    planned: dict[Path, bytes] = {}
     for resource in resources:
         writer = _writer(resource)
         if writer is None:
             continue
         relative, text = writer(resource)
         path = out_dir / relative
-        if path in written:
+        if path in planned:
             raise ValueError(f"two resources would write {relative}")
-        if path.parent not in folders:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            folders.add(path.parent)
-        path.write_text(text)
-        written[path] = None
-    return list(written)
+        # Compared as bytes, so that a file that differs only in its line endings is rewritten.
+        # Every artifact is ASCII (JSON and YAML escape the rest): the bytes are write_text's.
+        planned[path] = text.encode()
+    folders = {folder for path in planned for folder in path.parents}
+    _prune(out_dir, set(planned), folders, only=ARTIFACT_DIRS)
+    made: set[Path] = set()
+    for path, content in planned.items():
+        if _content(path) != content:
+            if path.parent not in made:
+                path.parent.mkdir(parents=True, exist_ok=True)
+                made.add(path.parent)
+            path.write_bytes(content)
+    return list(planned)
+
+
+def _prune(
+    folder: Path, files: set[Path], folders: set[Path], only: tuple[str, ...] | None = None
+) -> None:
+    """Remove under `folder` (its entries named in `only`, if given) all but `files` and the
+    `folders` that lead to them. A link is never an artifact: writing through it would change
+    its target."""
+    with os.scandir(folder) as entries:
+        for entry in entries:
+            if only is not None and entry.name not in only:
+                continue
+            path = folder / entry.name
+            if entry.is_dir(follow_symlinks=False):
+                if path in folders:
+                    _prune(path, files, folders)
+                else:
+                    shutil.rmtree(path)
+            elif entry.is_symlink() or path not in files:
+                path.unlink()
+
+
+def _content(path: Path) -> bytes | None:
+    try:
+        return path.read_bytes()
+    except FileNotFoundError:
+        return None

@@ -74,21 +74,28 @@ def stack_source(stack: str, config_file: Path | None) -> str:
 def plan(stack: str, config_file: Path | None, out: Path | None) -> int:
     out_dir = out or REPO_ROOT / "out" / stack
     resources_file = out_dir / RESOURCES_FILE
-    clear_plan_output(out_dir)
+    # resources.json is written last, once the artifacts beside it are current: a plan that
+    # stops before its end leaves none, and a failed one leaves no earlier output at all.
+    resources_file.unlink(missing_ok=True)
     source = stack_source(stack, config_file)
     try:
         run = run_stack(stack, config_file)
     except StackConfigError as error:
+        clear_plan_output(out_dir)
         print(error.render(source), file=sys.stderr)
         return EXIT_INVALID_CONFIG
     except ResourceValidationError as error:
+        clear_plan_output(out_dir)
         print(f"{source}: a resource fails its schema: {error}", file=sys.stderr)
         return EXIT_INVALID_RESOURCE
+    except BaseException:
+        clear_plan_output(out_dir)
+        raise
     out_dir.mkdir(parents=True, exist_ok=True)
+    artifacts = write_artifacts(run.resources, out_dir)
     resources_file.write_text(
         json.dumps([r.to_json() for r in run.resources], indent=2, sort_keys=True) + "\n"
     )
-    artifacts = write_artifacts(run.resources, out_dir)
     print(render_tree(stack, source, run.resources))
     if run.messages:
         print("\n" + "\n".join(run.messages))

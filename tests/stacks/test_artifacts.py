@@ -1,12 +1,15 @@
 """The reviewer-facing files a plan writes beside resources.json."""
 
 import json
+import os
 import re
+import shutil
 from pathlib import Path
 
 import pytest
 import yaml
 
+from stacks.tooling import plan as plan_module
 from stacks.tooling.cli import main
 
 
@@ -75,4 +78,55 @@ def test_artifacts_are_stable_and_a_failed_plan_removes_them(
         main(["plan", "--stack", "production", "--config-file", str(broken), "--out", str(again)])
         == 2
     )
+    assert sorted(p.name for p in again.iterdir()) == []
+
+
+def file_identities(folder: Path) -> dict[Path, tuple[int, int]]:
+    return {
+        path.relative_to(folder): (path.stat().st_ino, path.stat().st_mtime_ns)
+        for path in folder.rglob("*")
+        if path.is_file()
+    }
+
+
+def test_a_replan_rewrites_only_what_changed_and_removes_what_is_stale(
+    production: Path, tmp_path: Path
+) -> None:
+    again = tmp_path / "again"
+    shutil.copytree(production, again)
+    for path in again.rglob("*"):
+        os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+    edited = again / "ecs" / "production-checkout-api.container-definitions.json"
+    edited.write_text("[]\n")
+    (again / "ecs" / "stale.container-definitions.json").write_text("[]\n")
+    (again / "datadog" / "retired").mkdir()
+    (again / "datadog" / "retired" / "old.json").write_text("{}\n")
+    (again / "kubernetes" / "linked.yaml").symlink_to(edited)
+    before = file_identities(again)
+
+    assert main(["plan", "--stack", "production", "--out", str(again)]) == 0
+
+    after = file_identities(again)
+    assert sorted(after) == sorted(file_identities(production))
+    for path in production.rglob("*"):
+        if path.is_file():
+            assert (again / path.relative_to(production)).read_bytes() == path.read_bytes()
+    artifacts = {p for p in after if p.parts[0] != "resources.json"}
+    unchanged = artifacts - {edited.relative_to(again)}
+    assert {p: after[p] for p in unchanged} == {p: before[p] for p in unchanged}
+    assert not (again / "datadog" / "retired").exists()
+
+
+def test_a_plan_that_raises_leaves_no_earlier_output(
+    production: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    again = tmp_path / "again"
+    shutil.copytree(production, again)
+
+    def broken_program(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("a bug in the program")
+
+    monkeypatch.setattr(plan_module, "run_stack", broken_program)
+    with pytest.raises(RuntimeError):
+        main(["plan", "--stack", "production", "--out", str(again)])
     assert sorted(p.name for p in again.iterdir()) == []
