@@ -100,7 +100,14 @@ def write_artifacts(resources: list[RecordedResource], out_dir: Path) -> list[Pa
         # Compared as bytes, so that a file that differs only in its line endings is rewritten.
         # Every artifact is ASCII (JSON and YAML escape the rest): the bytes are write_text's.
         planned[path] = text.encode()
-    folders = {folder for path in planned for folder in path.parents}
+    folders: set[Path] = set()
+    for path in planned:
+        # Up to the first folder already known: Path.parents of every file costs more than
+        # writing the few that changed.
+        folder = path.parent
+        while folder not in folders:
+            folders.add(folder)
+            folder = folder.parent
     _prune(out_dir, set(planned), folders, only=ARTIFACT_DIRS)
     made: set[Path] = set()
     for path, content in planned.items():
