@@ -13,18 +13,27 @@ the run's own:
   (tests/test_benchmark_floor.py proves they are the same), components as empty
   `ComponentResource`s; no components' logic, recording or checks. What a hand-written program
   registering those resources costs, with Python's default garbage collector;
-- tuned floor: the same, with the collector set up as the program sets it
-  (stacks/program/deploy.py), which shows what the project's own work costs: the like-for-like
-  comparison;
+- tuned floor: the same, with the collector set up as the program sets it (off before the
+  imports as in __main__.py, then stacks/program/deploy.py's tuning), which shows what the
+  project's own work costs: the like-for-like comparison;
 - untyped floor: the same resources as plain `pulumi.CustomResource`s, without provider classes.
 Setup (imports, and for the plan a one-service warm-up that loads what first use loads:
 provider submodules, schemas, API models) is timed apart, as it is paid once whatever the size.
+
+Then, as a user meets them, whole processes timed from start to exit:
+- plan process: `python -m stacks plan` of the stack into a new folder, then again into the same
+  folder (re-plan);
+- tuned floor process: the tuned floor's measuring process (imports, registration, exit);
+- imports only: a process that imports the provider SDK modules of every class the plan
+  registered, and nothing else: what any program registering those resources pays first,
+  with Python's default collector and with it off.
 Not a test: timings depend on the machine.
 """
 
 import argparse
 import contextlib
 import functools
+import gc
 import importlib
 import io
 import json
@@ -91,6 +100,8 @@ def measure_floor(out: Path, *, typed: bool, tuned: bool) -> dict[str, Any]:
     provider classes (`typed`, as the program does) or as plain `pulumi.CustomResource`s.
     `tuned`: with the garbage collector set up as the program sets it, not as Python's default."""
     started = time.perf_counter()
+    if tuned:  # as __main__.py does, before the imports
+        gc.disable()
     import asyncio  # noqa: PLC0415
 
     import pulumi  # noqa: PLC0415
@@ -186,19 +197,64 @@ def in_fresh_process(kind: str, size: int, out: Path) -> dict[str, Any]:
     return measured
 
 
+def measure_imports(out: Path, *, collector: bool) -> dict[str, Any]:
+    """Import the SDK modules of every provider class the plan recorded, nothing else;
+    `collector`: with Python's default garbage collector, or with it off."""
+    if not collector:
+        gc.disable()
+    recorded = json.loads((out / "resources.json").read_text())
+    for type_ in {entry["type"] for entry in recorded if entry["custom"]}:
+        provider_class(type_)
+    return {"resources": len(recorded)}
+
+
+def timed_process(*command: str) -> tuple[float, str]:
+    """Seconds from starting `command` to its exit, and what it printed."""
+    started = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=REPO_ROOT)
+    return time.perf_counter() - started, result.stdout
+
+
+def measure_processes(services: int, folder: Path) -> dict[str, float]:
+    stack_file = write_stack(services, folder / "stack")
+    out = folder / "process"
+    plan_command = (
+        *(sys.executable, "-m", "stacks", "plan", "--stack", "production"),
+        *("--config-file", str(stack_file), "--out", str(out)),
+    )
+    measure_command = (sys.executable, __file__, "--out", str(out), str(services), "--measure")
+    plan, _ = timed_process(*plan_command)
+    replan, _ = timed_process(*plan_command)
+    floor, printed = timed_process(*measure_command, "tuned-floor")
+    floor_work = json.loads(printed.strip().splitlines()[-1])
+    return {
+        "plan": plan,
+        "replan": replan,
+        "tuned-floor": floor,
+        # What the floor's process spends besides its timed setup and registration: starting,
+        # and above all the interpreter's exit.
+        "tuned-floor-rest": floor - floor_work["setup"] - floor_work["seconds"],
+        "imports": timed_process(*measure_command, "imports")[0],
+        "imports-collector-off": timed_process(*measure_command, "imports-collector-off")[0],
+    }
+
+
 MEASUREMENTS = ("plan", "floor", "tuned-floor", "untyped-floor")
+MEASURING_KINDS = (*MEASUREMENTS, "imports", "imports-collector-off")
 
 
 def measure(kind: str, size: int, out: Path) -> dict[str, Any]:
     if kind == "plan":
         return measure_plan(size, out)
+    if kind in ("imports", "imports-collector-off"):
+        return measure_imports(out, collector=kind == "imports")
     return measure_floor(out, typed=kind != "untyped-floor", tuned=kind == "tuned-floor")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("sizes", nargs="*", type=int, default=[10, 100, 500])
-    parser.add_argument("--measure", choices=MEASUREMENTS, help=argparse.SUPPRESS)
+    parser.add_argument("--measure", choices=MEASURING_KINDS, help=argparse.SUPPRESS)
     parser.add_argument("--out", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.measure:
@@ -212,11 +268,13 @@ def main() -> None:
         f"{'floor MiB':>9} {'ratio':>5} {'ms/res':>6} {'tuned floor s':>13} {'ratio':>5} "
         f"{'untyped floor s':>15} {'setup s plan/floor':>18}"
     )
+    processes = {}
     for services in args.sizes:
         with tempfile.TemporaryDirectory() as folder:
             planned, floor, tuned, untyped = (
                 in_fresh_process(kind, services, Path(folder)) for kind in MEASUREMENTS
             )
+            processes[services] = measure_processes(services, Path(folder))
         if len({m["resources"] for m in (planned, floor, tuned, untyped)}) != 1:
             raise SystemExit("a floor registered another number of resources than the plan")
         per_resource = 1000 * planned["seconds"] / planned["resources"]
@@ -228,6 +286,18 @@ def main() -> None:
             f"{tuned['seconds']:>13.1f} {planned['seconds'] / tuned['seconds']:>5.2f} "
             f"{untyped['seconds']:>15.1f} {setup:>18}",
             flush=True,
+        )
+    print(
+        f"\nwhole processes, start to exit:\n{'services':>8} {'plan s':>6} {'re-plan s':>9} "
+        f"{'tuned floor s':>13} {'of which exit s':>15} {'ratio':>5} {'imports only s':>14} "
+        f"{'ratio':>5} {'imports, collector off s':>24}"
+    )
+    for services, timed in processes.items():
+        print(
+            f"{services:>8} {timed['plan']:>6.1f} {timed['replan']:>9.1f} "
+            f"{timed['tuned-floor']:>13.1f} {timed['tuned-floor-rest']:>15.1f} "
+            f"{timed['plan'] / timed['tuned-floor']:>5.2f} {timed['imports']:>14.1f} "
+            f"{timed['plan'] / timed['imports']:>5.2f} {timed['imports-collector-off']:>24.1f}"
         )
 
 
