@@ -208,14 +208,21 @@ def measure_imports(out: Path, *, collector: bool) -> dict[str, Any]:
     return {"resources": len(recorded)}
 
 
-def timed_process(*command: str) -> tuple[float, str]:
-    """Seconds from starting `command` to its exit, and what it printed."""
+def timed_process(*command: str) -> tuple[float, float, str]:
+    """Seconds from starting `command` to its exit, the CPU seconds it used, what it printed.
+
+    CPU time is the steadier of the two on a machine that runs other work too."""
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     started = time.perf_counter()
     result = subprocess.run(command, capture_output=True, text=True, check=True, cwd=REPO_ROOT)
-    return time.perf_counter() - started, result.stdout
+    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
+    return seconds, cpu, result.stdout
 
 
-def measure_processes(services: int, folder: Path) -> dict[str, float]:
+def measure_processes(services: int, folder: Path) -> dict[str, tuple[float, float]]:
+    """Wall and CPU seconds of each whole process."""
     stack_file = write_stack(services, folder / "stack")
     out = folder / "process"
     plan_command = (
@@ -223,20 +230,22 @@ def measure_processes(services: int, folder: Path) -> dict[str, float]:
         *("--config-file", str(stack_file), "--out", str(out)),
     )
     measure_command = (sys.executable, __file__, "--out", str(out), str(services), "--measure")
-    plan, _ = timed_process(*plan_command)
-    replan, _ = timed_process(*plan_command)
-    floor, printed = timed_process(*measure_command, "tuned-floor")
-    floor_work = json.loads(printed.strip().splitlines()[-1])
-    return {
-        "plan": plan,
-        "replan": replan,
-        "tuned-floor": floor,
-        # What the floor's process spends besides its timed setup and registration: starting,
-        # and above all the interpreter's exit.
-        "tuned-floor-rest": floor - floor_work["setup"] - floor_work["seconds"],
-        "imports": timed_process(*measure_command, "imports")[0],
-        "imports-collector-off": timed_process(*measure_command, "imports-collector-off")[0],
-    }
+    timed = {}
+    for kind, command in (
+        ("plan", plan_command),
+        ("replan", plan_command),
+        ("tuned-floor", (*measure_command, "tuned-floor")),
+        ("imports", (*measure_command, "imports")),
+        ("imports-collector-off", (*measure_command, "imports-collector-off")),
+    ):
+        seconds, cpu, printed = timed_process(*command)
+        timed[kind] = (seconds, cpu)
+        if kind == "tuned-floor":
+            # What the floor's process spends besides its timed setup and registration:
+            # starting, and above all the interpreter's exit.
+            work = json.loads(printed.strip().splitlines()[-1])
+            timed["tuned-floor-rest"] = (seconds - work["setup"] - work["seconds"], 0.0)
+    return timed
 
 
 MEASUREMENTS = ("plan", "floor", "tuned-floor", "untyped-floor")
@@ -288,17 +297,26 @@ def main() -> None:
             flush=True,
         )
     print(
-        f"\nwhole processes, start to exit:\n{'services':>8} {'plan s':>6} {'re-plan s':>9} "
-        f"{'tuned floor s':>13} {'of which exit s':>15} {'ratio':>5} {'imports only s':>14} "
-        f"{'ratio':>5} {'imports, collector off s':>24}"
+        "\nwhole processes, start to exit, wall seconds (CPU seconds):\n"
+        f"{'services':>8} {'plan':>11} {'re-plan':>11} {'tuned floor':>11} {'its exit':>8} "
+        f"{'ratio':>11} {'imports only':>12} {'ratio':>11} {'collector off':>13}"
     )
     for services, timed in processes.items():
+        plan = timed["plan"]
         print(
-            f"{services:>8} {timed['plan']:>6.1f} {timed['replan']:>9.1f} "
-            f"{timed['tuned-floor']:>13.1f} {timed['tuned-floor-rest']:>15.1f} "
-            f"{timed['plan'] / timed['tuned-floor']:>5.2f} {timed['imports']:>14.1f} "
-            f"{timed['plan'] / timed['imports']:>5.2f} {timed['imports-collector-off']:>24.1f}"
+            f"{services:>8} {wall_cpu(plan):>11} {wall_cpu(timed['replan']):>11} "
+            f"{wall_cpu(timed['tuned-floor']):>11} {timed['tuned-floor-rest'][0]:>8.1f} "
+            f"{ratios(plan, timed['tuned-floor']):>11} {wall_cpu(timed['imports']):>12} "
+            f"{ratios(plan, timed['imports']):>11} {wall_cpu(timed['imports-collector-off']):>13}"
         )
+
+
+def wall_cpu(seconds: tuple[float, float]) -> str:
+    return f"{seconds[0]:.1f} ({seconds[1]:.1f})"
+
+
+def ratios(of: tuple[float, float], to: tuple[float, float]) -> str:
+    return f"{of[0] / to[0]:.2f} ({of[1] / to[1]:.2f})"
 
 
 if __name__ == "__main__":
