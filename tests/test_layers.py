@@ -41,7 +41,11 @@ def stage(module: str) -> int:
 def project_sources() -> list[Path]:
     sources = [REPO_ROOT / "__main__.py"]
     for package in sorted(PROJECT_PACKAGES):
-        sources += sorted((REPO_ROOT / package).rglob("*.py"))
+        sources += sorted(
+            path
+            for path in (REPO_ROOT / package).rglob("*.py")
+            if "node_modules" not in path.parts  # the CDK benchmark's npm packages
+        )
     return sources
 
 

@@ -8,7 +8,6 @@ Datadog monitors and dashboards (JSON). Values are the recorded inputs, secrets 
 import json
 import os
 import re
-import shutil
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Final
@@ -74,69 +73,103 @@ def _writer(resource: RecordedResource) -> Callable[[RecordedResource], tuple[st
     return writer
 
 
-def clear_plan_output(out_dir: Path) -> None:
-    """Remove an earlier plan's output, so a failed plan never leaves it looking current."""
-    (out_dir / RESOURCES_FILE).unlink(missing_ok=True)
-    for folder in ARTIFACT_DIRS:
-        shutil.rmtree(out_dir / folder, ignore_errors=True)
+MANIFEST_FILE: Final = ".plan-files"
+"""The files a plan wrote into its folder, one relative path a line: the only files a later plan
+may replace or delete there, whatever else the folder holds."""
 
 
-def write_artifacts(resources: list[RecordedResource], out_dir: Path) -> list[Path]:
-    """Leave in the artifact folders exactly the artifacts of a plan; return their paths.
+class PlanOutputError(ValueError):
+    """A plan would overwrite a file that no plan wrote."""
 
-    A file that already holds its content is not written again, and whatever else is there is
-    removed: a re-plan costs what changed (a stack of 500 services has thousands of files, most
-    of them the same from one plan to the next) and its folder is the same as a fresh plan's.
-    """
-    planned: dict[Path, bytes] = {}
+
+def artifacts(resources: list[RecordedResource]) -> dict[str, bytes]:
+    """The artifact files of a plan, by path relative to its folder."""
+    planned: dict[str, bytes] = {}
     for resource in resources:
         writer = _writer(resource)
         if writer is None:
             continue
         relative, text = writer(resource)
-        path = out_dir / relative
-        if path in planned:
+        if relative in planned:
             raise ValueError(f"two resources would write {relative}")
         # Compared as bytes, so that a file that differs only in its line endings is rewritten.
         # Every artifact is ASCII (JSON and YAML escape the rest): the bytes are write_text's.
-        planned[path] = text.encode()
-    folders: set[Path] = set()
-    for path in planned:
-        # Up to the first folder already known: Path.parents of every file costs more than
-        # writing the few that changed.
-        folder = path.parent
-        while folder not in folders:
-            folders.add(folder)
-            folder = folder.parent
-    _prune(out_dir, set(planned), folders, only=ARTIFACT_DIRS)
+        planned[relative] = text.encode()
+    return planned
+
+
+def write_plan_output(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
+    """Leave in `out_dir` exactly the plan's `files` among those a plan wrote; return them.
+
+    Only what an earlier plan wrote (its manifest) is replaced or deleted: a folder given as
+    `--out` may hold files of its own. A file that already holds its content is not written again,
+    so a re-plan costs what changed. resources.json comes last, and until the end the manifest
+    names both plans' files, so that an interrupted plan leaves nothing a later one cannot clear.
+    """
+    previous = previous_plan_files(out_dir)
+    foreign = sorted(
+        relative
+        for relative in files
+        if relative not in previous and os.path.lexists(out_dir / relative)
+    )
+    if foreign:
+        raise PlanOutputError(
+            f"{out_dir / foreign[0]} exists and no plan wrote it; plan into another --out"
+        )
+    out_dir.mkdir(parents=True, exist_ok=True)
+    _write_manifest(out_dir, previous | set(files))
+    for relative in sorted(previous - set(files)):
+        _remove(out_dir, relative)
     made: set[Path] = set()
-    for path, content in planned.items():
-        if _content(path) != content:
-            if path.parent not in made:
-                path.parent.mkdir(parents=True, exist_ok=True)
-                made.add(path.parent)
-            path.write_bytes(content)
-    return list(planned)
+    for relative, content in sorted(files.items(), key=lambda item: item[0] == RESOURCES_FILE):
+        path = out_dir / relative
+        if path.is_symlink():
+            path.unlink()  # writing through a link would change its target
+        elif _content(path) == content:
+            continue
+        if path.parent not in made:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            made.add(path.parent)
+        path.write_bytes(content)
+    _write_manifest(out_dir, set(files))
+    return [out_dir / relative for relative in files if relative != RESOURCES_FILE]
 
 
-def _prune(
-    folder: Path, files: set[Path], folders: set[Path], only: tuple[str, ...] | None = None
-) -> None:
-    """Remove under `folder` (its entries named in `only`, if given) all but `files` and the
-    `folders` that lead to them. A link is never an artifact: writing through it would change
-    its target."""
-    with os.scandir(folder) as entries:
-        for entry in entries:
-            if only is not None and entry.name not in only:
-                continue
-            path = folder / entry.name
-            if entry.is_dir(follow_symlinks=False):
-                if path in folders:
-                    _prune(path, files, folders)
-                else:
-                    shutil.rmtree(path)
-            elif entry.is_symlink() or path not in files:
-                path.unlink()
+def previous_plan_files(out_dir: Path) -> set[str]:
+    """What an earlier plan wrote into `out_dir`, by relative path."""
+    try:
+        lines = (out_dir / MANIFEST_FILE).read_text().splitlines()
+    except FileNotFoundError:
+        return _unlisted_plan_files(out_dir)
+    return {line for line in lines if line}
+
+
+def _unlisted_plan_files(out_dir: Path) -> set[str]:
+    # A plan of a version that kept no manifest owned resources.json and its artifact folders.
+    if not (out_dir / RESOURCES_FILE).is_file():
+        return set()
+    owned = {RESOURCES_FILE}
+    for folder in ARTIFACT_DIRS:
+        owned |= {
+            str(path.relative_to(out_dir))
+            for path in (out_dir / folder).rglob("*")
+            if path.is_file() or path.is_symlink()
+        }
+    return owned
+
+
+def _write_manifest(out_dir: Path, files: set[str]) -> None:
+    (out_dir / MANIFEST_FILE).write_text("".join(f"{relative}\n" for relative in sorted(files)))
+
+
+def _remove(out_dir: Path, relative: str) -> None:
+    """Delete a file a plan wrote, and the folders it leaves empty up to `out_dir`."""
+    path = out_dir / relative
+    path.unlink(missing_ok=True)
+    folder = path.parent
+    while folder != out_dir and folder.is_dir() and not any(folder.iterdir()):
+        folder.rmdir()
+        folder = folder.parent
 
 
 def _content(path: Path) -> bytes | None:

@@ -9,7 +9,12 @@ from components.problems import Problem
 from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.program.errors import NAMESPACE, StackConfigError
 from stacks.program.model.types import KUBERNETES_MINOR_VERSION
-from stacks.tooling.artifacts import RESOURCES_FILE, clear_plan_output, write_artifacts
+from stacks.tooling.artifacts import (
+    RESOURCES_FILE,
+    PlanOutputError,
+    artifacts,
+    write_plan_output,
+)
 from stacks.tooling.engine import ProgramRun, RecordedResource, ResourceValidationError, run_program
 from stacks.tooling.stack_file import REPO_ROOT, StackFile, default_stack_path, read_stack_file
 from stacks.validation.kubernetes import schema_version
@@ -73,33 +78,28 @@ def stack_source(stack: str, config_file: Path | None) -> str:
 
 def plan(stack: str, config_file: Path | None, out: Path | None) -> int:
     out_dir = out or REPO_ROOT / "out" / stack
-    resources_file = out_dir / RESOURCES_FILE
-    # resources.json is written last, once the artifacts beside it are current: a plan that
-    # stops before its end leaves none, and a failed one leaves no earlier output at all.
-    resources_file.unlink(missing_ok=True)
     source = stack_source(stack, config_file)
+    # Nothing in the folder is touched unless the plan succeeds: a refused plan leaves the last
+    # good output, and the exit status says it is not current.
     try:
         run = run_stack(stack, config_file)
     except StackConfigError as error:
-        clear_plan_output(out_dir)
         print(error.render(source), file=sys.stderr)
         return EXIT_INVALID_CONFIG
     except ResourceValidationError as error:
-        clear_plan_output(out_dir)
         print(f"{source}: a resource fails its schema: {error}", file=sys.stderr)
         return EXIT_INVALID_RESOURCE
-    except BaseException:
-        clear_plan_output(out_dir)
-        raise
-    out_dir.mkdir(parents=True, exist_ok=True)
-    artifacts = write_artifacts(run.resources, out_dir)
-    resources_file.write_text(
-        json.dumps([r.to_json() for r in run.resources], indent=2, sort_keys=True) + "\n"
-    )
+    resources_json = json.dumps([r.to_json() for r in run.resources], indent=2, sort_keys=True)
+    files = {**artifacts(run.resources), RESOURCES_FILE: (resources_json + "\n").encode()}
+    try:
+        written = write_plan_output(out_dir, files)
+    except PlanOutputError as error:
+        print(f"{source}: {error}", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
     print(render_tree(stack, source, run.resources))
     if run.messages:
         print("\n" + "\n".join(run.messages))
-    print(f"\nwrote {resources_file} and {len(artifacts)} artifacts under {out_dir}")
+    print(f"\nwrote {out_dir / RESOURCES_FILE} and {len(written)} artifacts under {out_dir}")
     return 0
 
 

@@ -10,6 +10,7 @@ import pytest
 import yaml
 
 from stacks.tooling import plan as plan_module
+from stacks.tooling.artifacts import MANIFEST_FILE
 from stacks.tooling.cli import main
 
 
@@ -64,21 +65,23 @@ def test_whole_numbers_read_as_integers_in_every_artifact(production: Path) -> N
     assert floats == []
 
 
-def test_artifacts_are_stable_and_a_failed_plan_removes_them(
+def folder_bytes(folder: Path) -> dict[Path, bytes]:
+    return {p.relative_to(folder): p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_artifacts_are_stable_and_a_refused_plan_touches_nothing(
     production: Path, tmp_path: Path
 ) -> None:
     again = tmp_path / "again"
     assert main(["plan", "--stack", "production", "--out", str(again)]) == 0
-    for path in production.rglob("*"):
-        if path.is_file():
-            assert (again / path.relative_to(production)).read_bytes() == path.read_bytes()
+    assert folder_bytes(again) == folder_bytes(production)
     broken = tmp_path / "broken.yaml"
     broken.write_text("config:\n  observability:environment: {}\n")
     assert (
         main(["plan", "--stack", "production", "--config-file", str(broken), "--out", str(again)])
         == 2
     )
-    assert sorted(p.name for p in again.iterdir()) == []
+    assert folder_bytes(again) == folder_bytes(production)
 
 
 def file_identities(folder: Path) -> dict[Path, tuple[int, int]]:
@@ -89,7 +92,7 @@ def file_identities(folder: Path) -> dict[Path, tuple[int, int]]:
     }
 
 
-def test_a_replan_rewrites_only_what_changed_and_removes_what_is_stale(
+def test_a_replan_rewrites_what_changed_and_removes_only_what_a_plan_wrote(
     production: Path, tmp_path: Path
 ) -> None:
     again = tmp_path / "again"
@@ -98,26 +101,68 @@ def test_a_replan_rewrites_only_what_changed_and_removes_what_is_stale(
         os.utime(path, ns=(1_000_000_000, 1_000_000_000))
     edited = again / "ecs" / "production-checkout-api.container-definitions.json"
     edited.write_text("[]\n")
-    (again / "ecs" / "stale.container-definitions.json").write_text("[]\n")
-    (again / "datadog" / "retired").mkdir()
-    (again / "datadog" / "retired" / "old.json").write_text("{}\n")
+    # What an earlier plan wrote and this one does not: listed in the manifest.
+    stale = ["ecs/stale.container-definitions.json", "datadog/retired/old.json"]
+    for relative in stale:
+        (again / relative).parent.mkdir(parents=True, exist_ok=True)
+        (again / relative).write_text("{}\n")
+    with (again / MANIFEST_FILE).open("a") as manifest:
+        manifest.write("".join(f"{relative}\n" for relative in stale))
+    # What no plan wrote: the folder's own files, which a plan leaves alone.
+    (again / "ecs" / "notes.md").write_text("mine\n")
     (again / "kubernetes" / "linked.yaml").symlink_to(edited)
     before = file_identities(again)
 
     assert main(["plan", "--stack", "production", "--out", str(again)]) == 0
 
     after = file_identities(again)
-    assert sorted(after) == sorted(file_identities(production))
-    for path in production.rglob("*"):
-        if path.is_file():
-            assert (again / path.relative_to(production)).read_bytes() == path.read_bytes()
-    artifacts = {p for p in after if p.parts[0] != "resources.json"}
+    own = {Path("ecs/notes.md"), Path("kubernetes/linked.yaml")}
+    assert sorted(set(after) - own) == sorted(file_identities(production))
+    assert (again / "ecs" / "notes.md").read_text() == "mine\n"
+    assert (again / "kubernetes" / "linked.yaml").is_symlink()
+    assert {p: b for p, b in folder_bytes(again).items() if p not in own} == folder_bytes(
+        production
+    )
+    artifacts = {p for p in after if p.parts[0] not in ("resources.json", MANIFEST_FILE)} - own
     unchanged = artifacts - {edited.relative_to(again)}
     assert {p: after[p] for p in unchanged} == {p: before[p] for p in unchanged}
     assert not (again / "datadog" / "retired").exists()
 
 
-def test_a_plan_that_raises_leaves_no_earlier_output(
+def test_a_plan_never_overwrites_a_file_no_plan_wrote(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mine = tmp_path / "mine"
+    (mine / "ecs").mkdir(parents=True)
+    theirs = mine / "ecs" / "production-checkout-api.container-definitions.json"
+    theirs.write_text("kept\n")
+
+    assert main(["plan", "--stack", "production", "--out", str(mine)]) == 2
+
+    assert capsys.readouterr().err.endswith(
+        f"{theirs} exists and no plan wrote it; plan into another --out\n"
+    )
+    assert sorted(p.relative_to(mine) for p in mine.rglob("*")) == [
+        Path("ecs"),
+        theirs.relative_to(mine),
+    ]
+    assert theirs.read_text() == "kept\n"
+
+
+def test_a_plan_folder_from_before_manifests_is_still_a_plans(
+    production: Path, tmp_path: Path
+) -> None:
+    again = tmp_path / "again"
+    shutil.copytree(production, again)
+    (again / MANIFEST_FILE).unlink()
+    (again / "ecs" / "retired.container-definitions.json").write_text("[]\n")
+
+    assert main(["plan", "--stack", "production", "--out", str(again)]) == 0
+
+    assert folder_bytes(again) == folder_bytes(production)
+
+
+def test_a_plan_that_raises_leaves_the_earlier_output(
     production: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     again = tmp_path / "again"
@@ -129,4 +174,4 @@ def test_a_plan_that_raises_leaves_no_earlier_output(
     monkeypatch.setattr(plan_module, "run_stack", broken_program)
     with pytest.raises(RuntimeError):
         main(["plan", "--stack", "production", "--out", str(again)])
-    assert sorted(p.name for p in again.iterdir()) == []
+    assert folder_bytes(again) == folder_bytes(production)
