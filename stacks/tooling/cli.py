@@ -7,9 +7,22 @@ seconds, most of it pulumi_datadog), which `--help`, `diff` and `lint-monitors` 
 import argparse
 import gc
 import os
+import re
 import sys
 from pathlib import Path
 from typing import NoReturn
+
+_STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
+
+
+def stack_name(text: str) -> str:
+    """A stack name as Pulumi allows it (letters, digits, -, _ and .), which names its file."""
+    if not _STACK_NAME.fullmatch(text) or text in (".", ".."):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a stack name (letters, digits, '-', '_' and '.')"
+        )
+    return text
+
 
 PLANNING_COMMANDS = frozenset({"plan", "check", "urns"})
 """The commands that run the program, and so import the provider SDKs."""
@@ -22,7 +35,9 @@ def main(argv: list[str] | None = None) -> int:
     plan_parser = commands.add_parser(
         "plan", help="run the program offline and write out/<stack>/resources.json"
     )
-    plan_parser.add_argument("--stack", required=True, help="stack name, e.g. dev or production")
+    plan_parser.add_argument(
+        "--stack", required=True, type=stack_name, help="stack name, e.g. dev or production"
+    )
     plan_parser.add_argument(
         "--config-file", type=Path, help="plan this stack file instead of Pulumi.<stack>.yaml"
     )
@@ -37,7 +52,9 @@ def main(argv: list[str] | None = None) -> int:
     check_parser = commands.add_parser(
         "check", help="plan a stack and report every schema problem and policy violation"
     )
-    check_parser.add_argument("--stack", required=True, help="stack name, e.g. dev or production")
+    check_parser.add_argument(
+        "--stack", required=True, type=stack_name, help="stack name, e.g. dev or production"
+    )
     check_parser.add_argument(
         "--config-file", type=Path, help="check this stack file instead of Pulumi.<stack>.yaml"
     )
@@ -45,7 +62,9 @@ def main(argv: list[str] | None = None) -> int:
     urns_parser = commands.add_parser(
         "urns", help="print the stack's resource URNs, one a line (the record tests compare with)"
     )
-    urns_parser.add_argument("--stack", required=True, help="stack name, e.g. dev or production")
+    urns_parser.add_argument(
+        "--stack", required=True, type=stack_name, help="stack name, e.g. dev or production"
+    )
 
     diff_parser = commands.add_parser(
         "diff", help="compare two plan outputs and print the differences as Markdown"

@@ -96,6 +96,9 @@ def plan(stack: str, config_file: Path | None, out: Path | None) -> int:
     except PlanOutputError as error:
         print(f"{source}: {error}", file=sys.stderr)
         return EXIT_INVALID_CONFIG
+    except OSError as error:
+        print(f"{source}: cannot write the plan into {out_dir}: {error.strerror}", file=sys.stderr)
+        return EXIT_INVALID_CONFIG
     print(render_tree(stack, source, run.resources))
     if run.messages:
         print("\n" + "\n".join(run.messages))

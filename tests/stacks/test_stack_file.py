@@ -123,3 +123,20 @@ def test_a_folder_is_not_a_stack_file(tmp_path: Path, capsys: pytest.CaptureFixt
     folder = tmp_path / "Pulumi.dev.yaml"
     folder.mkdir()
     assert refused(tmp_path, capsys, folder) == "(file): cannot read: Is a directory"
+
+
+def test_an_out_folder_that_cannot_be_written_is_refused_in_one_line(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["plan", "--stack", "dev", "--out", "/dev/null/plan"]) == 2
+    assert capsys.readouterr().err == (
+        "Pulumi.dev.yaml: cannot write the plan into /dev/null/plan: Not a directory\n"
+    )
+
+
+@pytest.mark.parametrize("name", ["../etc", "a/b", ".."])
+def test_a_stack_name_is_a_name_not_a_path(name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exited:
+        main(["urns", "--stack", name])
+    assert exited.value.code == 2
+    assert "is not a stack name" in capsys.readouterr().err
