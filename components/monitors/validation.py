@@ -101,11 +101,6 @@ def validate_monitor(monitor: Mapping[str, object]) -> list[Problem]:
     return problems
 
 
-def check_monitor_file(path: Path) -> list[Problem]:
-    """Problems of a monitor JSON file (see `monitor_file`)."""
-    return monitor_file(path)[1]
-
-
 def monitor_file(path: Path) -> tuple[int, list[Problem]]:
     """How many monitors a JSON file holds, and their problems. The file is one monitor (flat,
     or a `version: 2` export with `definition`) or a list of them, as `GET /api/v1/monitor`

@@ -12,8 +12,8 @@ from components.monitors.validation import (
     EVENT_SEARCH_MONITOR_TYPES,
     FORMULA_SOURCE_MONITOR_TYPES,
     MONITOR_TYPES,
-    check_monitor_file,
     lint_monitor_files,
+    monitor_file,
     validate_monitor,
 )
 from components.problems import Problem
@@ -103,7 +103,7 @@ def _with(monitor: dict[str, Any], path: str, value: object) -> dict[str, Any]:
 
 @pytest.mark.parametrize("path", CORPUS, ids=[path.name for path in CORPUS])
 def test_every_corpus_monitor_is_valid(path: Path) -> None:
-    assert check_monitor_file(path) == []
+    assert monitor_file(path)[1] == []
 
 
 @pytest.mark.parametrize(
@@ -511,8 +511,8 @@ def test_reads_both_export_formats(tmp_path: Path) -> None:
     )
 
     expected = [Problem("priority", "must be 1 (highest) to 5, got 9")]
-    assert check_monitor_file(flat) == expected
-    assert check_monitor_file(exported) == expected
+    assert monitor_file(flat)[1] == expected
+    assert monitor_file(exported)[1] == expected
 
 
 @pytest.mark.parametrize(
@@ -542,11 +542,11 @@ def test_reads_both_export_formats(tmp_path: Path) -> None:
     ids=["invalid-json", "not-an-object", "definition-not-an-object"],
 )
 def test_reports_unusable_files(tmp_path: Path, content: str, problem: Problem) -> None:
-    assert check_monitor_file(_write(tmp_path, "monitor.json", content)) == [problem]
+    assert monitor_file(_write(tmp_path, "monitor.json", content))[1] == [problem]
 
 
 def test_reports_unreadable_files(tmp_path: Path) -> None:
-    assert check_monitor_file(tmp_path / "missing.json") == [
+    assert monitor_file(tmp_path / "missing.json")[1] == [
         Problem("file", "cannot read: No such file or directory")
     ]
 
