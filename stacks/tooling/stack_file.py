@@ -128,7 +128,8 @@ def _document(text: str, source: str) -> Any:
     problems = _node_problems(root)
     if problems:
         raise StackConfigError(problems, source)
-    return yaml.load(text, Loader=YAML_LOADER)
+    # The checked node graph is the document: constructed, not parsed a second time.
+    return YAML_LOADER("").construct_document(root)
 
 
 def _too_deep(text: str) -> Problem | None:
