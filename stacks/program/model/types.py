@@ -4,6 +4,7 @@ import re
 from collections.abc import Callable
 from datetime import date
 from fractions import Fraction
+from functools import cache
 from typing import Annotated, Any, Final, Literal, Self
 from zoneinfo import available_timezones
 
@@ -308,10 +309,16 @@ Argument = Annotated[str, Field(min_length=1)]
 def _known_timezone(name: str) -> str:
     # Datadog writes tz database names in lowercase (timezone='europe/paris'); where the machine
     # has no tz database (Windows without the tzdata package) the name cannot be checked.
-    known = {zone.lower() for zone in available_timezones()}
+    known = _known_timezones()
     if known and name.lower() not in known:
         raise ValueError(f"{name!r} is not a time zone of the tz database, e.g. europe/paris")
     return name
+
+
+@cache
+def _known_timezones() -> frozenset[str]:
+    # available_timezones() walks the tz database's files on every call.
+    return frozenset(zone.lower() for zone in available_timezones())
 
 
 Timezone = Annotated[str, AfterValidator(_known_timezone)]
