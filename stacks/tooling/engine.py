@@ -7,20 +7,20 @@ with secret values masked, and validated against the real schemas in `stacks.val
 
 import asyncio
 import base64
+import concurrent.futures
 import hashlib
 import heapq
 import logging
-import threading
 import uuid
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Coroutine, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 import pulumi
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import resource as sdk_resource
-from pulumi.runtime.proto import resource_pb2, source_pb2
+from pulumi.runtime.proto import provider_pb2, resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
@@ -346,9 +346,7 @@ class RecordingMonitor(mocks.MockMonitor):
         self.offline_mocks = mocks_
         self.run = run
         self.strict = strict
-        # The SDK registers from several threads at once: claiming a URN must be atomic.
         self._claimed: set[str] = set()
-        self._claiming = threading.Lock()
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of a resource's type chain; the SDK's mock puts it
@@ -362,16 +360,29 @@ class RecordingMonitor(mocks.MockMonitor):
         features = [f for f in info.supportedFeatures if f != ALIAS_SPECS_FEATURE]
         return resource_pb2.DeploymentInfo(supportedFeatures=features)
 
+    def Invoke(self, request: Any) -> Any:
+        # The SDK's mock answers through `_sync_await`, which pumps the event loop that is already
+        # running this call (see `_InlineExecutor`); the answers are plain values, settled at once.
+        answer, failures = self.offline_mocks.call(
+            mocks.MockCallArgs(
+                token=request.tok,
+                args=rpc.deserialize_properties(request.args),
+                provider=request.provider,
+            )
+        )
+        return resource_pb2.ResourceInvokeResponse(
+            failures=[provider_pb2.CheckFailure(property=key, reason=why) for key, why in failures],
+            **{"return": _settled(rpc.serialize_properties(answer, {}))},
+        )
+
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == "pulumi:pulumi:Stack":
             return resource_pb2.RegisterResourceResponse(urn=urn)
-        with self._claiming:
-            taken = urn in self._claimed
-            self._claimed.add(urn)
-        if taken:
+        if urn in self._claimed:
             # As the engine would: it refuses a second resource with the same URN.
             raise ResourceValidationError(f"{urn}: registered twice; URNs must be unique")
+        self._claimed.add(urn)
         wire_inputs = whole_numbers_as_int(rpc.deserialize_properties(request.object))
         plain_inputs = unwrap_secrets(wire_inputs)
         problems = resource_problems(
@@ -407,9 +418,46 @@ class RecordingMonitor(mocks.MockMonitor):
                 aliases=tuple(sorted(request.aliasURNs)),
             )
         )
-        state_proto = _sync_await(rpc.serialize_properties(state, {}))
+        state_proto = _settled(rpc.serialize_properties(state, {}))
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)
+
+
+Result = TypeVar("Result")
+
+
+def _settled(coroutine: Coroutine[Any, Any, Result]) -> Result:
+    """The result of a coroutine that finishes without waiting for anything.
+
+    Serializing plain values, as the engine's answers are, awaits only other coroutines; one
+    that had to wait would wait for the event loop this very call holds, and is refused.
+    """
+    try:
+        coroutine.send(None)
+    except StopIteration as finished:
+        return finished.value  # type: ignore[no-any-return]
+    coroutine.close()
+    raise RuntimeError("the offline engine's answer waited for an unresolved value")
+
+
+class _InlineExecutor(concurrent.futures.ThreadPoolExecutor):
+    """Runs every call the SDK hands to the event loop's executor at once, on the loop's thread.
+
+    The SDK sends each RPC from a worker thread so that waiting for a real engine's gRPC answer
+    does not stall the event loop. The recording engine answers in process, in Python, and
+    under the GIL a worker thread only takes turns with the event loop: every registration
+    handed over and back cost a thread switch, and the checks ran no faster for it.
+    """
+
+    def submit(
+        self, fn: Callable[..., Result], /, *args: Any, **kwargs: Any
+    ) -> concurrent.futures.Future[Result]:
+        future: concurrent.futures.Future[Result] = concurrent.futures.Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except Exception as error:  # as a worker thread would: the caller awaits it
+            future.set_exception(error)
+        return future
 
 
 def _is_root(parent: str) -> bool:
@@ -467,6 +515,7 @@ def offline_engine(
     config = dict(config or {})
     run = ProgramRun()
     loop = asyncio.new_event_loop()
+    loop.set_default_executor(_InlineExecutor())
     asyncio.set_event_loop(loop)
     capture_stack = sdk_resource._get_stack_trace
     sdk_resource._get_stack_trace = _no_stack_trace
