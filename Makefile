@@ -4,6 +4,9 @@ PYTHON ?= python3
 VENV := venv
 STACK ?= dev
 INSTALLED := $(VENV)/.installed
+# The security scanners in a virtualenv of their own: checkov's pins conflict with the SDK's.
+SCANNERS_VENV := venv-scanners
+SCANNERS_INSTALLED := $(SCANNERS_VENV)/.installed
 # uv installs the same pinned requirements as pip, in seconds rather than minutes, and shows them.
 UV_VERSION := 0.13.9
 
@@ -13,6 +16,11 @@ $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 	$(VENV)/bin/uv pip install --python $(VENV)/bin/python -r requirements-dev.txt
+	touch $@
+
+$(SCANNERS_INSTALLED): requirements-scanners.txt $(INSTALLED)
+	$(PYTHON) -m venv $(SCANNERS_VENV)
+	$(VENV)/bin/uv pip install --python $(SCANNERS_VENV)/bin/python -r requirements-scanners.txt
 	touch $@
 
 plan: $(INSTALLED)
@@ -25,8 +33,8 @@ lint: $(INSTALLED)
 typecheck: $(INSTALLED)
 	$(VENV)/bin/mypy
 
-test: lint typecheck
+test: lint typecheck $(SCANNERS_INSTALLED)
 	$(VENV)/bin/pytest
 
 clean:
-	rm -rf $(VENV) out .mypy_cache
+	rm -rf $(VENV) $(SCANNERS_VENV) out .mypy_cache

@@ -41,9 +41,10 @@ def _requirement_names(path: Path) -> dict[str, str]:
 
 
 def test_every_requirement_is_pinned_exactly() -> None:
-    for file in ("requirements.txt", "requirements-dev.txt"):
+    for file in ("requirements.txt", "requirements-dev.txt", "requirements-scanners.txt"):
         for name, version in _requirement_names(REPO_ROOT / file).items():
-            assert re.fullmatch(r"\d+(\.\d+)+", version), f"{file}: {name} is not pinned with =="
+            pinned = re.fullmatch(r"\d+(\.\d+)+(\.post\d+)?", version)
+            assert pinned, f"{file}: {name} is not pinned with =="
 
 
 def test_the_program_imports_only_runtime_requirements() -> None:
