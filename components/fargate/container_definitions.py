@@ -361,8 +361,8 @@ def _agent_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> di
         # Explorer every 15 s or so; without it, tasks show up only through the AWS integration's
         # crawl, about once a day (Datadog's "Amazon ECS Explorer" docs). Off by default in the
         # Agent (`ecs_task_collection_enabled`); Datadog's Terraform module, CDK constructs and
-        # `datadog-ci ecs-fargate instrument` all set it. It uses the task role's ECS read
-        # permissions (components.fargate.iam).
+        # `datadog-ci ecs-fargate instrument` all set it. The endpoint is the task's own and
+        # takes no AWS credentials, so the task role grants nothing for it (components.fargate.iam).
         "DD_ECS_TASK_COLLECTION_ENABLED": "true",
     }
     if task.agent.transport == "unix-socket":

@@ -20,11 +20,11 @@ from components.fargate.container_definitions import (
     task_volume_names,
 )
 from components.fargate.iam import (
-    EXECUTION_ROLE_MANAGED_POLICY,
-    ecs_tasks_assume_role_policy,
-    managed_policy_arn,
+    execution_role_policy,
+    execution_role_trust_policy,
     secrets_read_policy,
     task_role_policy,
+    task_role_trust_policy,
 )
 
 # JSON-key secrets in `valueFrom` need Fargate platform 1.4.0 or later; pinning it (rather than
@@ -72,6 +72,7 @@ class InstrumentedFargateService(pulumi.ComponentResource):
         invoke_opts = pulumi.InvokeOutputOptions(parent=self)
         region = aws.get_region_output(opts=invoke_opts).region
         partition = aws.get_partition_output(opts=invoke_opts).partition
+        account_id = aws.get_caller_identity_output(opts=invoke_opts).account_id
         tags = dict(args.tags)
 
         log_group = aws.cloudwatch.LogGroup(
@@ -88,12 +89,12 @@ class InstrumentedFargateService(pulumi.ComponentResource):
         self.execution_role_arn = (
             pulumi.Output.from_input(args.execution_role_arn)
             if args.execution_role_arn is not None
-            else self._execution_role(name, args, region, partition)
+            else self._execution_role(name, args, region, partition, account_id)
         )
         self.task_role_arn = (
             pulumi.Output.from_input(args.task_role_arn)
             if args.task_role_arn is not None
-            else self._task_role(name, args)
+            else self._task_role(name, args, region, partition, account_id)
         )
         task_definition = aws.ecs.TaskDefinition(
             f"{name}-task",
@@ -131,24 +132,35 @@ class InstrumentedFargateService(pulumi.ComponentResource):
         args: InstrumentedServiceArgs,
         region: pulumi.Output[str],
         partition: pulumi.Output[str],
+        account_id: pulumi.Output[str],
     ) -> pulumi.Output[str]:
         role = aws.iam.Role(
             f"{name}{EXECUTION_ROLE_SUFFIX}",
-            assume_role_policy=json.dumps(ecs_tasks_assume_role_policy()),
+            assume_role_policy=account_id.apply(
+                lambda account: json.dumps(execution_role_trust_policy(account_id=account))
+            ),
             description=f"ECS execution role of {args.task.service} ({args.task.environment})",
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-execution-managed",
-            role=role.name,
-            policy_arn=partition.apply(
-                lambda p: managed_policy_arn(p, EXECUTION_ROLE_MANAGED_POLICY)
+        # Both policies name exactly what the container definitions use (images, log groups,
+        # secrets), so the two cannot drift apart.
+        aws.iam.RolePolicy(
+            f"{name}-execution-pull-logs",
+            role=role.id,
+            policy=pulumi.Output.all(
+                containers=self.container_definitions, partition=partition, account=account_id
+            ).apply(
+                lambda v: json.dumps(
+                    execution_role_policy(
+                        json.loads(v["containers"]),
+                        partition=v["partition"],
+                        account_id=v["account"],
+                    )
+                )
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        # The policy names exactly the secrets the container definitions read, so the two
-        # cannot drift apart.
         extra_keys = [s.kms_key_arn for s in args.task.secrets if s.kms_key_arn]
         policy = pulumi.Output.all(
             containers=self.container_definitions,
@@ -171,17 +183,25 @@ class InstrumentedFargateService(pulumi.ComponentResource):
         )
         return role.arn
 
-    def _task_role(self, name: str, args: InstrumentedServiceArgs) -> pulumi.Output[str]:
+    def _task_role(
+        self,
+        name: str,
+        args: InstrumentedServiceArgs,
+        region: pulumi.Output[str],
+        partition: pulumi.Output[str],
+        account_id: pulumi.Output[str],
+    ) -> pulumi.Output[str]:
         role = aws.iam.Role(
             f"{name}-task-role",
-            assume_role_policy=json.dumps(ecs_tasks_assume_role_policy()),
+            assume_role_policy=pulumi.Output.all(
+                partition=partition, region=region, account_id=account_id
+            ).apply(lambda v: json.dumps(task_role_trust_policy(**v))),
             description=f"Task role of {args.task.service} ({args.task.environment})",
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
         policy = task_role_policy(
-            agent_sidecar=args.task.agent is not None,
-            ecs_exec=args.placement is not None and args.placement.enable_execute_command,
+            ecs_exec=args.placement is not None and args.placement.enable_execute_command
         )
         if policy is not None:
             aws.iam.RolePolicy(

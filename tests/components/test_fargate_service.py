@@ -2,6 +2,7 @@
 
 import json
 import re
+from dataclasses import replace
 from typing import Any
 
 import pulumi
@@ -19,7 +20,7 @@ from components.fargate.args import (
 from components.fargate.service import InstrumentedFargateService, referenced_secret_arns
 from stacks.tooling.engine import ProgramRun, ResourceValidationError, run_program
 from tests.conftest import PulumiChecks
-from tests.factories import API_KEY_ARN, CLOUDWATCH, CMK_ARN, DB_SECRET_ARN, task
+from tests.factories import API_KEY_ARN, CLOUDWATCH, CMK_ARN, DB_SECRET_ARN, SIDECAR, task
 
 PLACEMENT = ServicePlacement(
     cluster_arn="arn:aws:ecs:eu-west-1:123456789012:cluster/dev",
@@ -86,12 +87,77 @@ def test_execution_role_reads_exactly_the_secrets_used() -> None:
     for resource in statements[0]["Resource"]:
         assert "*" not in resource
         assert not resource.endswith("::")
-    attachment = run.named("checkout-api-execution-managed").inputs
-    assert attachment["policyArn"] == (
-        "arn:aws:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy"
-    )
-    trust = json.loads(run.named("checkout-api-execution-role").inputs["assumeRolePolicy"])
-    assert trust["Statement"][0]["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+
+
+def test_execution_role_pulls_from_and_logs_to_exactly_what_the_task_uses() -> None:
+    run = deploy(task())
+    assert run.by_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment") == []
+    assert policy(run, "checkout-api-execution-pull-logs")["Statement"] == [
+        {
+            "Sid": "EcrAuthorization",
+            "Effect": "Allow",
+            "Action": "ecr:GetAuthorizationToken",
+            "Resource": "*",
+        },
+        {
+            "Sid": "PullImages",
+            "Effect": "Allow",
+            "Action": [
+                "ecr:BatchCheckLayerAvailability",
+                "ecr:GetDownloadUrlForLayer",
+                "ecr:BatchGetImage",
+            ],
+            # The app's repository only: the Agent and the log router come from public.ecr.aws.
+            "Resource": ["arn:aws:ecr:eu-west-1:123456789012:repository/checkout-api"],
+        },
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": [
+                "arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/dev/checkout-api/log-router:*"
+            ],
+        },
+    ]
+
+
+def test_images_outside_ecr_need_no_pull_permission() -> None:
+    run = deploy(task(image="docker.io/library/python:3.12-slim", logs=CLOUDWATCH))
+    assert policy(run, "checkout-api-execution-pull-logs")["Statement"] == [
+        {
+            "Sid": "WriteLogs",
+            "Effect": "Allow",
+            "Action": ["logs:CreateLogStream", "logs:PutLogEvents"],
+            "Resource": ["arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/dev/checkout-api:*"],
+        }
+    ]
+
+
+def test_sidecar_images_mirrored_in_ecr_are_pulled_from_their_repositories() -> None:
+    mirror = "210987654321.dkr.ecr.eu-central-1.amazonaws.com/mirror/datadog/agent:7.81.2"
+    run = deploy(task(agent=replace(SIDECAR, image=mirror)))
+    statements = policy(run, "checkout-api-execution-pull-logs")["Statement"]
+    assert statements[1]["Resource"] == [
+        "arn:aws:ecr:eu-central-1:210987654321:repository/mirror/datadog/agent",
+        "arn:aws:ecr:eu-west-1:123456789012:repository/checkout-api",
+    ]
+
+
+def test_roles_trust_only_ecs_tasks_of_this_account() -> None:
+    run = deploy(task())
+    trust = {
+        role: json.loads(run.named(f"checkout-api-{role}-role").inputs["assumeRolePolicy"])
+        for role in ("execution", "task")
+    }
+    for document in trust.values():
+        [statement] = document["Statement"]
+        assert statement["Principal"] == {"Service": "ecs-tasks.amazonaws.com"}
+        assert statement["Action"] == "sts:AssumeRole"
+        assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert trust["task"]["Statement"][0]["Condition"]["ArnLike"] == {
+        "aws:SourceArn": "arn:aws:ecs:eu-west-1:123456789012:*"
+    }
+    assert "ArnLike" not in trust["execution"]["Statement"][0]["Condition"]
 
 
 def test_no_kms_statement_without_a_customer_managed_key() -> None:
@@ -99,24 +165,26 @@ def test_no_kms_statement_without_a_customer_managed_key() -> None:
     assert [s["Sid"] for s in statements] == ["ReadSecrets"]
 
 
-def test_task_role_has_the_agents_ecs_reads_only_with_a_sidecar() -> None:
-    with_sidecar = policy(deploy(task()), "checkout-api-task-policy")
-    assert with_sidecar["Statement"] == [
+def test_task_role_is_granted_ecs_exec_only_and_nothing_for_the_agent() -> None:
+    with_exec = deploy(task(), placement=replace(PLACEMENT, enable_execute_command=True))
+    assert policy(with_exec, "checkout-api-task-policy")["Statement"] == [
         {
-            "Sid": "DatadogAgentEcsRead",
+            "Sid": "EcsExec",
             "Effect": "Allow",
             "Action": [
-                "ecs:ListClusters",
-                "ecs:ListContainerInstances",
-                "ecs:DescribeContainerInstances",
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
             ],
             "Resource": "*",
         }
     ]
-    agentless = deploy(task(agent=None, llm_observability=LlmObservability(ml_app="a")))
-    assert not agentless.by_type("aws:iam/rolePolicy:RolePolicy")[1:]
-    assert [r.name for r in agentless.by_type("aws:iam/rolePolicy:RolePolicy")] == [
-        "checkout-api-execution-secrets"
+    # The Agent sidecar reads its task from the metadata endpoint, with no AWS call.
+    with_sidecar = deploy(task(), placement=PLACEMENT)
+    assert [r.name for r in with_sidecar.by_type("aws:iam/rolePolicy:RolePolicy")] == [
+        "checkout-api-execution-pull-logs",
+        "checkout-api-execution-secrets",
     ]
 
 
