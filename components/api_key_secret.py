@@ -3,6 +3,7 @@
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Any, Final
 
 import pulumi
 import pulumi_aws as aws
@@ -14,6 +15,76 @@ from components.fargate.container_definitions import API_KEY_JSON_KEY
 def api_key_secret_string(api_key: str) -> str:
     """The secret's value: JSON, so that ECS can inject the one key with `:DD_API_KEY::`."""
     return json.dumps({API_KEY_JSON_KEY: api_key})
+
+
+# Every action that manages a symmetric AWS_KMS key and none that uses it, so that the account's
+# administrators can always repair the key (PutKeyPolicy among them: the reason AWS gives for its
+# default key policy statement, "Allows access to the AWS account and enables IAM policies") and
+# no one can encrypt or decrypt with it outside Secrets Manager. CreateGrant is left out too: a
+# grant would hand out cryptographic use, and Secrets Manager uses none (Secrets Manager user
+# guide, "Secret encryption and decryption", at awsdocs/aws-secrets-manager-docs c3b51cc).
+KEY_ADMINISTRATION_ACTIONS: Final = (
+    "kms:CancelKeyDeletion",
+    "kms:CreateAlias",
+    "kms:DeleteAlias",
+    "kms:DescribeKey",
+    "kms:DisableKey",
+    "kms:DisableKeyRotation",
+    "kms:EnableKey",
+    "kms:EnableKeyRotation",
+    "kms:GetKeyPolicy",
+    "kms:GetKeyRotationStatus",
+    "kms:ListGrants",
+    "kms:ListKeyPolicies",
+    "kms:ListKeyRotations",
+    "kms:ListResourceTags",
+    "kms:PutKeyPolicy",
+    "kms:RevokeGrant",
+    "kms:RotateKeyOnDemand",
+    "kms:ScheduleKeyDeletion",
+    "kms:TagResource",
+    "kms:UntagResource",
+    "kms:UpdateAlias",
+    "kms:UpdateKeyDescription",
+)
+# What Secrets Manager calls for the caller: GenerateDataKey and Decrypt to write a secret value,
+# Decrypt to read one (the same guide, "Permissions for the KMS key").
+SECRETS_MANAGER_KEY_ACTIONS: Final = ("kms:Decrypt", "kms:GenerateDataKey")
+
+
+def key_policy(*, partition: str, region: str, account_id: str) -> dict[str, Any]:
+    """The policy of the key that encrypts the secret.
+
+    Both statements name the account, which lets its IAM policies decide who may act: the
+    execution roles read the secret (their policy allows `kms:Decrypt` through Secrets Manager
+    on this key), whoever deploys writes it. In a key policy `"*"` is the key itself.
+    """
+    account = {"AWS": f"arn:{partition}:iam::{account_id}:root"}
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministersTheKey",
+                "Effect": "Allow",
+                "Principal": account,
+                "Action": list(KEY_ADMINISTRATION_ACTIONS),
+                "Resource": "*",
+            },
+            {
+                "Sid": "UseOnlyThroughSecretsManager",
+                "Effect": "Allow",
+                "Principal": account,
+                "Action": list(SECRETS_MANAGER_KEY_ACTIONS),
+                "Resource": "*",
+                "Condition": {
+                    "StringEquals": {
+                        "kms:ViaService": f"secretsmanager.{region}.amazonaws.com",
+                        "kms:CallerAccount": account_id,
+                    }
+                },
+            },
+        ],
+    }
 
 
 @dataclass(frozen=True)
@@ -70,9 +141,15 @@ class DatadogApiKeySecret(pulumi.ComponentResource):
         kept = pulumi.ResourceOptions(parent=self, protect=args.protect)
         key: aws.kms.Key | None = None
         if args.customer_managed_key:
+            invoke_opts = pulumi.InvokeOutputOptions(parent=self)
             key = aws.kms.Key(
                 f"{name}-key",
                 description=f"Encrypts the Datadog API key secret {args.secret_name}",
+                policy=pulumi.Output.all(
+                    partition=aws.get_partition_output(opts=invoke_opts).partition,
+                    region=aws.get_region_output(opts=invoke_opts).region,
+                    account_id=aws.get_caller_identity_output(opts=invoke_opts).account_id,
+                ).apply(lambda v: json.dumps(key_policy(**v))),
                 enable_key_rotation=True,
                 deletion_window_in_days=30,
                 tags=dict(args.tags),

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from components.api_key_secret import (
+    KEY_ADMINISTRATION_ACTIONS,
     DatadogApiKeySecret,
     DatadogApiKeySecretArgs,
     api_key_secret_string,
@@ -51,6 +52,42 @@ def test_created_secret_is_masked_and_protected_when_asked() -> None:
     key = run.named("dd-key").inputs
     assert key["enableKeyRotation"] is True
     assert run.named("dd-key-alias").inputs["name"] == "alias/datadog-production-api-key"
+
+
+def test_the_key_is_administered_by_the_account_and_used_only_through_secrets_manager() -> None:
+    run = deploy(
+        DatadogApiKeySecretArgs(
+            secret_name="datadog/production/api-key", api_key="k", customer_managed_key=True
+        )
+    )
+    administer, use = json.loads(run.named("dd-key").inputs["policy"])["Statement"]
+    account = {"AWS": "arn:aws:iam::123456789012:root"}
+    assert administer == {
+        "Sid": "AccountAdministersTheKey",
+        "Effect": "Allow",
+        "Principal": account,
+        "Action": list(KEY_ADMINISTRATION_ACTIONS),
+        "Resource": "*",
+    }
+    # The account's administrators can always repair the policy: the key cannot be locked out.
+    assert "kms:PutKeyPolicy" in administer["Action"]
+    # No cryptographic use, and no grant that could hand one out, outside Secrets Manager.
+    using = ("kms:Encrypt", "kms:Decrypt", "kms:ReEncrypt", "kms:GenerateDataKey", "kms:Sign")
+    granting = ("kms:CreateGrant",)
+    assert [a for a in administer["Action"] if a.startswith(using + granting) or "*" in a] == []
+    assert use == {
+        "Sid": "UseOnlyThroughSecretsManager",
+        "Effect": "Allow",
+        "Principal": account,
+        "Action": ["kms:Decrypt", "kms:GenerateDataKey"],
+        "Resource": "*",
+        "Condition": {
+            "StringEquals": {
+                "kms:ViaService": "secretsmanager.eu-west-1.amazonaws.com",
+                "kms:CallerAccount": "123456789012",
+            }
+        },
+    }
 
 
 def test_aws_managed_key_by_default() -> None:
