@@ -1,8 +1,8 @@
 """IAM policy documents of an instrumented Fargate task, as plain dicts.
 
-Every statement names its resources exactly; the few `"*"` are the actions that take no resource
-at all in the Service Authorization Reference (`ecr:GetAuthorizationToken`, `ssmmessages:*`),
-listed in `WILDCARD_ONLY_ACTIONS`.
+Every statement names its resources exactly. The only `*` are the resource of the actions that
+take none in the Service Authorization Reference (`WILDCARD_ONLY_ACTIONS`), and the streams of the
+task's own log group.
 """
 
 import re
@@ -103,7 +103,8 @@ def ecr_repository_arn(image: str, partition: str) -> str | None:
 
 
 def log_group_arn(*, partition: str, region: str, account_id: str, name: str) -> str:
-    """The group and every stream in it (`:*`), which `logs:PutLogEvents` is authorized on."""
+    """Every stream of the group: CreateLogStream and PutLogEvents are authorized on streams
+    (`log-group:<name>:log-stream:<stream>` in the Service Authorization Reference)."""
     return f"arn:{partition}:logs:{region}:{account_id}:log-group:{name}:*"
 
 

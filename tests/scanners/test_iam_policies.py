@@ -215,7 +215,7 @@ def wildcard_reason(document: PolicyDocument, statement: dict[str, Any], resourc
     if resource == "*" and actions <= WILDCARD_ONLY_ACTIONS:
         return "actions that take no resource (GetAuthorizationToken, ECS Exec's channel)"
     if resource.endswith(":*") and ":logs:" in resource and "*" not in resource[:-2]:
-        return "every stream of one log group, which PutLogEvents is authorized on"
+        return "every stream of one log group, which CreateLogStream and PutLogEvents act on"
     return ""
 
 
