@@ -1,8 +1,11 @@
 """The GitHub workflows: linted with actionlint, and the properties reviewers rely on."""
 
+import json
+import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -78,3 +81,121 @@ def test_python_versions_are_quoted(path: Path) -> None:
     for line in path.read_text().splitlines():
         if "python-version:" in line:
             assert line.split(":", 1)[1].strip().startswith('"'), line
+
+
+def test_the_comment_workflow_runs_nothing_of_the_pull_request() -> None:
+    document = workflow("pr-comment.yml")
+    # YAML 1.1 reads the key `on` as true.
+    assert document[True] == {
+        "workflow_run": {"workflows": ["pull-request"], "types": ["completed"]}
+    }
+    assert workflow("pull-request.yml")["name"] == "pull-request"
+    (job,) = document["jobs"].values()
+    assert job["if"].startswith("github.event.workflow_run.event == 'pull_request'")
+    assert [step["uses"].split("@")[0] for step in job["steps"]] == [
+        "actions/download-artifact",
+        "actions/github-script",
+    ]
+    download, script = job["steps"]
+    assert download["with"]["run-id"] == "${{ github.event.workflow_run.id }}"
+    # The artifact lands outside the workspace, and the script reads it from there.
+    assert download["with"]["path"] == "${{ runner.temp }}/offline-preview"
+    assert script["env"] == {"PREVIEW_DIR": download["with"]["path"]}
+
+
+HEAD = "1" * 40
+OURS = "acme/observability"
+MARKER = "<!-- offline-preview -->"
+
+
+def run_comment_script(
+    tmp_path: Path,
+    *,
+    number: str,
+    pulls: dict[str, Any],
+    comments: Sequence[dict[str, Any]] = (),
+) -> dict[str, Any]:
+    """The comment step of pr-comment.yml on an artifact and a scenario of GitHub's answers."""
+    node = shutil.which("node")
+    if node is None:
+        # GitHub's runners have Node (github-script itself runs on it): there it must run.
+        if os.environ.get("CI"):
+            pytest.fail("node is not on PATH")
+        pytest.skip("node is not on PATH")
+    (job,) = workflow("pr-comment.yml")["jobs"].values()
+    step = job["steps"][1]
+    (tmp_path / "pr-number.txt").write_text(number)
+    (tmp_path / "offline-preview.md").write_text("## Offline preview\n")
+    scenario = {
+        "script": step["with"]["script"],
+        "context": {
+            "repo": {"owner": "acme", "repo": "observability"},
+            "payload": {"workflow_run": {"head_sha": HEAD, "head_repository": {"full_name": OURS}}},
+        },
+        "pulls": pulls,
+        "comments": list(comments),
+    }
+    result = subprocess.run(
+        [node, str(REPO_ROOT / "tests" / "github_script.js")],
+        input=json.dumps(scenario),
+        env={**os.environ, "PREVIEW_DIR": str(tmp_path)},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    outcome: dict[str, Any] = json.loads(result.stdout)
+    return outcome
+
+
+def pull(sha: str = HEAD, repository: str = OURS) -> dict[str, Any]:
+    return {"head": {"sha": sha, "repo": {"full_name": repository}}}
+
+
+def writes(outcome: dict[str, Any]) -> list[tuple[str, Any]]:
+    return [
+        (call["name"], call["params"].get("issue_number") or call["params"].get("comment_id"))
+        for call in outcome["calls"]
+        if call["name"] in ("issues.createComment", "issues.updateComment")
+    ]
+
+
+def test_the_preview_is_posted_on_the_pull_request_the_run_was_for(tmp_path: Path) -> None:
+    outcome = run_comment_script(tmp_path, number="7\n", pulls={"7": pull()})
+    assert outcome["failed"] is None
+    assert writes(outcome) == [("issues.createComment", 7)]
+    (create,) = [c for c in outcome["calls"] if c["name"] == "issues.createComment"]
+    assert create["params"]["body"] == f"{MARKER}\n## Offline preview\n"
+
+
+@pytest.mark.parametrize(
+    ("number", "pulls", "failure"),
+    [
+        # A fork's run names another pull request, whose head is another commit.
+        ("8", {"8": pull(sha="2" * 40)}, "is at acme/observability@2222"),
+        # The same commit pushed to another repository is not the run's pull request either.
+        ("8", {"8": pull(repository="mallory/observability")}, "is at mallory/observability@1111"),
+        # An issue, or a number that is nothing at all.
+        ("9", {}, "threw: Not Found"),
+        ("7; echo", {"7": pull()}, "does not name a pull request"),
+    ],
+    ids=["other-head", "other-repository", "not-a-pull-request", "not-a-number"],
+)
+def test_no_comment_where_the_artifact_names_another_pull_request(
+    tmp_path: Path, number: str, pulls: dict[str, Any], failure: str
+) -> None:
+    outcome = run_comment_script(tmp_path, number=number, pulls=pulls)
+    assert failure in outcome["failed"]
+    assert writes(outcome) == []
+
+
+def comment(comment_id: int, login: str, kind: str) -> dict[str, Any]:
+    return {"id": comment_id, "user": {"login": login, "type": kind}, "body": f"{MARKER}\nold"}
+
+
+def test_the_earlier_comment_is_found_by_its_author_not_only_its_marker(tmp_path: Path) -> None:
+    impostors = [comment(1, "mallory", "User"), comment(2, "some-app[bot]", "Bot")]
+    outcome = run_comment_script(tmp_path, number="7", pulls={"7": pull()}, comments=impostors)
+    assert writes(outcome) == [("issues.createComment", 7)]
+    ours = [*impostors, comment(3, "github-actions[bot]", "Bot")]
+    outcome = run_comment_script(tmp_path, number="7", pulls={"7": pull()}, comments=ours)
+    assert writes(outcome) == [("issues.updateComment", 3)]
