@@ -2,6 +2,7 @@
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -12,6 +13,7 @@ from typing import Any
 import pytest
 import yaml
 
+from stacks.program.load import API_KEY_CONFIG, APP_KEY_CONFIG
 from tests.shared_data import REPO_ROOT
 
 WORKFLOWS = REPO_ROOT / ".github" / "workflows"
@@ -81,6 +83,113 @@ def test_python_versions_are_quoted(path: Path) -> None:
     for line in path.read_text().splitlines():
         if "python-version:" in line:
             assert line.split(":", 1)[1].strip().startswith('"'), line
+
+
+def workflows() -> dict[str, dict[Any, Any]]:
+    return {path.name: workflow(path.name) for path in sorted(WORKFLOWS.glob("*.yml"))}
+
+
+def steps_of(document: dict[Any, Any]) -> list[dict[str, Any]]:
+    """Every step of a workflow's jobs, or of a composite action."""
+    if "runs" in document:
+        steps: list[dict[str, Any]] = document["runs"]["steps"]
+        return steps
+    return [step for job in document["jobs"].values() for step in job.get("steps", [])]
+
+
+GITHUB_FILES = sorted(REPO_ROOT.glob(".github/**/*.yml"))
+# owner/repo[/path]@<full commit SHA> # v<tag>: the tag says which release the SHA was taken from.
+PINNED = re.compile(
+    r"^\s*(?:- )?uses: ([\w.-]+/[\w.-]+(?:/[\w./-]+)?)@([0-9a-f]{40}) # (v\d+\.\d+\.\d+)$"
+)
+
+
+@pytest.mark.parametrize("path", GITHUB_FILES, ids=lambda p: str(p.relative_to(WORKFLOWS.parent)))
+def test_every_action_is_pinned_to_a_full_commit_with_its_tag(path: Path) -> None:
+    uses = [step["uses"] for step in steps_of(yaml.safe_load(path.read_text())) if "uses" in step]
+    assert uses, "a file with no action to check"
+    lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(- )?uses:", line)]
+    assert len(lines) == len(uses)
+    for line in lines:
+        # `$/` is this repository at the workflow's own commit, pinned by construction.
+        assert line.strip().removeprefix("- ").startswith("uses: $/") or PINNED.match(line), line
+
+
+def test_each_action_has_one_pin_everywhere() -> None:
+    pins: dict[str, set[str]] = {}
+    for path in GITHUB_FILES:
+        for match in filter(None, map(PINNED.match, path.read_text().splitlines())):
+            pins.setdefault(match[1], set()).add(f"{match[2]} {match[3]}")
+    assert {name for name, pinned in pins.items() if len(pinned) > 1} == set()
+    assert {"actions/checkout", "pulumi/actions", "aws-actions/configure-aws-credentials"} <= set(
+        pins
+    )
+
+
+def test_no_checkout_leaves_the_token_in_the_workspace() -> None:
+    checkouts = [
+        step
+        for path in GITHUB_FILES
+        for step in steps_of(yaml.safe_load(path.read_text()))
+        if str(step.get("uses", "")).startswith("actions/checkout@")
+    ]
+    assert len(checkouts) == 5
+    assert all(step["with"]["persist-credentials"] is False for step in checkouts)
+
+
+def test_nothing_is_granted_by_default_and_each_job_gets_what_it_needs() -> None:
+    granted = {}
+    for name, document in workflows().items():
+        assert document["permissions"] == {}, name
+        for job_name, job in document["jobs"].items():
+            granted[f"{name}:{job_name}"] = job["permissions"]
+    assert granted == {
+        "deploy.yml:test": {"contents": "read"},
+        "deploy.yml:up": {"contents": "read", "id-token": "write"},
+        "pr-comment.yml:comment": {"actions": "read", "pull-requests": "write"},
+        "pull-request.yml:test": {"contents": "read"},
+        "pull-request.yml:offline-preview": {"contents": "read"},
+        "pull-request.yml:preview": {
+            "contents": "read",
+            "id-token": "write",
+            "pull-requests": "write",
+        },
+    }
+
+
+def pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
+    steps: list[dict[str, Any]] = job["steps"]
+    (step,) = [s for s in steps if str(s.get("uses", "")).startswith("pulumi/actions@")]
+    return step
+
+
+def test_previews_and_deploys_take_their_credentials_from_their_own_environments() -> None:
+    preview = workflow("pull-request.yml")["jobs"]["preview"]
+    up = workflow("deploy.yml")["jobs"]["up"]
+    assert preview["environment"] == "preview-${{ matrix.stack }}"
+    assert preview["strategy"]["matrix"]["stack"] == ["dev", "production"]
+    assert up["environment"] == "${{ matrix.stack }}"
+    assert up["if"] == "github.ref == 'refs/heads/main'"
+    preview_text = yaml.safe_dump(preview)
+    assert "AWS_PREVIEW_ROLE_ARN" in preview_text
+    assert "DEPLOY" not in preview_text
+    for job in (preview, up):
+        config = yaml.safe_load(pulumi_step(job)["with"]["config-map"])
+        assert config == {
+            API_KEY_CONFIG: {"value": "${{ secrets.DATADOG_API_KEY }}", "secret": True},
+            APP_KEY_CONFIG: {"value": "${{ secrets.DATADOG_APP_KEY }}", "secret": True},
+        }
+        assert sorted(pulumi_step(job)["env"]) == [
+            "PULUMI_ACCESS_TOKEN",
+            "PULUMI_CONFIG_PASSPHRASE",
+        ]
+
+
+def test_secrets_are_only_read_by_jobs_with_an_environment() -> None:
+    for name, document in workflows().items():
+        for job_name, job in document["jobs"].items():
+            secrets = set(re.findall(r"secrets\.(\w+)", yaml.safe_dump(job))) - {"GITHUB_TOKEN"}
+            assert not secrets or "environment" in job, f"{name}:{job_name} reads {secrets}"
 
 
 def test_the_comment_workflow_runs_nothing_of_the_pull_request() -> None:
