@@ -344,10 +344,11 @@ def test_log_formula_monitor_declares_its_variables() -> None:
         ),
         pytest.param(
             lambda: metric_threshold_monitor(
-                MetricThresholdSpec(SETTINGS, MetricQuery("cpu"), Thresholds(1), window="last_2w")
+                MetricThresholdSpec(SETTINGS, MetricQuery("cpu"), Thresholds(1), window="last_2mo")
             ),
-            "monitor 'Checkout API': query: invalid window 'last_2w': metric windows run from "
-            "last_1m to last_1w (at most last_10080m, last_168h or last_7d) (at char 4: 'last_2w')",
+            "monitor 'Checkout API': query: invalid window 'last_2mo': metric windows run from "
+            "last_1m to last_1mo (at most last_43200m, last_720h or last_30d) (at char 4: "
+            "'last_2mo')",
             id="window-too-long",
         ),
         pytest.param(

@@ -244,22 +244,22 @@ def _anomaly(algorithm: str, extra: str = "", threshold: str = "1") -> str:
         ),
         pytest.param(
             "avg(last_0m):avg:system.cpu.user{*} > 1",
-            "invalid window 'last_0m': metric windows run from last_1m to last_1w (at most "
-            "last_10080m, last_168h or last_7d) (at char 4: 'last_0m')",
+            "invalid window 'last_0m': metric windows run from last_1m to last_1mo (at most "
+            "last_43200m, last_720h or last_30d) (at char 4: 'last_0m')",
             4,
             id="window-zero",
         ),
         pytest.param(
-            "avg(last_200h):avg:system.cpu.user{*} > 1",
-            "invalid window 'last_200h': metric windows run from last_1m to last_1w (at most "
-            "last_10080m, last_168h or last_7d) (at char 4: 'last_200h')",
+            "avg(last_800h):avg:system.cpu.user{*} > 1",
+            "invalid window 'last_800h': metric windows run from last_1m to last_1mo (at most "
+            "last_43200m, last_720h or last_30d) (at char 4: 'last_800h')",
             4,
             id="window-too-long",
         ),
         pytest.param(
             "avg(last_5x):avg:system.cpu.user{*} > 1",
-            "invalid window 'last_5x': metric windows run from last_1m to last_1w (at most "
-            "last_10080m, last_168h or last_7d) (at char 4: 'last_5x')",
+            "invalid window 'last_5x': metric windows run from last_1m to last_1mo (at most "
+            "last_43200m, last_720h or last_30d) (at char 4: 'last_5x')",
             4,
             id="window-unknown-unit",
         ),
@@ -490,10 +490,10 @@ def test_rejects_bad_queries_with_position_and_fragment(
 
 def test_error_fragment_is_the_offending_text() -> None:
     with pytest.raises(QueryError) as raised:
-        parse_monitor_query("avg(last_200h):avg:x{*} > 1")
+        parse_monitor_query("avg(last_800h):avg:x{*} > 1")
 
-    assert raised.value.fragment == "last_200h"
-    assert raised.value.reason.startswith("invalid window 'last_200h'")
+    assert raised.value.fragment == "last_800h"
+    assert raised.value.reason.startswith("invalid window 'last_800h'")
 
 
 def test_quotes_inside_a_log_search_may_be_escaped() -> None:

@@ -182,7 +182,7 @@ def test_windows_at_the_edges_of_their_range_are_accepted(query: str, window: Wi
     [
         ('logs("a").rollup("count").last("2881m") > 1', "windows run from 1m to 2880m (48h)"),
         ('logs("a").rollup("count").last("1w") > 1', "windows run from 1m to 2880m (48h)"),
-        ("avg(last_8d):avg:x{*} > 1", "metric windows run from last_1m to last_1w"),
+        ("avg(last_31d):avg:x{*} > 1", "metric windows run from last_1m to last_1mo"),
         ("max(next_11h):forecast(avg:x{*}, 'linear', 1) > 1", "forecast windows run from next_12h"),
         (
             'burn_rate("x").over("7d").long_window("90d").short_window("91d") > 1',

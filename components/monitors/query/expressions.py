@@ -24,7 +24,7 @@ from components.monitors.query.algorithms import (
     parse_algorithm_call,
     read_literal,
 )
-from components.monitors.query.metric_query import parse_metric_query
+from components.monitors.query.metric_query import MetricQueryFacts, parse_metric_query
 from components.monitors.query.scanner import KEYWORD_ARGUMENT, NUMBER, Scanner, Text
 from components.monitors.query.vocabulary import METRIC_FUNCTIONS
 
@@ -43,7 +43,7 @@ class ExpressionFacts:
     """What parsing an expression found, beyond its validity."""
 
     group_by: list[str] = field(default_factory=list)
-    space_aggregators: list[Text] = field(default_factory=list)
+    metric_queries: list[MetricQueryFacts] = field(default_factory=list)
     algorithm_calls: list[AlgorithmCall] = field(default_factory=list)
     variables: list[str] = field(default_factory=list)
 
@@ -141,14 +141,14 @@ class _MetricExpression(_Expression):
     operand_description = "a metric query"
 
     def _operand(self, word: re.Match[str]) -> None:
-        if not self.scanner.peek(":"):
+        if not (self.scanner.peek(":") or self.scanner.peek("{")):
             raise self.scanner.error(
                 f"expected a metric query such as avg:{word.group()}{{*}}",
                 word.start(),
                 word.end(),
             )
         query = parse_metric_query(self.scanner, Text(word.group(), word.start(), quoted=False))
-        self.facts.space_aggregators.append(query.space_aggregator)
+        self.facts.metric_queries.append(query)
         self.facts.add_group_by(query.group_by)
 
 

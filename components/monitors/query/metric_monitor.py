@@ -5,7 +5,8 @@
                     | change function "(" time aggregation "(" window ")" "," window ")" ;
     time aggregation = "avg" | "sum" | "min" | "max" | "percentile" ;
     change function = "change" | "pct_change" ;
-    window          = metric window | anomaly window | forecast window ;   (* windows.py *)
+    window          = metric window | change window | anomaly window | forecast window ;
+                                                                    (* windows.py *)
 
 `metric expression` and `group by` are in expressions.py and metric_query.py; the group-by after
 the condition is the older form Datadog still accepts. The kind follows the expression: an
@@ -27,6 +28,7 @@ from components.monitors.query.scanner import IDENTIFIER, QueryError, Scanner, T
 from components.monitors.query.vocabulary import CHANGE_FUNCTIONS, TIME_AGGREGATIONS
 from components.monitors.query.windows import (
     ANOMALY_WINDOW,
+    CHANGE_WINDOW,
     FORECAST_WINDOW,
     METRIC_WINDOW,
     Window,
@@ -126,9 +128,12 @@ def _check_time_windows(query: str, kind: QueryKind, written: tuple[Text, ...]) 
             written[0].start,
             written[0].end,
         )
-    rule = {QueryKind.FORECAST: FORECAST_WINDOW, QueryKind.ANOMALY: ANOMALY_WINDOW}.get(
-        kind, METRIC_WINDOW
-    )
+    rule = {
+        QueryKind.FORECAST: FORECAST_WINDOW,
+        QueryKind.ANOMALY: ANOMALY_WINDOW,
+        QueryKind.CHANGE: CHANGE_WINDOW,
+        QueryKind.OUTLIER: CHANGE_WINDOW,
+    }.get(kind, METRIC_WINDOW)
     return [rule.check(query, window) for window in written]
 
 
@@ -144,11 +149,13 @@ def _whole_query_algorithm(
 
 
 def _check_percentile_aggregators(scanner: Scanner, facts: ExpressionFacts) -> None:
-    for aggregator in facts.space_aggregators:
-        if not PERCENTILE_AGGREGATOR.fullmatch(aggregator.text):
+    for query in facts.metric_queries:
+        aggregator = query.space_aggregator
+        if aggregator is None or not PERCENTILE_AGGREGATOR.fullmatch(aggregator.text):
+            at_fault = query.metric if aggregator is None else aggregator
             raise scanner.error(
                 "percentile() needs a percentile space aggregator on a distribution metric,"
                 " e.g. percentile(last_5m):p95:trace.http.request{*}",
-                aggregator.start,
-                aggregator.end,
+                at_fault.start,
+                at_fault.end,
             )

@@ -1,15 +1,16 @@
 """One metric query, the operand of metric expressions:
 
-    metric query    = space aggregator ":" metric name tag filter chain
-                      [ group by chain ] ;
+    metric query    = [ "default_zero" ":" ] [ space aggregator ":" ] metric name tag filter
+                      chain [ group by chain ] ;
     space aggregator = "avg" | "sum" | "min" | "max" | "count" | percentile ;
     percentile      = "p" digit [ digit ] [ "." digits ] ;          (* strictly between 0 and 100 *)
     metric name     = letter { letter | digit | "_" | "." } ;
     tag filter      = "{" ( "*" | tag or { "," tag or } ) "}" ;
-    tag or          = tag and { "OR" tag and } ;
-    tag and         = tag not { "AND" tag not } ;
-    tag not         = ( "!" | "NOT" ) tag not | "(" tag or ")" | tag term ;
-    tag term        = tag [ [ "NOT" ] "IN" "(" tag { "," tag } ")" ] ;  (* IN after a bare key *)
+    tag or          = tag and { or tag and } ;
+    tag and         = tag not { and tag not } ;
+    tag not         = ( "!" | not ) tag not | "(" tag or ")" | tag term ;
+    tag term        = tag [ ( in | not in ) "(" tag { "," tag } ")" ] ;  (* IN after a bare key *)
+    or              = "OR" | "or" ;                     (* likewise and, not, in, not in *)
     group by        = "by" "{" group key { "," group key } "}" ;
     tag             = { letter | digit | "_" | "." | "-" | "/" | ":" | "*" | "@" | "?" }- ;
     group key       = { letter | digit | "_" | "." | "-" | "/" | ":" | "@" }- ;
@@ -19,6 +20,14 @@
                     | "fill" "(" fill mode [ "," integer ] ")" ;           (* limit >= 0 *)
 
 Metric methods may repeat and come on either side of the group-by, as the older queries have them.
+
+Datadog takes a metric query without a space aggregator (`system.load.1{*}`): its metric query
+API answers for `system.cpu.idle{*}by{host}` (DataDog/documentation,
+content/api/metrics/code_snippets/result.api-metrics-query.sh) and its `default_zero()` example
+is `default_zero(system.load.1{*})` (https://docs.datadoghq.com/dashboards/functions/
+interpolation/). Such a query cannot serve percentile(), which needs a percentile aggregator.
+The `default_zero:` prefix is the same as wrapping the query in default_zero(); Datadog's pages
+show only the call, but monitors it ships carry the prefix (issue 15).
 """
 
 import re
@@ -39,10 +48,12 @@ BY: Final = re.compile(r"by(?=\s*\{)")
 _METRIC_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_.]*")
 _GROUP_KEY = re.compile(r"[A-Za-z0-9_.\-/@:]+")
 _TAG = re.compile(r"[A-Za-z0-9_.\-/:*@?]+")
-_TAG_OR = re.compile(r"OR(?=[\s(!])")
-_TAG_AND = re.compile(r"AND(?=[\s(!])")
-_TAG_NOT = re.compile(r"NOT\s+(?!IN\b)")
-_TAG_IN = re.compile(r"(?:NOT\s+)?IN(?=\s*\()")
+# Each operator in capitals or in lower case, as Datadog lists them (DataDog/documentation,
+# content/en/metrics/advanced-filtering.md: `AND`, `and`, `NOT IN`, `not in`, ...).
+_TAG_OR = re.compile(r"(?:OR|or)(?=[\s(!])")
+_TAG_AND = re.compile(r"(?:AND|and)(?=[\s(!])")
+_TAG_NOT = re.compile(r"(?:NOT\s+(?!IN\b)|not\s+(?!in\b))")
+_TAG_IN = re.compile(r"(?:NOT\s+IN|not\s+in|IN|in)(?=\s*\()")
 
 _METRIC_METHODS: Final = MethodTable(
     (
@@ -66,22 +77,34 @@ _METRIC_METHODS: Final = MethodTable(
 )
 
 
+DEFAULT_ZERO_PREFIX: Final = "default_zero"
+
+
 @dataclass(frozen=True)
 class MetricQueryFacts:
-    space_aggregator: Text
+    metric: Text
+    space_aggregator: Text | None
+    """None when the query names none (Datadog then aggregates as it does by default)."""
     group_by: tuple[str, ...]
 
 
-def parse_metric_query(scanner: Scanner, aggregator: Text) -> MetricQueryFacts:
-    """The rest of a metric query whose space aggregator has been read."""
-    _check_space_aggregator(scanner, aggregator)
-    scanner.expect(":", "after the space aggregator")
-    metric = scanner.match(_METRIC_NAME)
-    if metric is None:
-        raise scanner.error(f"expected a metric name after '{aggregator.text}:'")
+def parse_metric_query(scanner: Scanner, first: Text) -> MetricQueryFacts:
+    """The rest of a metric query whose first word has been read: `default_zero`, the space
+    aggregator, or the metric name itself (followed by its tag filter)."""
+    if first.text == DEFAULT_ZERO_PREFIX and scanner.accept(":"):
+        first = _read_name(scanner, f"after '{DEFAULT_ZERO_PREFIX}:'")
+    aggregator = None
+    metric = first
+    if scanner.accept(":"):
+        aggregator = first
+        _check_space_aggregator(scanner, aggregator)
+        metric = _read_name(scanner, f"after '{aggregator.text}:'")
+    problem = metric_name_problem(metric.text)
+    if problem is not None:
+        raise scanner.error(problem, metric.start, metric.end)
     if not scanner.peek("{"):
         raise scanner.error(
-            f"metric {metric.group()!r} needs a tag filter in braces, e.g. {metric.group()}{{*}}"
+            f"metric {metric.text!r} needs a tag filter in braces, e.g. {metric.text}{{*}}"
         )
     _parse_tag_filter(scanner)
     parse_chain(scanner, _METRIC_METHODS, "a metric query")
@@ -89,7 +112,14 @@ def parse_metric_query(scanner: Scanner, aggregator: Text) -> MetricQueryFacts:
     if scanner.match(BY):
         group_by = parse_group_keys(scanner)
         parse_chain(scanner, _METRIC_METHODS, "a metric query")
-    return MetricQueryFacts(aggregator, group_by)
+    return MetricQueryFacts(metric, aggregator, group_by)
+
+
+def _read_name(scanner: Scanner, where: str) -> Text:
+    name = scanner.match(_METRIC_NAME)
+    if name is None:
+        raise scanner.error(f"expected a metric name {where}")
+    return Text(name.group(), name.start(), quoted=False)
 
 
 def parse_group_keys(scanner: Scanner) -> tuple[str, ...]:

@@ -85,7 +85,7 @@ EVENT_ROLLUPS: Final = get_args(EventRollup)
 
 # --- Windows --------------------------------------------------------------------------------------
 
-LastUnit = Literal["m", "h", "d", "w"]
+LastUnit = Literal["m", "h", "d", "w", "mo"]
 """Units of `last_<N><unit>`, the windows of metric queries."""
 LAST_UNITS: Final = get_args(LastUnit)
 ForecastUnit = Literal["h", "d", "w", "mo"]

@@ -1,12 +1,17 @@
 """Time windows, the one part of the grammar every threshold family shares.
 
-    metric window   = "last_" integer ( "m" | "h" | "d" | "w" ) ;      (* 1m to 1w *)
-    anomaly window  = "last_" integer ( "m" | "h" | "d" | "w" ) ;      (* 1m to 2w *)
+    metric window   = "last_" integer ( "m" | "h" | "d" | "w" | "mo" ) ; (* 1m to 1mo *)
+    change window   = "last_" integer ( "m" | "h" | "d" | "w" | "mo" ) ; (* 1m to 1w *)
+    anomaly window  = "last_" integer ( "m" | "h" | "d" | "w" | "mo" ) ; (* 1m to 2w *)
     forecast window = "next_" integer ( "h" | "d" | "w" | "mo" ) ;     (* 12h to 3mo *)
     search window   = integer ( "m" | "h" | "d" ) ;                    (* 1m to 48h *)
     slo window      = integer ( "m" | "h" | "d" ) ;                    (* 1m to 90d *)
 
 The range of each is checked after reading, so that `last_0m` is refused with the range it broke.
+A threshold metric monitor looks back up to a month ("a custom time window of up to 1 month",
+DataDog/documentation, content/en/monitors/configuration/_index.md, "Rolling time windows"); a
+month is 30 days here, as in forecast windows. Change and outlier monitors keep the week the
+API reference gives them.
 """
 
 import re
@@ -55,8 +60,16 @@ METRIC_WINDOW: Final = WindowRule(
     "last_",
     LAST_UNITS,
     _MINUTE,
+    _MONTH,
+    "metric windows run from last_1m to last_1mo (at most last_43200m, last_720h or last_30d)",
+)
+CHANGE_WINDOW: Final = WindowRule(
+    "last_",
+    LAST_UNITS,
+    _MINUTE,
     _WEEK,
-    "metric windows run from last_1m to last_1w (at most last_10080m, last_168h or last_7d)",
+    "change and outlier windows run from last_1m to last_1w (at most last_10080m, last_168h "
+    "or last_7d)",
 )
 # Anomaly monitors look further back than threshold monitors: two weeks of history is common.
 ANOMALY_WINDOW: Final = WindowRule(

@@ -1,0 +1,129 @@
+"""What Datadog accepts is accepted, what it accepts but ignores is a warning, and what it refuses
+stays refused: class by class, the monitors the validator used to refuse (issue 15)."""
+
+import pytest
+
+from components.monitors.query import QueryError, QueryKind, Window, parse_monitor_query
+
+
+def _error(query: str) -> QueryError:
+    with pytest.raises(QueryError) as raised:
+        parse_monitor_query(query)
+    return raised.value
+
+
+# --- Lower-case boolean operators in tag filters --------------------------------------------------
+# DataDog/documentation, content/en/metrics/advanced-filtering.md: `NOT`, `not`, `AND`, `and`,
+# `OR`, `or`, `IN`, `in`, `NOT IN`, `not in`.
+
+
+@pytest.mark.parametrize(
+    "tags",
+    [
+        "phase:a or phase:b",
+        "env:prod and not host:a",
+        "env:prod and location not in (atlanta,seattle)",
+        "availability-zone in (us-east-1a, us-east-1b)",
+        "env:staging and (zone:a or zone:c)",
+    ],
+)
+def test_lower_case_boolean_operators_are_accepted(tags: str) -> None:
+    parsed = parse_monitor_query(f"avg(last_5m):avg:system.cpu.user{{{tags}}} by {{host}} > 1")
+
+    assert (parsed.kind, parsed.group_by) == (QueryKind.METRIC, ("host",))
+
+
+def test_a_lower_case_in_still_takes_a_tag_key() -> None:
+    error = _error("avg(last_5m):avg:x{env:prod in (a,b)} > 1")
+
+    assert error.reason == "IN takes a tag key, not 'env:prod': write key IN (a,b)"
+
+
+def test_an_operator_in_mixed_case_is_not_one() -> None:
+    # Datadog lists each operator in capitals or in lower case, nothing between.
+    error = _error("avg(last_5m):avg:x{phase:a Or phase:b} > 1")
+
+    assert error.reason == "expected ',', AND, OR or '}' in the tag filter"
+
+
+# --- A metric query without a space aggregator ----------------------------------------------------
+
+
+def test_a_metric_query_may_name_no_space_aggregator() -> None:
+    parsed = parse_monitor_query("avg(last_5m):my.metric{*} by {x} > 1")
+
+    assert (parsed.kind, parsed.group_by, parsed.threshold) == (QueryKind.METRIC, ("x",), 1.0)
+
+
+def test_datadogs_default_zero_example_names_no_space_aggregator() -> None:
+    parsed = parse_monitor_query("avg(last_10m):default_zero(system.load.1{*}) > 2")
+
+    assert parsed.kind is QueryKind.METRIC
+
+
+def test_percentile_still_needs_a_percentile_aggregator() -> None:
+    error = _error("percentile(last_5m):trace.http.request{*} > 1")
+
+    assert error.reason.startswith("percentile() needs a percentile space aggregator")
+    assert error.fragment == "trace.http.request"
+
+
+def test_a_bare_word_is_still_no_metric_query() -> None:
+    error = _error("avg(last_5m):my.metric > 1")
+
+    assert error.reason == "expected a metric query such as avg:my.metric{*}"
+
+
+# --- The default_zero: prefix ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "metric_query",
+    ["default_zero:sum:app.errors{*}.as_count()", "default_zero:app.errors{env:prod} by {host}"],
+)
+def test_the_default_zero_prefix_is_accepted(metric_query: str) -> None:
+    assert parse_monitor_query(f"sum(last_5m):{metric_query} > 1").kind is QueryKind.METRIC
+
+
+def test_the_default_zero_prefix_still_needs_a_real_aggregator() -> None:
+    error = _error("sum(last_5m):default_zero:median:app.errors{*} > 1")
+
+    assert error.reason.startswith("unknown space aggregator 'median'")
+
+
+# --- Month-long windows ---------------------------------------------------------------------------
+# "a custom time window of up to 1 month" (DataDog/documentation,
+# content/en/monitors/configuration/_index.md, "Rolling time windows").
+
+
+@pytest.mark.parametrize(
+    ("window", "seconds"),
+    [("last_1mo", 2592000), ("last_30d", 2592000), ("last_8d", 691200), ("last_2w", 1209600)],
+)
+def test_a_metric_monitor_looks_back_up_to_a_month(window: str, seconds: int) -> None:
+    parsed = parse_monitor_query(f"sum({window}):sum:app.jobs.succeeded{{*}}.as_count() < 1")
+
+    assert parsed.windows == (Window(window, seconds),)
+
+
+@pytest.mark.parametrize("window", ["last_31d", "last_2mo", "last_5w"])
+def test_a_metric_window_beyond_a_month_is_refused(window: str) -> None:
+    error = _error(f"avg({window}):avg:x{{*}} > 1")
+
+    assert error.reason == (
+        f"invalid window {window!r}: metric windows run from last_1m to last_1mo (at most "
+        "last_43200m, last_720h or last_30d)"
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "change(avg(last_8d),last_5m):avg:x{*} > 1",
+        "avg(last_8d):outliers(avg:x{*} by {host}, 'dbscan', 3) > 0",
+    ],
+)
+def test_change_and_outlier_windows_keep_their_week(query: str) -> None:
+    assert _error(query).reason.startswith(
+        "invalid window 'last_8d': change and outlier windows run from last_1m to last_1w"
+    )
