@@ -72,6 +72,7 @@ _SERVICE_CHECK_THRESHOLD_KEYS: Final = ("ok", "unknown")
 _SIDE_OF_CRITICAL: Final = {">": "below", ">=": "below", "<": "above", "<=": "above"}
 """Where warnings and recoveries sit for each comparator; == and != have no sides."""
 _PRIORITIES: Final = range(1, 6)
+_EVALUATION_DELAYS: Final = range(86401)
 
 
 def validate_monitor(monitor: Mapping[str, object]) -> list[Problem]:
@@ -82,7 +83,7 @@ def validate_monitor(monitor: Mapping[str, object]) -> list[Problem]:
     problems = [*_check_type_name(monitor_type), *_check_priority(monitor.get("priority"))]
     if raw_options is not None and not isinstance(raw_options, Mapping):
         problems.append(Problem("options", "must be an object"))
-    problems.extend(_check_option_dependencies(monitor_type, options))
+    problems.extend(_check_option_dependencies(options))
 
     query_text = monitor.get("query")
     if not isinstance(query_text, str):
@@ -184,21 +185,20 @@ def _check_priority(priority: object) -> Iterator[Problem]:
         yield Problem("priority", f"must be 1 (highest) to 5, got {priority!r}")
 
 
-def _check_option_dependencies(
-    monitor_type: object, options: Mapping[str, object]
-) -> Iterator[Problem]:
+def _check_option_dependencies(options: Mapping[str, object]) -> Iterator[Problem]:
     if options.get("no_data_timeframe") is not None and options.get("notify_no_data") is not True:
         yield Problem("options.no_data_timeframe", "only applies with notify_no_data: true")
-    # Judged only for a known type: a missing or misspelt type is reported once, by its own rule.
-    known_type = isinstance(monitor_type, str) and monitor_type in MONITOR_TYPES
-    if (
-        options.get("evaluation_delay") is not None
-        and known_type
-        and monitor_type not in METRIC_MONITOR_TYPES
+    # Any monitor may delay its evaluation: the API's MonitorOptions ties evaluation_delay to no
+    # type, and the log and anomaly monitor pages list it among their advanced options
+    # (DataDog/documentation, content/en/monitors/types/log.md). Its bounds are in
+    # content/en/monitors/configuration/_index.md, "Evaluation delay".
+    delay = options.get("evaluation_delay")
+    if delay is not None and not (
+        isinstance(delay, int) and not isinstance(delay, bool) and delay in _EVALUATION_DELAYS
     ):
         yield Problem(
             "options.evaluation_delay",
-            f"only applies to metric monitors ('query alert'), not {monitor_type!r}",
+            f"must be a whole number of seconds from 0 to 86400 (a day), got {delay!r}",
         )
 
 
@@ -313,22 +313,30 @@ def threshold_order_problems(
     if side is None or critical is None:
         return []
     problems = []
+    # A recovery may equal its threshold: for `>` the monitor recovers at or below the recovery
+    # threshold (DataDog/documentation, content/en/monitors/guide/recovery-thresholds.md), so only
+    # one beyond it would let the monitor alert and recover at once, which Datadog refuses ("alert
+    # and alert recovery criteria are such that the monitor can be simultaneously in alert and
+    # alert recovery states", DataDog/datadog-api-client-typescript#754).
     references = (
-        ("warning", "critical", critical),
-        ("critical_recovery", "critical", critical),
-        ("warning_recovery", "warning", thresholds.get("warning")),
+        ("warning", "critical", critical, False),
+        ("critical_recovery", "critical", critical, True),
+        ("warning_recovery", "warning", thresholds.get("warning"), True),
     )
-    for key, reference_name, reference in references:
+    for key, reference_name, reference, may_equal in references:
         value = thresholds.get(key)
         if value is None:
             continue
         if reference is None:
             problems.append(Problem(key, f"needs a {reference_name} threshold"))
-        elif (value >= reference) if side == "below" else (value <= reference):
+            continue
+        beyond = (value > reference) if side == "below" else (value < reference)
+        if beyond or (value == reference and not may_equal):
+            where = f"at or {side}" if may_equal else side
             problems.append(
                 Problem(
                     key,
-                    f"must be {side} {reference_name} ({format_number(reference)}) "
+                    f"must be {where} {reference_name} ({format_number(reference)}) "
                     f"for comparator '{comparator}', got {format_number(value)}",
                 )
             )

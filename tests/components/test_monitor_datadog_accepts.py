@@ -4,6 +4,8 @@ stays refused: class by class, the monitors the validator used to refuse (issue 
 import pytest
 
 from components.monitors.query import QueryError, QueryKind, Window, parse_monitor_query
+from components.monitors.validation import validate_monitor
+from components.problems import Problem
 
 
 def _error(query: str) -> QueryError:
@@ -127,3 +129,87 @@ def test_change_and_outlier_windows_keep_their_week(query: str) -> None:
     assert _error(query).reason.startswith(
         "invalid window 'last_8d': change and outlier windows run from last_1m to last_1w"
     )
+
+
+# --- A recovery threshold equal to its threshold --------------------------------------------------
+# For `>` a monitor recovers at or below its recovery threshold (DataDog/documentation,
+# content/en/monitors/guide/recovery-thresholds.md): one equal to the threshold can never leave it
+# alerting and recovered at once, which is what Datadog refuses.
+
+
+@pytest.mark.parametrize(
+    ("query", "thresholds"),
+    [
+        (
+            "avg(last_5m):avg:app.queue.depth{*} > 100",
+            {"critical": 100, "critical_recovery": 100, "warning": 80, "warning_recovery": 80},
+        ),
+        (
+            "min(last_10m):sum:app.sessions{*} <= 1",
+            {"critical": 1, "critical_recovery": 1, "warning": 3, "warning_recovery": 3},
+        ),
+    ],
+    ids=["above", "below"],
+)
+def test_a_recovery_may_equal_its_threshold(query: str, thresholds: dict[str, float]) -> None:
+    monitor = {"type": "query alert", "query": query, "options": {"thresholds": thresholds}}
+
+    assert validate_monitor(monitor) == []
+
+
+def test_a_recovery_beyond_its_threshold_is_still_refused() -> None:
+    monitor = {
+        "type": "query alert",
+        "query": "avg(last_5m):avg:app.queue.depth{*} > 100",
+        "options": {"thresholds": {"critical": 100, "critical_recovery": 101}},
+    }
+
+    assert validate_monitor(monitor) == [
+        Problem(
+            "options.thresholds.critical_recovery",
+            "must be at or below critical (100) for comparator '>', got 101",
+        )
+    ]
+
+
+def test_a_warning_equal_to_critical_is_still_refused() -> None:
+    monitor = {
+        "type": "query alert",
+        "query": "avg(last_5m):avg:app.queue.depth{*} > 100",
+        "options": {"thresholds": {"critical": 100, "warning": 100}},
+    }
+
+    assert validate_monitor(monitor) == [
+        Problem(
+            "options.thresholds.warning", "must be below critical (100) for comparator '>', got 100"
+        )
+    ]
+
+
+# --- evaluation_delay on a log monitor ------------------------------------------------------------
+
+
+def test_a_log_monitor_may_delay_its_evaluation() -> None:
+    monitor = {
+        "type": "log alert",
+        "query": 'logs("source:cloudtrail status:error").rollup("count").last("15m") > 5',
+        "options": {"thresholds": {"critical": 5}, "evaluation_delay": 900},
+    }
+
+    assert validate_monitor(monitor) == []
+
+
+@pytest.mark.parametrize("delay", [-60, 86401, "900", 1.5])
+def test_a_delay_outside_a_day_of_whole_seconds_is_refused(delay: object) -> None:
+    monitor = {
+        "type": "log alert",
+        "query": 'logs("status:error").rollup("count").last("5m") > 5',
+        "options": {"evaluation_delay": delay},
+    }
+
+    assert validate_monitor(monitor) == [
+        Problem(
+            "options.evaluation_delay",
+            f"must be a whole number of seconds from 0 to 86400 (a day), got {delay!r}",
+        )
+    ]

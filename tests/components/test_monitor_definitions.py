@@ -306,8 +306,8 @@ def test_log_formula_monitor_declares_its_variables() -> None:
                     comparator="<",
                 )
             ),
-            "monitor 'Checkout API': options.thresholds.critical_recovery: must be above critical "
-            "(10) for comparator '<', got 5",
+            "monitor 'Checkout API': options.thresholds.critical_recovery: must be at or above "
+            "critical (10) for comparator '<', got 5",
             id="recovery-on-the-alerting-side",
         ),
         pytest.param(

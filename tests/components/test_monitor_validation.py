@@ -165,10 +165,6 @@ def test_consistent_monitors_have_no_problems(monitor: dict[str, Any]) -> None:
             _with(METRIC_MONITOR, "type", "log alert"),
             [
                 Problem(
-                    "options.evaluation_delay",
-                    "only applies to metric monitors ('query alert'), not 'log alert'",
-                ),
-                Problem(
                     "type",
                     "'log alert' does not match the query, which needs 'query alert' or "
                     "'metric alert'",
@@ -264,31 +260,31 @@ def test_consistent_monitors_have_no_problems(monitor: dict[str, Any]) -> None:
             id="warning-below-critical-for-below",
         ),
         pytest.param(
-            _with(METRIC_MONITOR, "options.thresholds.critical_recovery", 90),
+            _with(METRIC_MONITOR, "options.thresholds.critical_recovery", 91),
             [
                 Problem(
                     "options.thresholds.critical_recovery",
-                    "must be below critical (90) for comparator '>', got 90",
+                    "must be at or below critical (90) for comparator '>', got 91",
                 )
             ],
-            id="critical-recovery-not-below-critical",
+            id="critical-recovery-above-critical",
         ),
         pytest.param(
             _with(BELOW_MONITOR, "options.thresholds.critical_recovery", 0),
             [
                 Problem(
                     "options.thresholds.critical_recovery",
-                    "must be above critical (1) for comparator '<', got 0",
+                    "must be at or above critical (1) for comparator '<', got 0",
                 )
             ],
-            id="critical-recovery-not-above-critical-for-below",
+            id="critical-recovery-below-critical-for-below",
         ),
         pytest.param(
             _with(METRIC_MONITOR, "options.thresholds.warning_recovery", 81),
             [
                 Problem(
                     "options.thresholds.warning_recovery",
-                    "must be below warning (80) for comparator '>', got 81",
+                    "must be at or below warning (80) for comparator '>', got 81",
                 )
             ],
             id="warning-recovery-above-warning",
@@ -373,14 +369,14 @@ def test_consistent_monitors_have_no_problems(monitor: dict[str, Any]) -> None:
             id="no-data-timeframe-without-notify-no-data",
         ),
         pytest.param(
-            _with(LOG_MONITOR, "options.evaluation_delay", 300),
+            _with(METRIC_MONITOR, "options.evaluation_delay", -1),
             [
                 Problem(
                     "options.evaluation_delay",
-                    "only applies to metric monitors ('query alert'), not 'log alert'",
+                    "must be a whole number of seconds from 0 to 86400 (a day), got -1",
                 )
             ],
-            id="evaluation-delay-on-log-monitor",
+            id="evaluation-delay-negative",
         ),
         pytest.param(
             _with(METRIC_MONITOR, "priority", 6),

@@ -468,13 +468,14 @@ MONITOR_CASES = [
                     "kind": "anomaly",
                     "name": "signups",
                     "metric": "app.signups",
-                    "criticalRecovery": 1,
+                    "critical": 0.5,
+                    "criticalRecovery": 0.6,
                 }
             }
         ),
-        f"{MONITORS}.custom.signups.criticalRecovery: must be below critical (1) for comparator "
-        "'>=', got 1",
-        id="anomaly-recovery-not-below-critical",
+        f"{MONITORS}.custom.signups.criticalRecovery: must be at or below critical (0.5) for "
+        "comparator '>=', got 0.6",
+        id="anomaly-recovery-above-critical",
     ),
     pytest.param(
         monitors(errorRate={"critical": 5}),
