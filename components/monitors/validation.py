@@ -22,21 +22,9 @@ from components.monitors.query import (
     parse_monitor_query,
     parse_window,
 )
+from components.monitors.query.api_models import FORMULA_DATA_SOURCES, MONITOR_TYPES
 from components.problems import Problem
 
-# The monitor types of Datadog's API (datadog-api-client 2.62's MonitorType, which a test keeps
-# this list equal to). Written out because the builders run inside `pulumi up`, whose virtualenv
-# holds only requirements.txt; the API client is a development dependency.
-MONITOR_TYPES: Final = frozenset(
-    {
-        "audit alert", "ci-pipelines alert", "ci-tests alert", "composite", "cost alert",
-        "data-jobs alert", "data-quality alert", "database-monitoring alert",
-        "error-tracking alert", "event alert", "event-v2 alert", "llm-observability alert",
-        "log alert", "metric alert", "network-path alert", "network-performance alert",
-        "process alert", "query alert", "rum alert", "service check", "slo alert",
-        "synthetics alert", "trace-analytics alert",
-    }
-)  # fmt: skip
 METRIC_MONITOR_TYPES: Final = ("query alert", "metric alert")
 """`metric alert` is the legacy name; Datadog stores both as metric monitors."""
 
@@ -59,8 +47,19 @@ FORMULA_SOURCE_MONITOR_TYPES: Final = {
     "ci_tests": "ci-tests alert",
     "spans": "trace-analytics alert",
     "rum": "rum alert",
+    # The API reference's monitor types: "database-monitoring: database-monitoring alert",
+    # "network-performance: ...", "network-path: ..." (create_monitor's docstring in
+    # datadog-api-client 2.62, v1/api/monitors_api.py); its examples pair cloud_cost with a cost
+    # alert and data_quality_metrics with a data-quality alert (examples/v1/monitors).
+    "database_queries": "database-monitoring alert",
+    "network": "network-performance alert",
+    "network_path": "network-path alert",
+    "cloud_cost": "cost alert",
+    "data_quality_metrics": "data-quality alert",
 }
-"""The monitor type a formula needs, by the `data_source` of its `options.variables`."""
+"""The monitor type a formula needs, by the `data_source` of its `options.variables`. The other
+sources of Datadog's models (FORMULA_DATA_SOURCES: metrics, aggregate queries, ...) are accepted
+without judging the type."""
 
 _KIND_MONITOR_TYPES: Final = {  # also the kinds that take no on_missing_data
     QueryKind.SERVICE_CHECK: ("service check",),
@@ -244,17 +243,17 @@ def _formula_monitor_types(
     problems: list[Problem] = []
     for index, variable in enumerate(_variables(options)):
         source = variable.get("data_source")
-        if isinstance(source, str) and source in FORMULA_SOURCE_MONITOR_TYPES:
-            expected.append(FORMULA_SOURCE_MONITOR_TYPES[source])
-        else:
+        if not isinstance(source, str) or source not in FORMULA_DATA_SOURCES:
             problems.append(
                 Problem(
                     f"options.variables[{index}].data_source",
                     f"unknown data source {source!r} (expected "
-                    + ", ".join(sorted(FORMULA_SOURCE_MONITOR_TYPES))
+                    + ", ".join(sorted(FORMULA_DATA_SOURCES))
                     + ")",
                 )
             )
+        elif source in FORMULA_SOURCE_MONITOR_TYPES:
+            expected.append(FORMULA_SOURCE_MONITOR_TYPES[source])
     return tuple(dict.fromkeys(expected)), problems
 
 

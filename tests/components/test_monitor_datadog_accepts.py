@@ -1,10 +1,21 @@
 """What Datadog accepts is accepted, what it accepts but ignores is a warning, and what it refuses
 stays refused: class by class, the monitors the validator used to refuse (issue 15)."""
 
+from typing import Any
+
 import pytest
+from datadog_api_client.v1.model.monitor_formula_and_function_events_data_source import (
+    MonitorFormulaAndFunctionEventsDataSource,
+)
+from datadog_api_client.v1.model.monitor_type import MonitorType
 
 from components.monitors.query import QueryError, QueryKind, Window, parse_monitor_query
-from components.monitors.validation import validate_monitor
+from components.monitors.query.api_models import (
+    EVENT_AGGREGATIONS,
+    FORMULA_DATA_SOURCES,
+    MONITOR_TYPES,
+)
+from components.monitors.validation import FORMULA_SOURCE_MONITOR_TYPES, validate_monitor
 from components.problems import Problem
 
 
@@ -213,3 +224,63 @@ def test_a_delay_outside_a_day_of_whole_seconds_is_refused(delay: object) -> Non
             f"must be a whole number of seconds from 0 to 86400 (a day), got {delay!r}",
         )
     ]
+
+
+# --- Formula data sources: those of Datadog's API models ------------------------------------------
+
+
+def _database_monitor(data_source: str, monitor_type: str) -> dict[str, Any]:
+    return {
+        "type": monitor_type,
+        "query": 'formula("slow").last("10m") > 10',
+        "options": {
+            "thresholds": {"critical": 10},
+            "variables": [
+                {
+                    "data_source": data_source,
+                    "name": "slow",
+                    "compute": {"aggregation": "count"},
+                    "search": {"query": "@db.query.duration:>1000000000"},
+                }
+            ],
+        },
+    }
+
+
+def test_a_formula_over_database_queries_is_accepted() -> None:
+    monitor = _database_monitor("database_queries", "database-monitoring alert")
+
+    assert validate_monitor(monitor) == []
+
+
+def test_a_formula_over_database_queries_still_needs_its_monitor_type() -> None:
+    assert validate_monitor(_database_monitor("database_queries", "log alert")) == [
+        Problem(
+            "type", "'log alert' does not match the query, which needs 'database-monitoring alert'"
+        )
+    ]
+
+
+def test_an_unknown_data_source_is_still_refused() -> None:
+    problems = validate_monitor(_database_monitor("database_query", "database-monitoring alert"))
+
+    assert [(p.path, p.reason.split(" (")[0]) for p in problems] == [
+        ("options.variables[0].data_source", "unknown data source 'database_query'")
+    ]
+
+
+def test_the_data_sources_are_those_of_the_api_models() -> None:
+    # Read from the models rather than written out, so that an upgrade brings the new ones.
+    assert set(map(str, MonitorFormulaAndFunctionEventsDataSource.allowed_values)) <= (
+        FORMULA_DATA_SOURCES
+    )
+    assert {"cloud_cost", "data_quality_metrics", "aggregate_filtered_query"} <= (
+        FORMULA_DATA_SOURCES
+    )
+    assert set(FORMULA_SOURCE_MONITOR_TYPES) <= FORMULA_DATA_SOURCES
+    assert set(FORMULA_SOURCE_MONITOR_TYPES.values()) <= MONITOR_TYPES
+
+
+def test_monitor_types_and_event_aggregations_are_those_of_the_api_models() -> None:
+    assert set(map(str, MonitorType.allowed_values)) == MONITOR_TYPES
+    assert {"count", "cardinality", "pc98", "median"} <= set(EVENT_AGGREGATIONS)

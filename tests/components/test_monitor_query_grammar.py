@@ -5,8 +5,8 @@ from typing import get_args
 import pytest
 
 from components.monitors.query import QueryError, QueryKind, Window, parse_monitor_query
+from components.monitors.query.api_models import EVENT_AGGREGATIONS
 from components.monitors.query.vocabulary import (
-    EVENT_ROLLUPS,
     Comparator,
     LogAggregation,
     PercentileAggregation,
@@ -257,7 +257,7 @@ def test_outliers_take_a_percentage_after_the_bounds_and_no_options() -> None:
 # --- event_search.py ------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("aggregation", [a for a in EVENT_ROLLUPS if a != "count"])
+@pytest.mark.parametrize("aggregation", [a for a in EVENT_AGGREGATIONS if a != "count"])
 def test_every_measure_rollup_takes_a_measure(aggregation: str) -> None:
     parsed = parse_monitor_query(
         f'rum("@type:view").rollup("{aggregation}", "@view.loading_time").last("5m") > 1'
@@ -267,7 +267,7 @@ def test_every_measure_rollup_takes_a_measure(aggregation: str) -> None:
 
 
 def test_every_builder_log_aggregation_is_an_event_rollup() -> None:
-    assert set(get_args(LogAggregation)) <= set(EVENT_ROLLUPS)
+    assert set(get_args(LogAggregation)) <= set(EVENT_AGGREGATIONS)
 
 
 def test_count_takes_no_measure() -> None:

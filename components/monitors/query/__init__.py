@@ -19,7 +19,8 @@ The first token decides the family: a quote opens a service check; a digit, `!` 
 composite; otherwise a word followed by `(`: `error_budget` or `burn_rate`, `formula`, an event
 source, or else a time aggregation. Shared pieces live in scanner.py (tokens, the condition),
 windows.py, chain.py (the `.method(...)` chains), expressions.py, metric_query.py and
-algorithms.py; vocabulary.py holds every closed word list as a `Literal`.
+algorithms.py; api_models.py reads the word lists Datadog's API models hold from
+datadog-api-client, and vocabulary.py holds every other closed word list as a `Literal`.
 """
 
 import re

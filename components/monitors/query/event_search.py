@@ -10,15 +10,16 @@
                     | "last" "(" string ")" ;                    (* required; a search window *)
 
 Every argument is double-quoted: Datadog refuses single quotes with an unrelated error. The rollup
-is count, or a measure aggregation followed by its measure: `.rollup("avg", "@duration")`.
+is count, or an aggregation of Datadog's API models (api_models.EVENT_AGGREGATIONS) followed by
+its measure: `.rollup("avg", "@duration")`.
 """
 
 from typing import Final
 
+from components.monitors.query.api_models import EVENT_AGGREGATIONS
 from components.monitors.query.chain import Method, MethodTable, Strings, parse_chain
 from components.monitors.query.result import MonitorQuery, QueryKind
 from components.monitors.query.scanner import Scanner, Text, join
-from components.monitors.query.vocabulary import EVENT_ROLLUPS
 from components.monitors.query.windows import SEARCH_WINDOW
 
 ERROR_TRACKING_PREFIX: Final = "error-tracking-"
@@ -64,9 +65,10 @@ def _check_rollup(scanner: Scanner, values: tuple[Text, ...]) -> None:
     if not values:
         raise scanner.error('.rollup() needs an aggregation, e.g. .rollup("count")')
     aggregation = values[0]
-    if aggregation.text not in EVENT_ROLLUPS:
+    if aggregation.text not in EVENT_AGGREGATIONS:
         raise scanner.error(
-            f"unknown rollup aggregation {aggregation.text!r} (expected {join(EVENT_ROLLUPS)})",
+            f"unknown rollup aggregation {aggregation.text!r} "
+            f"(expected {join(EVENT_AGGREGATIONS)})",
             aggregation.start,
             aggregation.end,
         )

@@ -1,9 +1,10 @@
-"""Every closed word list of the monitor query grammar, each a `Literal` written once.
+"""Every closed word list of the monitor query grammar that Datadog's API models do not hold,
+each a `Literal` written once (the lists the models hold are in api_models.py).
 
 The builders in `definitions.py` and the stack model type their fields with these Literals; the
 parser reads the same words back through `typing.get_args`, so the two cannot drift apart. Where a
-builder offers fewer words than Datadog accepts (its log aggregations lack pc98), the wider
-Literal is built from the narrower one.
+builder offers fewer words than Datadog accepts (percentiles), the wider list is built from the
+narrower one or checked against it.
 """
 
 from typing import Final, Literal, get_args
@@ -78,10 +79,8 @@ LogPercentile = Literal["pc75", "pc90", "pc95", "pc99"]
 LogAggregation = Literal[
     "count", "cardinality", "avg", "sum", "min", "max", "median", LogPercentile
 ]
-"""The rollups the log builders write."""
-EventRollup = Literal[LogAggregation, "pc98"]
-"""Every rollup Datadog accepts in an event search; all but count need a measure."""
-EVENT_ROLLUPS: Final = get_args(EventRollup)
+"""The rollups the log builders write; an event search takes any of api_models'
+EVENT_AGGREGATIONS."""
 
 # --- Windows --------------------------------------------------------------------------------------
 
