@@ -2,9 +2,21 @@
 
 The path is inside a payload (a monitor, a manifest, a collector config) or, for a stack file, the
 full config key (`observability:services[1].memory`).
+
+Most findings are errors: what the real API or cluster would refuse. A warning is what it would
+accept but that probably does not do what its author meant (an anomaly monitor's seasonality on
+an algorithm that models none): reported, and it fails nothing unless asked to
+(`lint-monitors --strict`).
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
 
 
 @dataclass(frozen=True)
@@ -14,6 +26,17 @@ class Problem:
     payload as a whole), or a stack file's key, e.g. `observability:services[1].memory`."""
     reason: str
     """What is wrong there, and what is allowed."""
+    severity: Severity = Severity.ERROR
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity is Severity.ERROR
 
     def __str__(self) -> str:
-        return f"{self.path or '(whole document)'}: {self.reason}"
+        label = "" if self.is_error else f"{self.severity}: "
+        return f"{self.path or '(whole document)'}: {label}{self.reason}"
+
+
+def errors(problems: Iterable[Problem]) -> list[Problem]:
+    """The problems that are errors, warnings left out."""
+    return [problem for problem in problems if problem.is_error]

@@ -20,6 +20,30 @@ BROKEN_MONITOR = {
 }
 
 
+# Datadog accepts seasonality on the basic algorithm and ignores it: a warning, not an error.
+BASIC_WEEKLY_QUERY = (
+    "avg(last_4h):anomalies(avg:app.signups{*}, 'basic', 2, direction='both', "
+    "alert_window='last_15m', interval=60, count_default_zero='true', seasonality='weekly') >= 1"
+)
+WARNED_MONITOR = {
+    "name": "Signups",
+    "type": "query alert",
+    "query": BASIC_WEEKLY_QUERY,
+    "message": "Signups look unusual @slack-growth",
+    "options": {
+        "thresholds": {"critical": 1, "critical_recovery": 0},
+        "threshold_windows": {"trigger_window": "last_15m", "recovery_window": "last_15m"},
+    },
+}
+
+
+@pytest.fixture
+def warned(tmp_path: Path) -> Path:
+    path = tmp_path / "signups.json"
+    path.write_text(json.dumps(WARNED_MONITOR), encoding="utf-8")
+    return path
+
+
 @pytest.fixture
 def broken(tmp_path: Path) -> Path:
     path = tmp_path / "queue-backlog.json"
@@ -45,6 +69,30 @@ def test_a_broken_file_is_reported_with_its_field_and_reason(
     assert capsys.readouterr().out == (
         f"{broken}: options.thresholds.warning: must be below critical (1000) for comparator "
         "'>', got 1500\nlint-monitors: 2 monitors in 2 files: 1 problem\n"
+    )
+
+
+def test_warnings_are_printed_and_pass(warned: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint-monitors", str(warned)]) == 0
+    assert capsys.readouterr().out == (
+        f"{warned}: query: warning: seasonality does not apply to the 'basic' algorithm (only "
+        "agile and robust are seasonal) (at char "
+        f"{BASIC_WEEKLY_QUERY.index('weekly')}: 'weekly')\n"
+        "lint-monitors: 1 monitor in 1 file: no problems, 1 warning\n"
+    )
+
+
+def test_strict_makes_warnings_fail(warned: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["lint-monitors", "--strict", str(warned)]) == 1
+    assert capsys.readouterr().out.endswith(": no problems, 1 warning\n")
+
+
+def test_errors_and_warnings_are_counted_apart(
+    warned: Path, broken: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["lint-monitors", str(warned), str(broken)]) == 1
+    assert capsys.readouterr().out.endswith(
+        "lint-monitors: 2 monitors in 2 files: 1 problem, 1 warning\n"
     )
 
 

@@ -27,7 +27,7 @@ from components.monitors.query.vocabulary import (
     Seasonality,
 )
 from components.monitors.validation import validate_monitor
-from components.problems import Problem
+from components.problems import Problem, errors
 
 # The anomaly model needs history around the alert window; Datadog's guidance is about five times.
 _ANOMALY_HISTORY_FACTOR = 5
@@ -138,8 +138,9 @@ class MonitorDefinition:
 
     def __post_init__(self) -> None:
         # Valid by construction, however it was made: checked once, here, so that whatever
-        # registers a definition need not check it again.
-        problems = validate_monitor(self.to_monitor_json())
+        # registers a definition need not check it again. A warning does not stop it: the
+        # plan's check of the registered monitor shows it, as lint-monitors does.
+        problems = errors(validate_monitor(self.to_monitor_json()))
         if problems:
             reason = "; ".join(str(problem) for problem in problems)
             raise MonitorDefinitionError(self.name, reason, problems)

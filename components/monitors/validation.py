@@ -4,11 +4,16 @@ Datadog rejects a monitor whose parts contradict each other (a critical threshol
 the query's, a warning on the wrong side of it, an anomaly monitor without threshold windows), but
 only when the provider reaches the API. These rules run on the monitor JSON itself, in either export
 format, so `python -m stacks lint-monitors FILE...` can explain the mistake before any plan.
+
+A rule refuses only what Datadog refuses. What it accepts but probably does not do what its author
+meant (seasonality on the basic anomaly algorithm) is a warning: reported, failing nothing unless
+`lint-monitors --strict`.
 """
 
 import json
 import sys
 from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Final, TextIO
 
@@ -23,7 +28,7 @@ from components.monitors.query import (
     parse_window,
 )
 from components.monitors.query.api_models import FORMULA_DATA_SOURCES, MONITOR_TYPES
-from components.problems import Problem
+from components.problems import Problem, Severity
 
 METRIC_MONITOR_TYPES: Final = ("query alert", "metric alert")
 """`metric alert` is the legacy name; Datadog stores both as metric monitors."""
@@ -75,7 +80,8 @@ _EVALUATION_DELAYS: Final = range(86401)
 
 
 def validate_monitor(monitor: Mapping[str, object]) -> list[Problem]:
-    """Every problem with one monitor in the flat API form; empty when Datadog should accept it."""
+    """Every problem with one monitor in the flat API form: errors where Datadog would refuse it,
+    warnings where it would accept what probably does not do what was meant."""
     monitor_type = monitor.get("type")
     raw_options = monitor.get("options")
     options: Mapping[str, object] = raw_options if isinstance(raw_options, Mapping) else {}
@@ -91,6 +97,7 @@ def validate_monitor(monitor: Mapping[str, object]) -> list[Problem]:
         query = parse_monitor_query(query_text)
     except QueryError as error:
         return [*problems, Problem("query", str(error))]
+    problems.extend(Problem("query", str(warning), Severity.WARNING) for warning in query.warnings)
     if isinstance(monitor_type, str) and monitor_type in MONITOR_TYPES:
         problems.extend(_check_type_matches_query(monitor_type, query, options))
     problems.extend(_check_thresholds(query, options))
@@ -117,7 +124,7 @@ def monitor_file(path: Path) -> tuple[int, list[Problem]]:
     if not isinstance(document, list):
         return 1, _document_problems(document)
     problems = [
-        Problem(f"[{index}].{problem.path}" if problem.path else f"[{index}]", problem.reason)
+        replace(problem, path=f"[{index}].{problem.path}" if problem.path else f"[{index}]")
         for index, item in enumerate(document)
         for problem in _document_problems(item)
     ]
@@ -139,9 +146,12 @@ def _document_problems(document: object) -> list[Problem]:
     return validate_monitor(monitor)
 
 
-def lint_monitor_files(paths: Iterable[str | Path], out: TextIO | None = None) -> int:
-    """Print each problem as `FILE: field: reason`, then what was checked; exit status 0 when
-    clean, 1 otherwise."""
+def lint_monitor_files(
+    paths: Iterable[str | Path], out: TextIO | None = None, *, strict: bool = False
+) -> int:
+    """Print each problem as `FILE: field: reason` (`FILE: field: warning: reason` for a
+    warning), then what was checked; exit status 1 when there are errors, or warnings and
+    `strict`, 0 otherwise."""
     stream = sys.stdout if out is None else out
     files = [Path(path) for path in paths]
     if not files:
@@ -149,18 +159,24 @@ def lint_monitor_files(paths: Iterable[str | Path], out: TextIO | None = None) -
         # nothing must not pass.
         print("lint-monitors: no monitor files given", file=stream)
         return 1
-    monitors = found = 0
+    monitors = errors = warnings = 0
     for path in files:
         count, problems = monitor_file(path)
         monitors += count
-        found += len(problems)
         for problem in problems:
+            errors += problem.is_error
+            warnings += not problem.is_error
             print(f"{path}: {problem}", file=stream)
-    checked = f"{monitors} monitor{'' if monitors == 1 else 's'} in {len(files)} file"
-    checked += "" if len(files) == 1 else "s"
-    verdict = f"{found} problem{'' if found == 1 else 's'}" if found else "no problems"
+    checked = f"{_count(monitors, 'monitor')} in {_count(len(files), 'file')}"
+    verdict = _count(errors, "problem") if errors else "no problems"
+    if warnings:
+        verdict += ", " + _count(warnings, "warning")
     print(f"lint-monitors: {checked}: {verdict}", file=stream)
-    return 1 if found else 0
+    return 1 if errors or (strict and warnings) else 0
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _check_type_name(monitor_type: object) -> Iterator[Problem]:

@@ -2,9 +2,10 @@
 
 Schema problems come from the offline engine (botocore's ECS model, the Kubernetes OpenAPI
 schema, the DatadogAgent schema, Datadog's dashboard models, the monitor validator), collected
-instead of stopping at the first; policy violations from the same rules the CrossGuard pack
-enforces in `pulumi preview --policy-pack policy`. Monitors and widgets nothing would feed are
-config problems when the stack file asks for them (exit 2, all listed), and notes otherwise.
+instead of stopping at the first, and listed with the validators' warnings, which fail nothing;
+policy violations from the same rules the CrossGuard pack enforces in
+`pulumi preview --policy-pack policy`. Monitors and widgets nothing would feed are config
+problems when the stack file asks for them (exit 2, all listed), and notes otherwise.
 """
 
 import sys
@@ -12,7 +13,7 @@ from pathlib import Path
 
 from policy.rules import StackResource, stack_violations
 from stacks.program.errors import StackConfigError
-from stacks.tooling.plan import EXIT_INVALID_CONFIG, run_stack, stack_source
+from stacks.tooling.plan import EXIT_INVALID_CONFIG, resource_findings, run_stack, stack_source
 
 
 def check(stack: str, config_file: Path | None) -> int:
@@ -22,13 +23,9 @@ def check(stack: str, config_file: Path | None) -> int:
     except StackConfigError as error:
         print(error.render(source), file=sys.stderr)
         return EXIT_INVALID_CONFIG
-    by_urn = {r.urn: r for r in run.resources}
     by_name = {r.name: r for r in run.resources}
-    lines = []
-    for urn, problems in run.problems.items():
-        resource = by_urn.get(urn)
-        where = f"{resource.name} ({resource.type})" if resource else urn
-        lines += [f"{where}: schema: {problem}" for problem in problems]
+    lines = resource_findings(run)
+    warnings = sum(not p.is_error for problems in run.problems.values() for p in problems)
     resources = [StackResource(r.type, r.name, r.inputs) for r in run.resources]
     for rule, name, violation in stack_violations(resources):
         resource = by_name.get(name)
@@ -36,6 +33,9 @@ def check(stack: str, config_file: Path | None) -> int:
         lines.append(f"{where}: policy {rule}: {violation}")
     for line in [*run.messages, *lines]:
         print(f"{source}: {line}")
-    verdict = f"{len(lines)} problem(s)" if lines else "no problems"
+    found = len(lines) - warnings
+    verdict = f"{found} problem(s)" if found else "no problems"
+    if warnings:
+        verdict += f", {warnings} warning(s)"
     print(f"{source}: checked {len(run.resources)} resources: {verdict}")
-    return 1 if lines else 0
+    return 1 if found else 0

@@ -48,6 +48,11 @@ def main(argv: list[str] | None = None) -> int:
         help="validate monitor JSON files (flat, or Datadog's version 2 export) offline",
     )
     lint_parser.add_argument("files", nargs="+", type=Path, metavar="FILE")
+    lint_parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="fail on warnings too (what Datadog accepts but probably ignores)",
+    )
 
     check_parser = commands.add_parser(
         "check", help="plan a stack and report every schema problem and policy violation"
@@ -104,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "lint-monitors":
         from components.monitors.validation import lint_monitor_files
 
-        return lint_monitor_files(args.files)
+        return lint_monitor_files(args.files, strict=args.strict)
     parser.error(f"unknown command {args.command}")
     return 2
 

@@ -24,7 +24,7 @@ from pulumi.runtime.proto import provider_pb2, resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
-from components.problems import Problem
+from components.problems import Problem, errors
 from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.validation.resources import HELM_RELEASE_TYPE, resource_problems
 
@@ -78,7 +78,8 @@ class ProgramRun:
     resources: list[RecordedResource] = field(default_factory=list)
     stack_outputs: dict[str, Any] = field(default_factory=dict)
     problems: dict[str, list[Problem]] = field(default_factory=dict)
-    """What the schemas and the project's rules reject in the registered resources, by URN."""
+    """What the schemas and the project's rules reject in the registered resources, and what
+    they warn of, by URN. A strict run raises on the first error, so it holds warnings only."""
     messages: list[str] = field(default_factory=list)
     """What the program logged (`pulumi.log`), as the CLI prints it: `info: ...`."""
 
@@ -389,8 +390,9 @@ class RecordingMonitor(mocks.MockMonitor):
             request.type, plain_inputs, kubernetes_version=self.offline_mocks.kubernetes_version
         )
         problems = [*_provider_problems(request), *problems]
-        if problems and self.strict:
-            raise ResourceValidationError(f"{urn}: " + "; ".join(str(p) for p in problems))
+        refused = errors(problems)
+        if refused and self.strict:
+            raise ResourceValidationError(f"{urn}: " + "; ".join(str(p) for p in refused))
         if problems:
             self.run.problems[urn] = problems
         resource_id, state = self.offline_mocks.new_resource(

@@ -102,8 +102,24 @@ def plan(stack: str, config_file: Path | None, out: Path | None) -> int:
     print(render_tree(stack, source, run.resources))
     if run.messages:
         print("\n" + "\n".join(run.messages))
+    warnings = resource_findings(run)
+    if warnings:
+        print("\n" + "\n".join(f"{source}: {line}" for line in warnings))
     print(f"\nwrote {out_dir / RESOURCES_FILE} and {len(written)} artifacts under {out_dir}")
     return 0
+
+
+def resource_findings(run: ProgramRun) -> list[str]:
+    """What the checks found in each registered resource, a line each: `NAME (TYPE): schema:
+    PATH: REASON`, with `warning: ` before the reason of a warning. A strict run (the plan's)
+    holds warnings only."""
+    by_urn = {r.urn: r for r in run.resources}
+    lines = []
+    for urn, problems in run.problems.items():
+        resource = by_urn.get(urn)
+        where = f"{resource.name} ({resource.type})" if resource else urn
+        lines += [f"{where}: schema: {problem}" for problem in problems]
+    return lines
 
 
 def render_tree(stack: str, source: str, resources: list[RecordedResource]) -> str:

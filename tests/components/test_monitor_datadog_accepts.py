@@ -16,7 +16,7 @@ from components.monitors.query.api_models import (
     MONITOR_TYPES,
 )
 from components.monitors.validation import FORMULA_SOURCE_MONITOR_TYPES, validate_monitor
-from components.problems import Problem
+from components.problems import Problem, Severity
 
 
 def _error(query: str) -> QueryError:
@@ -140,6 +140,66 @@ def test_change_and_outlier_windows_keep_their_week(query: str) -> None:
     assert _error(query).reason.startswith(
         "invalid window 'last_8d': change and outlier windows run from last_1m to last_1w"
     )
+
+
+# --- Seasonality on the basic anomaly algorithm: a warning ----------------------------------------
+# "seasonality: hourly, daily, or weekly. Exclude this parameter when using the basic algorithm"
+# (DataDog/documentation, content/en/monitors/types/anomaly.md): Datadog takes it and ignores it.
+
+BASIC_WEEKLY = (
+    "avg(last_4h):anomalies(avg:app.signups{*}, 'basic', 2, direction='both', "
+    "alert_window='last_15m', interval=60, count_default_zero='true', seasonality='weekly') >= 1"
+)
+
+
+def test_seasonality_on_basic_is_accepted_with_a_warning() -> None:
+    parsed = parse_monitor_query(BASIC_WEEKLY)
+
+    assert parsed.kind is QueryKind.ANOMALY
+    assert [str(warning) for warning in parsed.warnings] == [
+        "seasonality does not apply to the 'basic' algorithm (only agile and robust are "
+        f"seasonal) (at char {BASIC_WEEKLY.index('weekly')}: 'weekly')"
+    ]
+
+
+def test_a_timezone_on_basic_is_a_warning_too() -> None:
+    parsed = parse_monitor_query(BASIC_WEEKLY.replace("seasonality='weekly'", "timezone='utc'"))
+
+    assert [warning.reason.split(" does")[0] for warning in parsed.warnings] == ["timezone"]
+
+
+def test_seasonality_on_a_seasonal_algorithm_warns_of_nothing() -> None:
+    assert parse_monitor_query(BASIC_WEEKLY.replace("'basic'", "'agile'")).warnings == ()
+
+
+def test_an_unknown_seasonality_is_still_refused() -> None:
+    error = _error(BASIC_WEEKLY.replace("'weekly'", "'yearly'"))
+
+    assert error.reason == "anomalies() seasonality must be one of daily, hourly or weekly"
+
+
+def _anomaly_monitor(query: str) -> dict[str, Any]:
+    return {
+        "type": "query alert",
+        "query": query,
+        "options": {
+            "thresholds": {"critical": 1, "critical_recovery": 0},
+            "threshold_windows": {"trigger_window": "last_15m", "recovery_window": "last_15m"},
+        },
+    }
+
+
+def test_the_validator_reports_the_warning_at_the_query() -> None:
+    position = BASIC_WEEKLY.index("weekly")
+
+    assert validate_monitor(_anomaly_monitor(BASIC_WEEKLY)) == [
+        Problem(
+            "query",
+            "seasonality does not apply to the 'basic' algorithm (only agile and robust are "
+            f"seasonal) (at char {position}: 'weekly')",
+            Severity.WARNING,
+        )
+    ]
 
 
 # --- A recovery threshold equal to its threshold --------------------------------------------------

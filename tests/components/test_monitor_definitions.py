@@ -30,7 +30,7 @@ from components.monitors import (
 from components.monitors.query import QueryKind, parse_monitor_query
 from components.monitors.query.vocabulary import AnomalyAlgorithm, Comparator, Seasonality
 from components.monitors.validation import validate_monitor
-from components.problems import Problem
+from components.problems import Problem, Severity
 
 SETTINGS = MonitorSettings(name="Checkout API", message="Checkout is degraded @slack-checkout")
 CHECKOUT = ApmService(service="checkout", env="production", operation="fastapi.request")
@@ -359,14 +359,6 @@ def test_log_formula_monitor_declares_its_variables() -> None:
         ),
         pytest.param(
             lambda: anomaly_monitor(
-                AnomalySpec(SETTINGS, MetricQuery("cpu"), algorithm="basic", seasonality="daily")
-            ),
-            "monitor 'Checkout API': query: seasonality does not apply to the 'basic' algorithm "
-            "(only agile and robust are seasonal) (at char 143: 'daily')",
-            id="seasonality-with-basic",
-        ),
-        pytest.param(
-            lambda: anomaly_monitor(
                 AnomalySpec(SETTINGS, MetricQuery("cpu"), query_window="last_1h")
             ),
             "monitor 'Checkout API': query_window 'last_1h' must be at least 5 times alert_window "
@@ -520,3 +512,19 @@ def test_anomaly_builder_round_trips_through_the_parser(
     assert definition.threshold_windows == ThresholdWindows(
         parsed.anomaly.alert_window.text, parsed.anomaly.alert_window.text
     )
+
+
+def test_a_definition_datadog_would_accept_with_a_warning_is_built() -> None:
+    # Datadog ignores seasonality on basic: the plan shows the warning and goes on.
+    definition = anomaly_monitor(
+        AnomalySpec(SETTINGS, MetricQuery("cpu"), algorithm="basic", seasonality="daily")
+    )
+
+    assert validate_monitor(definition.to_monitor_json()) == [
+        Problem(
+            "query",
+            "seasonality does not apply to the 'basic' algorithm (only agile and robust are "
+            "seasonal) (at char 143: 'daily')",
+            Severity.WARNING,
+        )
+    ]

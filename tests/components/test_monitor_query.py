@@ -297,13 +297,6 @@ def _anomaly(algorithm: str, extra: str = "", threshold: str = "1") -> str:
             id="unknown-anomaly-algorithm",
         ),
         pytest.param(
-            _anomaly("basic", ", seasonality='daily'"),
-            "seasonality does not apply to the 'basic' algorithm (only agile and robust are "
-            "seasonal) (at char 83: 'daily')",
-            83,
-            id="seasonality-with-basic",
-        ),
-        pytest.param(
             _anomaly("agile", threshold="2"),
             "anomaly threshold must be a fraction in (0, 1], got 2 (at char 73: '2')",
             73,

@@ -80,6 +80,37 @@ def test_schema_problems_are_collected_not_fatal(
     ]
 
 
+def basic_with_seasonality(config: dict[str, Any]) -> None:
+    # Datadog accepts seasonality on the basic anomaly algorithm and ignores it.
+    config["observability:services"][0]["monitors"]["custom"]["signups"] = {
+        "kind": "anomaly",
+        "name": "signups",
+        "message": "Signups look unusual.",
+        "metric": "app.signups",
+        "algorithm": "basic",
+        "seasonality": "daily",
+    }
+
+
+SIGNUPS_WARNING = (
+    "checkout-api-monitors-signups (datadog:index/monitor:Monitor): schema: query: warning: "
+    "seasonality does not apply to the 'basic' algorithm (only agile and robust are seasonal) "
+    "(at char "
+)
+
+
+def test_warnings_are_listed_and_fail_nothing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = stack_file(tmp_path, basic_with_seasonality)
+    status, lines = check(capsys, "--stack", "dev", "--config-file", str(path))
+    assert [line for line in lines if "warning: " in line] == [
+        f"{path}: {SIGNUPS_WARNING}151: 'daily')"
+    ]
+    assert lines[-1].endswith(" resources: no problems, 1 warning(s)")
+    assert status == 0
+
+
 def test_invalid_config_is_exit_status_two(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -429,22 +429,6 @@ MONITOR_CASES = [
         id="custom-log-window",
     ),
     pytest.param(
-        monitors(
-            custom={
-                "signups": {
-                    "kind": "anomaly",
-                    "name": "signups",
-                    "metric": "app.signups",
-                    "algorithm": "basic",
-                    "seasonality": "daily",
-                }
-            }
-        ),
-        f"{MONITORS}.custom.signups: query: seasonality does not apply to the 'basic' algorithm "
-        "(only agile and robust are seasonal) (at char 151: 'daily')",
-        id="custom-anomaly-seasonality-with-basic",
-    ),
-    pytest.param(
         monitors(errorRate={"critical": 0.05, "warning": 0.06}),
         f"{MONITORS}.errorRate.warning: must be below critical (0.05) for comparator '>', got 0.06",
         id="error-rate-warning-above-critical",

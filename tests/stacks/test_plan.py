@@ -172,6 +172,35 @@ def test_plan_says_what_it_left_out_for_want_of_data(
     ]
 
 
+def test_the_plan_shows_warnings_and_goes_on(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Datadog accepts seasonality on the basic anomaly algorithm, and ignores it.
+    document = yaml.safe_load((REPO_ROOT / "Pulumi.dev.yaml").read_text())
+    document["config"]["observability:services"][0]["monitors"]["custom"]["signups"] = {
+        "kind": "anomaly",
+        "name": "signups",
+        "message": "Signups look unusual.",
+        "metric": "app.signups",
+        "algorithm": "basic",
+        "seasonality": "daily",
+    }
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text(yaml.safe_dump(document))
+
+    resources = plan("dev", tmp_path / "out", "--config-file", str(stack_file))
+
+    query = named(resources, "checkout-api-monitors-signups")["inputs"]["query"]
+    assert "'basic', 2" in query
+    assert "seasonality='daily'" in query
+    warnings = [line for line in capsys.readouterr().out.splitlines() if "warning: " in line]
+    assert warnings == [
+        f"{stack_file}: checkout-api-monitors-signups (datadog:index/monitor:Monitor): schema: "
+        "query: warning: seasonality does not apply to the 'basic' algorithm (only agile and "
+        f"robust are seasonal) (at char {query.index('daily')}: 'daily')"
+    ]
+
+
 def test_the_program_runs_without_the_garbage_collector(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -21,9 +21,13 @@ source, or else a time aggregation. Shared pieces live in scanner.py (tokens, th
 windows.py, chain.py (the `.method(...)` chains), expressions.py, metric_query.py and
 algorithms.py; api_models.py reads the word lists Datadog's API models hold from
 datadog-api-client, and vocabulary.py holds every other closed word list as a `Literal`.
+
+Warnings are what Datadog accepts but that probably does not do what its author meant (seasonality
+on the basic anomaly algorithm): the parser reports them in `MonitorQuery.warnings` and goes on.
 """
 
 import re
+from dataclasses import replace
 
 from components.monitors.query.composite import parse_composite
 from components.monitors.query.event_search import ERROR_TRACKING_PREFIX, parse_event_search
@@ -36,7 +40,7 @@ from components.monitors.query.result import (
     QueryKind,
     format_number,
 )
-from components.monitors.query.scanner import QueryError, Scanner, check_balanced
+from components.monitors.query.scanner import QueryError, QueryWarning, Scanner, check_balanced
 from components.monitors.query.service_check import parse_service_check
 from components.monitors.query.slo import SLO_METHODS, parse_slo
 from components.monitors.query.vocabulary import COMPARATORS, EVENT_SEARCH_SOURCES
@@ -51,6 +55,7 @@ __all__ = [
     "MonitorQuery",
     "QueryError",
     "QueryKind",
+    "QueryWarning",
     "Window",
     "format_number",
     "formula_variables",
@@ -64,10 +69,16 @@ _LEADING_WORD = re.compile(r"[a-z][a-z0-9_]*(?:-[a-z0-9_]+)*")
 def parse_monitor_query(query: str) -> MonitorQuery:
     """Parse any monitor query.
 
-    Raises QueryError for anything Datadog would reject and for anything not understood.
+    Raises QueryError for anything Datadog would reject and for anything not understood; what
+    it accepts but probably does not mean what it says is in the result's `warnings`.
     """
     check_balanced(query)
     scanner = Scanner(query)
+    return replace(_parse(scanner), warnings=tuple(scanner.warnings))
+
+
+def _parse(scanner: Scanner) -> MonitorQuery:
+    query = scanner.query
     first = scanner.current()
     if not first:
         raise scanner.error("the query is empty")

@@ -139,7 +139,10 @@ def anomaly_params(scanner: Scanner, call: AlgorithmCall) -> AnomalyParams:
     for seasonal_option in ("seasonality", "timezone"):
         value = options.get(seasonal_option)
         if value is not None and call.algorithm not in SEASONAL_ALGORITHMS:
-            raise scanner.error(
+            # Datadog accepts it and ignores it: its anomaly monitor reference says to leave
+            # seasonality out with basic (DataDog/documentation, content/en/monitors/types/
+            # anomaly.md, "seasonality"), and time zones only shift seasonal patterns.
+            scanner.warn(
                 f"{seasonal_option} does not apply to the {call.algorithm!r} algorithm"
                 " (only agile and robust are seasonal)",
                 value.start,

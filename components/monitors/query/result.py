@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Final
 
+from components.monitors.query.scanner import QueryWarning
 from components.monitors.query.windows import Window
 
 
@@ -59,6 +60,8 @@ class MonitorQuery:
     """Variable names a formula refers to."""
     monitor_ids: tuple[int, ...] = ()
     """Monitors a composite combines."""
+    warnings: tuple[QueryWarning, ...] = ()
+    """What Datadog accepts in the query but probably does not do what its author meant."""
 
 
 def format_number(value: float) -> str:

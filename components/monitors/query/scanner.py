@@ -29,6 +29,19 @@ KEYWORD_ARGUMENT: Final = re.compile(r"([a-z_]+)\s*=(?!=)")
 _COMPARATOR = re.compile("|".join(re.escape(op) for op in COMPARATORS))
 
 
+def _fragment(query: str, position: int, end: int | None) -> str:
+    if position >= len(query):
+        return query[-_FRAGMENT_LENGTH:]
+    if end is not None and end > position:
+        return query[position:end]
+    return query[position : position + _FRAGMENT_LENGTH]
+
+
+def _located(reason: str, query: str, position: int, fragment: str) -> str:
+    where = "at the end, after" if position >= len(query) else "at"
+    return f"{reason} ({where} char {position}: {fragment!r})"
+
+
 class QueryError(ValueError):
     """A query Datadog would reject, with the 0-based character offset and the fragment at fault."""
 
@@ -36,15 +49,26 @@ class QueryError(ValueError):
         self.reason = reason
         self.query = query
         self.position = position
-        at_end = position >= len(query)
-        if at_end:
-            self.fragment = query[-_FRAGMENT_LENGTH:]
-        elif end is not None and end > position:
-            self.fragment = query[position:end]
-        else:
-            self.fragment = query[position : position + _FRAGMENT_LENGTH]
-        where = "at the end, after" if at_end else "at"
-        super().__init__(f"{reason} ({where} char {position}: {self.fragment!r})")
+        self.fragment = _fragment(query, position, end)
+        super().__init__(_located(reason, query, position, self.fragment))
+
+
+@dataclass(frozen=True)
+class QueryWarning:
+    """Something Datadog accepts that probably does not do what its author meant, located as a
+    QueryError is."""
+
+    reason: str
+    query: str
+    position: int
+    end: int | None = None
+
+    @property
+    def fragment(self) -> str:
+        return _fragment(self.query, self.position, self.end)
+
+    def __str__(self) -> str:
+        return _located(self.reason, self.query, self.position, self.fragment)
 
 
 def join(options: tuple[str, ...] | frozenset[str]) -> str:
@@ -83,9 +107,13 @@ class Scanner:
         self.query = query
         self.pos = start
         self.end = len(query) if end is None else end
+        self.warnings: list[QueryWarning] = []
 
     def error(self, reason: str, start: int | None = None, end: int | None = None) -> QueryError:
         return QueryError(reason, self.query, self.pos if start is None else start, end)
+
+    def warn(self, reason: str, start: int, end: int | None = None) -> None:
+        self.warnings.append(QueryWarning(reason, self.query, start, end))
 
     def skip_spaces(self) -> None:
         while self.pos < self.end and self.query[self.pos].isspace():

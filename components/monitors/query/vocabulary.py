@@ -51,7 +51,7 @@ METRIC_FUNCTIONS: Final = frozenset(get_args(MetricFunction))
 AnomalyAlgorithm = Literal["basic", "agile", "robust"]
 ANOMALY_ALGORITHMS: Final = get_args(AnomalyAlgorithm)
 SeasonalAlgorithm = Literal["agile", "robust"]
-"""The anomaly algorithms that model seasonality; basic takes neither seasonality nor timezone."""
+"""The anomaly algorithms that model seasonality; basic ignores seasonality and timezone."""
 SEASONAL_ALGORITHMS: Final = get_args(SeasonalAlgorithm)
 AnomalyDirection = Literal["above", "below", "both"]
 ANOMALY_DIRECTIONS: Final = get_args(AnomalyDirection)

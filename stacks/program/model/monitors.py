@@ -223,7 +223,7 @@ class AnomalyMonitorSettings(MetricQueryFields, CustomMonitorBase):
     interval: int = Field(60, gt=0)
     """Seconds between evaluated points."""
     seasonality: Seasonality | None = None
-    """hourly, daily or weekly; agile and robust only."""
+    """hourly, daily or weekly; agile and robust only (basic ignores it: a plan warning)."""
     timezone: Timezone | None = None
     """Timezone of the seasonal pattern; UTC when omitted."""
     count_default_zero: bool = True
