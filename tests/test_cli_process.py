@@ -2,9 +2,9 @@
 
 import json
 import os
+import resource
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,7 +16,8 @@ from tests.shared_data import REPO_ROOT
 PROVIDER_SDKS = {"pulumi_aws", "pulumi_datadog", "pulumi_kubernetes"}
 # --help takes a fifth of a second on the team's 2-core machine, lint-monitors on 250 files about
 # half a second (most of it importing Datadog's API models); the bound is what a developer would
-# notice, with room for a CI machine running other jobs at the same time.
+# notice. It bounds the CPU the process uses, not its wall time: on a machine running other jobs
+# at the same time (load 7 on 2 cores, seen here) wall time grows with the queue for the cores.
 QUICK_SECONDS = 2.0
 
 
@@ -56,7 +57,7 @@ def test_commands_that_plan_nothing_are_quick_and_load_no_provider_sdk(
     arguments = (
         [command, *monitor_files(tmp_path, 250)] if command == "lint-monitors" else [command]
     )
-    started = time.perf_counter()
+    used = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         [sys.executable, "-X", "importtime", "-m", "stacks", *arguments],
         cwd=REPO_ROOT,
@@ -64,7 +65,8 @@ def test_commands_that_plan_nothing_are_quick_and_load_no_provider_sdk(
         text=True,
         check=False,
     )
-    seconds = time.perf_counter() - started
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu_seconds = after.ru_utime + after.ru_stime - used.ru_utime - used.ru_stime
 
     assert result.returncode == 0, result.stderr[-2000:]
     imported = {
@@ -74,7 +76,7 @@ def test_commands_that_plan_nothing_are_quick_and_load_no_provider_sdk(
     }
     assert "stacks" in imported
     assert imported & PROVIDER_SDKS == set()
-    assert seconds < QUICK_SECONDS
+    assert cpu_seconds < QUICK_SECONDS
 
 
 # Stops the process at the first import of the Pulumi SDK, saying whether the collector is on.
