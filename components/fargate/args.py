@@ -93,6 +93,9 @@ class DatadogLogs:
     """The router's own logs go to CloudWatch (they explain lost app logs), kept this long."""
     source: str = "python"
     """`ddsource`, which selects Datadog's log pipeline."""
+    parse_json: bool = True
+    """Parse each log line that is a JSON object into top-level fields before shipping it (lines
+    that are not JSON pass unchanged)."""
 
 
 @dataclass(frozen=True)

@@ -57,14 +57,18 @@ RESERVED_ENV: Final = frozenset(
 # defaults (datadog-agent pkg/config/setup: expvar_port 5000, cmd_port 5001, apm_config.debug.port
 # 5012, the trace receiver on 8126); DogStatsD's 8125 is UDP, which a TCP app port leaves free.
 # FireLens listens on 24224 (the ECS developer guide, "Example task definition: Route logs to
-# FireLens").
+# FireLens") and on 127.0.0.1:8877 for health checks (the Fluent Bit configuration FireLens
+# generates, aws-samples/amazon-ecs-firelens-under-the-hood generated-configs/fluent-bit).
 AGENT_TCP_PORTS: Final = {
     5000: "the Agent's expvar server",
     5001: "the Agent's IPC API",
     5012: "the trace agent's debug server",
     8126: "the Agent's trace receiver",
 }
-LOG_ROUTER_TCP_PORT: Final = 24224
+LOG_ROUTER_TCP_PORTS: Final = {
+    24224: "the FireLens log router",
+    8877: "the FireLens log router's health-check input",
+}
 
 
 def port_problem(port: int, *, agent_sidecar: bool, log_router: bool) -> str | None:
@@ -72,8 +76,8 @@ def port_problem(port: int, *, agent_sidecar: bool, log_router: bool) -> str | N
     taken_by = None
     if agent_sidecar and port in AGENT_TCP_PORTS:
         taken_by = AGENT_TCP_PORTS[port]
-    elif log_router and port == LOG_ROUTER_TCP_PORT:
-        taken_by = "the FireLens log router"
+    elif log_router and port in LOG_ROUTER_TCP_PORTS:
+        taken_by = LOG_ROUTER_TCP_PORTS[port]
     if taken_by is None:
         return None
     return (
@@ -393,7 +397,40 @@ def _agent_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> di
     return container
 
 
+# Fargate takes custom Fluent Bit configuration only from a file in the router's container
+# (botocore's ECS model, FirelensConfiguration.options), so without an image of our own it is one
+# aws-for-fluent-bit ships (configs/ of aws/aws-for-fluent-bit, copied to /fluent-bit/configs/ by
+# scripts/dockerfiles/build/Dockerfile.build-common for its Amazon Linux 2 and 2023 images alike).
+# parse-json.conf runs the `json` parser on each record's `log` key and keeps the record's other
+# keys (Reserve_Data); a record whose `log` is not JSON passes as it was (fluent/fluent-bit
+# plugins/filter_parser/filter_parser.c, "re-use original data"). It is the file Datadog's ECS
+# Fargate guide ("Fluent Bit and FireLens") names for serialized JSON logs, and the CDK
+# construct's isParseJson (ParseJsonFirelensConfigFileValue, its PR #429 for issue #428).
+PARSE_JSON_CONFIG: Final = "/fluent-bit/configs/parse-json.conf"
+
+# FireLens adds to every router's configuration a TCP input on 127.0.0.1:8877, tagged
+# firelens-healthcheck, whose records a null output discards: the health check AWS's FireLens
+# examples document (aws-samples/amazon-ecs-firelens-examples, examples/fluent-bit/health-check,
+# task-definition-tcp-healthcheck.json, with these timings) sends it a record. It works whatever
+# configuration file the router reads; AWS's other two checks curl Fluent Bit's HTTP server, which
+# only the built-in output-metrics-healthcheck.conf turns on, and a router reads one file: that
+# one, or parse-json.conf. The documented command pipes the record into `nc`, which the Amazon
+# Linux 2023 images of aws-for-fluent-bit 3.x do not have (their runtime packages,
+# scripts/dockerfiles/runtime/Dockerfile.deps-al2023); they do have bash (the package list of
+# aws/aws-for-fluent-bit PR #1026), which is /bin/sh there and opens the connection itself.
+LOG_ROUTER_HEALTH_CHECK: Final = {
+    "command": ["CMD-SHELL", """echo '{"health": "check"}' > /dev/tcp/127.0.0.1/8877"""],
+    "interval": 10,
+    "timeout": 5,
+    "retries": 2,
+    "startPeriod": 30,
+}
+
+
 def _log_router_container(task: TaskSpec, logs: DatadogLogs, region: str) -> dict[str, Any]:
+    options = {"enable-ecs-log-metadata": "true"}
+    if logs.parse_json:
+        options |= {"config-file-type": "file", "config-file-value": PARSE_JSON_CONFIG}
     return {
         "name": LOG_ROUTER_CONTAINER,
         "image": logs.router_image,
@@ -401,10 +438,10 @@ def _log_router_container(task: TaskSpec, logs: DatadogLogs, region: str) -> dic
         "essential": False,
         "cpu": logs.router_cpu,
         "memory": logs.router_memory,
-        "firelensConfiguration": {
-            "type": "fluentbit",
-            "options": {"enable-ecs-log-metadata": "true"},
-        },
+        "firelensConfiguration": {"type": "fluentbit", "options": options},
+        # Non-essential, its health changes nothing in the task; it shows a router that stopped
+        # taking logs in the ECS console and in DescribeTasks (AWS's health-check guide above).
+        "healthCheck": dict(LOG_ROUTER_HEALTH_CHECK),
         "logConfiguration": _awslogs(task, LOG_ROUTER_CONTAINER, region),
     }
 

@@ -152,6 +152,7 @@ def task_spec(config: StackConfig, service: ServiceSettings) -> TaskSpec:
             router_memory=ecs.log_router.memory,
             router_log_retention_days=service.logs.retention_days,
             source=service.logs.source,
+            parse_json=service.logs.parse_json,
         )
         if service.logs.destination == "datadog"
         else CloudWatchLogs(retention_days=service.logs.retention_days)

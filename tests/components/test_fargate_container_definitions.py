@@ -2,21 +2,34 @@
 
 import dataclasses
 import json
+import socket
+import subprocess
+import threading
 from typing import Any
 
 import pytest
 
 from components.fargate.args import AgentSidecar, LlmObservability, SecretEnv, TraceSettings
 from components.fargate.container_definitions import (
+    LOG_ROUTER_TCP_PORTS,
     TaskTooSmallError,
     app_environment,
     container_budget,
     container_definitions,
     log_group_name,
+    port_problem,
     start_process,
     task_volume_names,
 )
-from tests.factories import API_KEY_ARN, CLOUDWATCH, CMK_ARN, DB_SECRET_ARN, SIDECAR, task
+from tests.factories import (
+    API_KEY_ARN,
+    CLOUDWATCH,
+    CMK_ARN,
+    DB_SECRET_ARN,
+    FIRELENS,
+    SIDECAR,
+    task,
+)
 
 
 def build(**overrides: object) -> dict[str, dict[str, Any]]:
@@ -235,10 +248,6 @@ def test_log_router_is_pinned_non_essential_and_logs_to_cloudwatch() -> None:
     router = build()["log-router"]
     assert router["image"] == "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.4.8"
     assert router["essential"] is False
-    assert router["firelensConfiguration"] == {
-        "type": "fluentbit",
-        "options": {"enable-ecs-log-metadata": "true"},
-    }
     assert router["logConfiguration"] == {
         "logDriver": "awslogs",
         "options": {
@@ -247,6 +256,62 @@ def test_log_router_is_pinned_non_essential_and_logs_to_cloudwatch() -> None:
             "awslogs-stream-prefix": "log-router",
         },
     }
+
+
+def test_log_router_parses_json_lines_with_the_config_its_image_ships() -> None:
+    assert build()["log-router"]["firelensConfiguration"] == {
+        "type": "fluentbit",
+        "options": {
+            "enable-ecs-log-metadata": "true",
+            "config-file-type": "file",
+            "config-file-value": "/fluent-bit/configs/parse-json.conf",
+        },
+    }
+    plain_text = dataclasses.replace(FIRELENS, parse_json=False)
+    assert build(logs=plain_text)["log-router"]["firelensConfiguration"] == {
+        "type": "fluentbit",
+        "options": {"enable-ecs-log-metadata": "true"},
+    }
+
+
+def test_log_router_health_check_feeds_firelens_health_input() -> None:
+    check = build()["log-router"]["healthCheck"]
+    assert check == {
+        "command": ["CMD-SHELL", """echo '{"health": "check"}' > /dev/tcp/127.0.0.1/8877"""],
+        "interval": 10,
+        "timeout": 5,
+        "retries": 2,
+        "startPeriod": 30,
+    }
+    assert 8877 in LOG_ROUTER_TCP_PORTS
+    # Whether the router parses JSON or not, it answers on the same input.
+    plain_text = dataclasses.replace(FIRELENS, parse_json=False)
+    assert build(logs=plain_text)["log-router"]["healthCheck"] == check
+
+
+def _run_health_check(command: str, port: int) -> int:
+    # /bin/sh is bash in the router's Amazon Linux images; here it may be another shell.
+    shell_line = command.replace("8877", str(port))
+    return subprocess.run(["bash", "-c", shell_line], timeout=10, check=False).returncode
+
+
+def test_log_router_health_check_delivers_a_record_and_fails_when_nothing_listens() -> None:
+    [_, shell_line] = build()["log-router"]["healthCheck"]["command"]
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        received: list[bytes] = []
+
+        def accept() -> None:
+            connection, _ = server.accept()
+            with connection:
+                received.append(connection.makefile("rb").read())
+
+        reader = threading.Thread(target=accept)
+        reader.start()
+        assert _run_health_check(shell_line, port) == 0
+        reader.join(timeout=10)
+    assert [json.loads(r) for r in received] == [{"health": "check"}]
+    assert _run_health_check(shell_line, port) != 0
 
 
 def test_cloudwatch_logs_need_no_router() -> None:
@@ -276,3 +341,11 @@ def test_sidecars_that_leave_the_app_too_little_are_rejected() -> None:
     with pytest.raises(TaskTooSmallError, match="256 CPU units leave 24") as error:
         container_budget(task(cpu=256, memory=2048, agent=greedy))
     assert error.value.field == "cpu"
+
+
+def test_ports_the_log_router_takes() -> None:
+    assert port_problem(8877, agent_sidecar=True, log_router=True) == (
+        "8877 is taken by the FireLens log router's health-check input in the same task (its "
+        "containers share one network namespace); listen on another port"
+    )
+    assert port_problem(8877, agent_sidecar=True, log_router=False) is None

@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 import yaml
 
-from stacks.program.compile import CompiledStack, compile_running_stack
+from components.fargate.args import DatadogLogs
+from stacks.program.compile import CompiledStack, compile_running_stack, task_spec
 from stacks.program.errors import StackConfigError
 from stacks.program.load import parse_stack_config
 from stacks.program.model.types import eks_support_problem
@@ -225,6 +226,13 @@ CASES = [
         id="port-of-the-log-router",
     ),
     pytest.param(
+        service_change(0, port=8877),
+        "observability:services[0].port: 8877 is taken by the FireLens log router's "
+        "health-check input in the same task (its containers share one network namespace); "
+        "listen on another port",
+        id="port-of-the-log-router-health-check",
+    ),
+    pytest.param(
         lambda c: c.update({"observability:datadog": {"apiKeySecret": {"name": "datadog key"}}}),
         "observability:datadog.apiKeySecret.name: 'datadog key' is not a Secrets Manager secret "
         "name (up to 512 letters, digits and /_+=.@-)",
@@ -237,7 +245,7 @@ CASES = [
     ),
     pytest.param(
         service_change(0, env={f"CERT_{i}": "x" * 4000 for i in range(16)}),
-        "observability:services[0].env: the task definition would take about 71 KiB, and ECS "
+        "observability:services[0].env: the task definition would take about 72 KiB, and ECS "
         "takes up to 64 KiB: move large values out of env (a file in the image, or a secret)",
         id="task-definition-too-large",
     ),
@@ -988,6 +996,20 @@ def test_valid_config_passes_unchanged() -> None:
     )
     assert [s.name for s in loaded.services] == ["checkout-api", "orders-api"]
     assert loaded.datadog.site == "datadoghq.com"
+
+
+def test_json_parsing_reaches_the_task() -> None:
+    config = parse_stack_config(
+        {
+            "environment": {"name": "dev", "team": "platform"},
+            "services": [SERVICE, {**SERVICE, "name": "text", "logs": {"parseJson": False}}],
+        }
+    )
+    default, text = (task_spec(config, s).logs for s in config.services)
+    assert isinstance(default, DatadogLogs)
+    assert default.parse_json is True
+    assert isinstance(text, DatadogLogs)
+    assert text.parse_json is False
 
 
 def test_malformed_yaml_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

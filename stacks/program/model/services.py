@@ -104,6 +104,11 @@ class LogSettings(Model):
     """CloudWatch retention of the logs (with datadog: of the router's own logs)."""
     source: str = "python"
     """Datadog `source`, which picks the log pipeline."""
+    parse_json: bool = True
+    """With destination datadog: the router parses each line that is a JSON object (a JSON
+    formatter's records, with ddtrace's trace ids) into attributes, as Datadog's ECS Fargate
+    guide asks for serialized JSON logs; lines that are not JSON (a traceback, a server's own
+    text) pass unchanged either way. false ships every line as plain text."""
 
 
 class ServiceSettings(Model):
