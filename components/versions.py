@@ -4,8 +4,9 @@ from datetime import date
 from typing import Final
 
 DATADOG_AGENT_VERSION = "7.81.2"
-"""The Datadog Agent everywhere: the ECS sidecar image and, on EKS, the node Agent and the Cluster
-Agent (whose releases move together). 7.81.2 is the version Operator 1.29.0 (the one chart 2.25.0
+"""The Datadog Agent everywhere: the ECS sidecar image (and its Workload Protection tracer,
+cws-instrumentation, released with each Agent) and, on EKS, the node Agent and the Cluster Agent
+(whose releases move together). 7.81.2 is the version Operator 1.29.0 (the one chart 2.25.0
 ships) runs by default: `AgentLatestVersion` and `ClusterAgentLatestVersion` in
 DataDog/datadog-operator's pkg/images/images.go at tag v1.29.0, so the Operator runs the Agent it
 was released with."""

@@ -58,6 +58,15 @@ class AgentSidecar:
 
 
 @dataclass(frozen=True)
+class CwsInstrumentation:
+    """Workload Protection (CWS) on Fargate: the app runs under `cws-instrumentation trace`, which
+    reports its process, file and network activity to the Agent sidecar."""
+
+    image: str
+    """Pinned cws-instrumentation image, whose init container copies the tracer into the task."""
+
+
+@dataclass(frozen=True)
 class LlmObservability:
     """LLM Observability for LangChain/OpenAI apps (ddtrace >= 2.9)."""
 
@@ -151,6 +160,8 @@ class TaskSpec:
     """LLM Observability, or None when off."""
     cpu_architecture: CpuArchitecture = "X86_64"
     """CPU architecture the image is built for."""
+    cws: CwsInstrumentation | None = None
+    """Workload Protection for the app (needs the agent sidecar), or None when off."""
 
 
 @dataclass(frozen=True)
@@ -210,3 +221,10 @@ the service name."""
 # reached end of life in June 2026.
 DEFAULT_AGENT_IMAGE = f"public.ecr.aws/datadog/agent:{DATADOG_AGENT_VERSION}"
 DEFAULT_LOG_ROUTER_IMAGE = "public.ecr.aws/aws-observability/aws-for-fluent-bit:3.4.8"
+# Datadog publishes cws-instrumentation with every Agent release under the Agent's version
+# (DataDog/datadog-agent .gitlab/deploy_cws_instrumentation/deploy_cws_instrumentation.yml, job
+# deploy_containers-cws-instrumentation-final-versioned), and the tracer talks to that Agent's
+# runtime security module: the two stay on one version.
+DEFAULT_CWS_INSTRUMENTATION_IMAGE = (
+    f"public.ecr.aws/datadog/cws-instrumentation:{DATADOG_AGENT_VERSION}"
+)

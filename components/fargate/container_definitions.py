@@ -11,6 +11,7 @@ from typing import Any, Final, Literal
 from components.datadog_site import logs_intake_host
 from components.fargate.args import (
     CloudWatchLogs,
+    CwsInstrumentation,
     DatadogLogs,
     TaskSpec,
     secret_value_from,
@@ -20,6 +21,16 @@ AGENT_CONTAINER: Final = "datadog-agent"
 LOG_ROUTER_CONTAINER: Final = "log-router"
 SOCKET_VOLUME: Final = "dd-sockets"
 SOCKET_DIR: Final = "/var/run/datadog"
+# Names and paths of Datadog's Workload Protection setup on ECS Fargate (docs "AWS Fargate
+# Configuration Guide for Datadog Security", DataDog/documentation
+# content/en/security/guide/aws_fargate_config_guide.md), which the CDK construct
+# (DataDog/datadog-cdk-constructs src/ecs/fargate, v2-5.1.0) and the Terraform module
+# (DataDog/terraform-aws-ecs-datadog modules/ecs_fargate, v1.1.1) use too.
+CWS_INIT_CONTAINER: Final = "cws-instrumentation-init"
+CWS_VOLUME: Final = "cws-instrumentation-volume"
+CWS_DIR: Final = "/cws-instrumentation-volume"
+CWS_PROGRAM: Final = "cws-instrumentation"
+CWS_TRACE: Final = (f"{CWS_DIR}/{CWS_PROGRAM}", "trace", "--")
 API_KEY_JSON_KEY: Final = "DD_API_KEY"
 
 # The smallest share of the task the app may be left with once the sidecars took theirs; below
@@ -56,28 +67,37 @@ RESERVED_ENV: Final = frozenset(
 # listening on one of them fails to start, or keeps the sidecar from starting. The Agent's are its
 # defaults (datadog-agent pkg/config/setup: expvar_port 5000, cmd_port 5001, apm_config.debug.port
 # 5012, the trace receiver on 8126); DogStatsD's 8125 is UDP, which a TCP app port leaves free.
-# FireLens listens on 24224 (the ECS developer guide, "Example task definition: Route logs to
-# FireLens") and on 127.0.0.1:8877 for health checks (the Fluent Bit configuration FireLens
-# generates, aws-samples/amazon-ecs-firelens-under-the-hood generated-configs/fluent-bit).
+# With Workload Protection the Agent's system-probe also takes localhost:5678, where
+# cws-instrumentation sends its events (`runtime_security_config.ebpfless.socket`, default
+# `constants.DefaultEBPFLessProbeAddr` in datadog-agent). FireLens listens on 24224 (the ECS
+# developer guide, "Example task definition: Route logs to FireLens") and on 127.0.0.1:8877 for
+# health checks (the Fluent Bit configuration FireLens generates,
+# aws-samples/amazon-ecs-firelens-under-the-hood generated-configs/fluent-bit).
 AGENT_TCP_PORTS: Final = {
     5000: "the Agent's expvar server",
     5001: "the Agent's IPC API",
     5012: "the trace agent's debug server",
     8126: "the Agent's trace receiver",
 }
+CWS_TCP_PORTS: Final = {5678: "the Agent's Workload Protection receiver"}
 LOG_ROUTER_TCP_PORTS: Final = {
     24224: "the FireLens log router",
     8877: "the FireLens log router's health-check input",
 }
 
 
-def port_problem(port: int, *, agent_sidecar: bool, log_router: bool) -> str | None:
+def port_problem(
+    port: int, *, agent_sidecar: bool, log_router: bool, cws: bool = False
+) -> str | None:
     """Why the app cannot listen on `port` next to the task's sidecars; None when it can."""
-    taken_by = None
-    if agent_sidecar and port in AGENT_TCP_PORTS:
-        taken_by = AGENT_TCP_PORTS[port]
-    elif log_router and port in LOG_ROUTER_TCP_PORTS:
-        taken_by = LOG_ROUTER_TCP_PORTS[port]
+    taken: dict[int, str] = {}
+    if agent_sidecar:
+        taken |= AGENT_TCP_PORTS
+    if agent_sidecar and cws:
+        taken |= CWS_TCP_PORTS
+    if log_router:
+        taken |= LOG_ROUTER_TCP_PORTS
+    taken_by = taken.get(port)
     if taken_by is None:
         return None
     return (
@@ -140,10 +160,10 @@ _SHELLS: Final = frozenset({"sh", "ash", "bash", "dash", "zsh"})
 
 @dataclass(frozen=True)
 class StartProblem:
-    """Why a start command cannot run the app under ddtrace-run exactly once."""
+    """Why a start command cannot run the app under its wrappers, each exactly once."""
 
-    field: Literal["command", "entryPoint"]
-    """The container definition key at fault."""
+    field: Literal["command", "entryPoint", "cws"]
+    """The key at fault."""
     reason: str
 
 
@@ -160,29 +180,71 @@ def _program(argv: tuple[str, ...]) -> str:
     return argv[0].rsplit("/", 1)[-1] if argv else ""
 
 
+def _holding(
+    program: str, entry_point: tuple[str, ...] | None, command: tuple[str, ...]
+) -> Literal["command", "entryPoint"] | None:
+    """The first of command and entryPoint with an argument that is `program`, by any path."""
+    starts: tuple[tuple[Literal["command", "entryPoint"], tuple[str, ...]], ...] = (
+        ("command", command),
+        ("entryPoint", entry_point or ()),
+    )
+    for field, argv in starts:
+        if any(_program((arg,)) == program for arg in argv):
+            return field
+    return None
+
+
 def start_problem(
     entry_point: tuple[str, ...] | None, command: tuple[str, ...], wrap_with_ddtrace: bool
 ) -> StartProblem | None:
     """What keeps `start_process` from putting ddtrace-run once in front of the Python process."""
     if not wrap_with_ddtrace:
         return None
-    starts: tuple[tuple[Literal["command", "entryPoint"], tuple[str, ...]], ...] = (
-        ("command", command),
-        ("entryPoint", entry_point or ()),
-    )
-    for field, argv in starts:
-        if any(_program((arg,)) == DDTRACE_RUN for arg in argv):
-            return StartProblem(
-                field,
-                f"holds {DDTRACE_RUN} while wrapWithDdtrace is true; drop it or set "
-                "wrapWithDdtrace: false (wrapping twice patches every library twice)",
-            )
+    field = _holding(DDTRACE_RUN, entry_point, command)
+    if field is not None:
+        return StartProblem(
+            field,
+            f"holds {DDTRACE_RUN} while wrapWithDdtrace is true; drop it or set "
+            "wrapWithDdtrace: false (wrapping twice patches every library twice)",
+        )
     if entry_point and _program(entry_point) in _SHELLS and "-c" in entry_point:
         return StartProblem(
             "entryPoint",
             f"a shell's -c takes the command as one string, so {DDTRACE_RUN} cannot be put in "
             "front of the Python process; give the program and its arguments as a list without "
             f"a shell, or set wrapWithDdtrace: false and start the string with {DDTRACE_RUN}",
+        )
+    return None
+
+
+def cws_problem(
+    entry_point: tuple[str, ...] | None,
+    command: tuple[str, ...],
+    wrap_with_ddtrace: bool,
+    *,
+    agent_sidecar: bool,
+) -> StartProblem | None:
+    """What keeps `start_process` from putting cws-instrumentation once in front of it all."""
+    if not agent_sidecar:
+        return StartProblem(
+            "cws",
+            f"needs agent: sidecar: {CWS_PROGRAM} reports what the app does to the Agent's "
+            "runtime security module in the same task",
+        )
+    field = _holding(CWS_PROGRAM, entry_point, command)
+    if field is not None:
+        return StartProblem(
+            field,
+            f"holds {CWS_PROGRAM} while cws is true; drop it (the task puts it in front of the "
+            "entry point itself, from the volume its init container fills)",
+        )
+    if entry_point is None and not wrap_with_ddtrace:
+        return StartProblem(
+            "entryPoint",
+            f"required with cws when wrapWithDdtrace is false: {CWS_PROGRAM} goes in front of the "
+            "container's entry point, and the image's ENTRYPOINT is not in the task definition "
+            "to put it in front of; name it (e.g. [/docker-entrypoint.sh]), or the command's "
+            "program if the image has none",
         )
     return None
 
@@ -198,11 +260,31 @@ def start_process(task: TaskSpec) -> StartProcess:
     - an entry point that is the Python process (`python`, `uvicorn`, ...): ddtrace-run in front
       of it;
     - any other entry point must exec its arguments: ddtrace-run in front of the command.
-    ValueError when that cannot be done (`start_problem`).
+    With Workload Protection, `cws-instrumentation trace --` goes in front of the entry point so
+    built: it traces the process it starts and every process that one starts, so it must be the
+    outermost wrapper to see the app from its first instruction (Datadog's guide puts it in front
+    of the image's entry point; the CDK construct and the Terraform module prefix the container's
+    entryPoint with it). ddtrace-run, which execs Python, then runs under it.
+    ValueError when that cannot be done (`start_problem`, `cws_problem`).
     """
     problem = start_problem(task.entry_point, task.command, task.wrap_with_ddtrace)
+    if problem is None and task.cws is not None:
+        problem = cws_problem(
+            task.entry_point,
+            task.command,
+            task.wrap_with_ddtrace,
+            agent_sidecar=task.agent is not None,
+        )
     if problem is not None:
         raise ValueError(f"{problem.field}: {problem.reason}")
+    process = _ddtrace_start(task)
+    if task.cws is None:
+        return process
+    assert process.entry_point is not None, "cws_problem refuses a start without an entry point"
+    return StartProcess([*CWS_TRACE, *process.entry_point], process.command)
+
+
+def _ddtrace_start(task: TaskSpec) -> StartProcess:
     entry_point = None if task.entry_point is None else list(task.entry_point)
     command = list(task.command)
     if not task.wrap_with_ddtrace:
@@ -232,10 +314,14 @@ def log_retention_days(task: TaskSpec) -> int:
 
 
 def task_volume_names(task: TaskSpec) -> list[str]:
-    """Task volumes: the socket directory shared by the app and the agent, when they use one."""
+    """Task volumes: the socket directory shared by the app and the agent, when they use one, and
+    the one the CWS init container copies the tracer into."""
+    volumes = []
     if task.agent is not None and task.agent.transport == "unix-socket":
-        return [SOCKET_VOLUME]
-    return []
+        volumes.append(SOCKET_VOLUME)
+    if task.cws is not None:
+        volumes.append(CWS_VOLUME)
+    return volumes
 
 
 def app_environment(task: TaskSpec) -> dict[str, str]:
@@ -274,12 +360,15 @@ def app_environment(task: TaskSpec) -> dict[str, str]:
 
 
 def container_definitions(task: TaskSpec, *, api_key_secret_arn: str, region: str) -> list[Any]:
-    """The task's container definitions: the app, then the agent and the log router if any."""
+    """The task's container definitions: the app, then the agent, the log router and the CWS
+    init container, each if any."""
     containers = [_app_container(task, api_key_secret_arn, region)]
     if task.agent is not None:
         containers.append(_agent_container(task, api_key_secret_arn, region))
     if isinstance(task.logs, DatadogLogs):
         containers.append(_log_router_container(task, task.logs, region))
+    if task.cws is not None:
+        containers.append(_cws_init_container(task, task.cws, api_key_secret_arn, region))
     return containers
 
 
@@ -345,10 +434,22 @@ def _app_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict
         depends_on.append({"containerName": AGENT_CONTAINER, "condition": "HEALTHY"})
     if isinstance(task.logs, DatadogLogs):
         depends_on.append({"containerName": LOG_ROUTER_CONTAINER, "condition": "START"})
+    if task.cws is not None:
+        # The entry point runs the tracer from the volume: it must have been copied there.
+        depends_on.append({"containerName": CWS_INIT_CONTAINER, "condition": "SUCCESS"})
     if depends_on:
         container["dependsOn"] = depends_on
-    if task_volume_names(task):
-        container["mountPoints"] = [_socket_mount()]
+    mounts = []
+    if SOCKET_VOLUME in task_volume_names(task):
+        mounts.append(_socket_mount())
+    if task.cws is not None:
+        # Read-only, as Datadog's guide mounts it: the app runs the tracer and cannot replace it.
+        mounts.append({"sourceVolume": CWS_VOLUME, "containerPath": CWS_DIR, "readOnly": True})
+        # The tracer follows the app's processes with ptrace. SYS_PTRACE is the one capability
+        # Fargate lets a task add (botocore's ECS model, KernelCapabilities.add).
+        container["linuxParameters"] = {"capabilities": {"add": ["SYS_PTRACE"]}}
+    if mounts:
+        container["mountPoints"] = mounts
     return container
 
 
@@ -372,6 +473,12 @@ def _agent_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> di
     if task.agent.transport == "unix-socket":
         env["DD_APM_RECEIVER_SOCKET"] = f"{SOCKET_DIR}/apm.socket"
         env["DD_DOGSTATSD_SOCKET"] = f"{SOCKET_DIR}/dsd.socket"
+    if task.cws is not None:
+        # Fargate has no eBPF: the runtime security module takes its events from the tracer in
+        # the app container instead (the eBPF-less mode Datadog's guide, the CDK construct's
+        # FargateEnvVarManager and the Terraform module's cws_vars all turn on).
+        env["DD_RUNTIME_SECURITY_CONFIG_ENABLED"] = "true"
+        env["DD_RUNTIME_SECURITY_CONFIG_EBPFLESS_ENABLED"] = "true"
     container: dict[str, Any] = {
         "name": AGENT_CONTAINER,
         "image": task.agent.image,
@@ -443,6 +550,26 @@ def _log_router_container(task: TaskSpec, logs: DatadogLogs, region: str) -> dic
         # taking logs in the ECS console and in DescribeTasks (AWS's health-check guide above).
         "healthCheck": dict(LOG_ROUTER_HEALTH_CHECK),
         "logConfiguration": _awslogs(task, LOG_ROUTER_CONTAINER, region),
+    }
+
+
+def _cws_init_container(
+    task: TaskSpec, cws: CwsInstrumentation, api_key_secret_arn: str, region: str
+) -> dict[str, Any]:
+    return {
+        "name": CWS_INIT_CONTAINER,
+        "image": cws.image,
+        # It copies the tracer and exits; the app waits for it to succeed (dependsOn SUCCESS,
+        # which ECS allows only on a container that is not essential).
+        "essential": False,
+        # Root, as in Datadog's guide, the CDK construct and the Terraform module: it writes into
+        # the fresh task volume, which belongs to root.
+        "user": "0",
+        "command": ["/cws-instrumentation", "setup", "--cws-volume-mount", CWS_DIR],
+        "mountPoints": [{"sourceVolume": CWS_VOLUME, "containerPath": CWS_DIR, "readOnly": False}],
+        "logConfiguration": _log_configuration(
+            task, CWS_INIT_CONTAINER, api_key_secret_arn, region
+        ),
     }
 
 

@@ -46,6 +46,7 @@ from components.fargate.args import (
     AgentSidecar,
     ApiKeySecretRef,
     CloudWatchLogs,
+    CwsInstrumentation,
     DatadogLogs,
     InstrumentedServiceArgs,
     LlmObservability,
@@ -194,6 +195,7 @@ def task_spec(config: StackConfig, service: ServiceSettings) -> TaskSpec:
         ),
         llm_observability=LlmObservability(ml_app=llm.ml_app or service.name) if llm else None,
         cpu_architecture=service.cpu_architecture,
+        cws=CwsInstrumentation(image=ecs.cws_instrumentation_image) if service.cws else None,
     )
 
 

@@ -145,12 +145,29 @@ def _wiring_problems(
     """(field, reason) pairs of one container."""
     problems = []
     health_checked = {c.get("name") for c in containers if "healthCheck" in c}
+    essential = {c.get("name") for c in containers if c.get("essential", True)}
     for dependency in container.get("dependsOn", []):
         target = dependency["containerName"]
         if target not in {c.get("name") for c in containers}:
             problems.append(("dependsOn", f"no container named {target!r}"))
         elif dependency["condition"] == "HEALTHY" and target not in health_checked:
             problems.append(("dependsOn", f"{target!r} has no health check to wait for"))
+        elif dependency["condition"] in ("COMPLETE", "SUCCESS") and target in essential:
+            # botocore's ECS model, ContainerDependency.condition: "can't be set on an
+            # essential container".
+            problems.append(
+                (
+                    "dependsOn",
+                    f"{target!r} is essential; {dependency['condition']} needs one that is not",
+                )
+            )
+    added = container.get("linuxParameters", {}).get("capabilities", {}).get("add", [])
+    # KernelCapabilities.add in the same model: "Tasks launched on Fargate only support adding
+    # the SYS_PTRACE kernel capability."
+    for capability in sorted(set(added) - {"SYS_PTRACE"}):
+        problems.append(
+            ("linuxParameters", f"Fargate adds no capability but SYS_PTRACE, not {capability!r}")
+        )
     for mount in container.get("mountPoints", []):
         if mount.get("sourceVolume") not in volumes:
             problems.append(("mountPoints", f"no task volume {mount.get('sourceVolume')!r}"))

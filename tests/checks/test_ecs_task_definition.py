@@ -5,7 +5,8 @@ from typing import Any
 
 import pytest
 
-from components.fargate.container_definitions import container_definitions
+from components.fargate.args import DEFAULT_CWS_INSTRUMENTATION_IMAGE, CwsInstrumentation
+from components.fargate.container_definitions import container_definitions, task_volume_names
 from components.problems import Problem
 from stacks.validation.ecs_task_definition import register_request, task_definition_problems
 from tests.factories import API_KEY_ARN, task
@@ -124,5 +125,43 @@ def test_waiting_on_a_container_without_health_check_is_rejected() -> None:
     assert problems == [
         Problem(
             "containerDefinitions[0].dependsOn", "'datadog-agent' has no health check to wait for"
+        )
+    ]
+
+
+def cws_inputs() -> dict[str, Any]:
+    spec = task(cws=CwsInstrumentation(image=DEFAULT_CWS_INSTRUMENTATION_IMAGE))
+    containers = container_definitions(spec, api_key_secret_arn=API_KEY_ARN, region="eu-west-1")
+    return inputs(
+        containerDefinitions=json.dumps(containers),
+        volumes=[{"name": v} for v in task_volume_names(spec)],
+    )
+
+
+def test_a_task_with_workload_protection_passes() -> None:
+    assert task_definition_problems(cws_inputs()) == []
+
+
+def test_waiting_for_an_essential_container_to_exit_is_rejected() -> None:
+    request = cws_inputs()
+    containers = json.loads(request["containerDefinitions"])
+    containers[-1]["essential"] = True
+    request["containerDefinitions"] = json.dumps(containers)
+    assert task_definition_problems(request) == [
+        Problem(
+            "containerDefinitions[0].dependsOn",
+            "'cws-instrumentation-init' is essential; SUCCESS needs one that is not",
+        )
+    ]
+
+
+def test_fargate_adds_no_capability_but_sys_ptrace() -> None:
+    def add_net_admin(containers: list[dict[str, Any]]) -> None:
+        containers[0]["linuxParameters"] = {"capabilities": {"add": ["SYS_PTRACE", "NET_ADMIN"]}}
+
+    assert task_definition_problems(with_container_change(add_net_admin)) == [
+        Problem(
+            "containerDefinitions[0].linuxParameters",
+            "Fargate adds no capability but SYS_PTRACE, not 'NET_ADMIN'",
         )
     ]

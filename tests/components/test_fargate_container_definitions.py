@@ -9,7 +9,14 @@ from typing import Any
 
 import pytest
 
-from components.fargate.args import AgentSidecar, LlmObservability, SecretEnv, TraceSettings
+from components.fargate.args import (
+    DEFAULT_CWS_INSTRUMENTATION_IMAGE,
+    AgentSidecar,
+    CwsInstrumentation,
+    LlmObservability,
+    SecretEnv,
+    TraceSettings,
+)
 from components.fargate.container_definitions import (
     LOG_ROUTER_TCP_PORTS,
     TaskTooSmallError,
@@ -343,8 +350,131 @@ def test_sidecars_that_leave_the_app_too_little_are_rejected() -> None:
     assert error.value.field == "cpu"
 
 
-def test_ports_the_log_router_takes() -> None:
-    assert port_problem(8877, agent_sidecar=True, log_router=True) == (
+CWS = CwsInstrumentation(image=DEFAULT_CWS_INSTRUMENTATION_IMAGE)
+CWS_TRACE = ["/cws-instrumentation-volume/cws-instrumentation", "trace", "--"]
+
+
+@pytest.mark.parametrize(
+    ("overrides", "expected"),
+    [
+        pytest.param({}, (["ddtrace-run"], list(UVICORN)), id="no-entry-point"),
+        pytest.param(
+            {"entry_point": ("python",), "command": ("-m", "uvicorn", "app:app")},
+            (["ddtrace-run", "python"], ["-m", "uvicorn", "app:app"]),
+            id="python-entry-point",
+        ),
+        pytest.param(
+            {"entry_point": ("/docker-entrypoint.sh",)},
+            (["/docker-entrypoint.sh"], ["ddtrace-run", *UVICORN]),
+            id="exec-wrapper-entry-point",
+        ),
+        pytest.param(
+            {"wrap_with_ddtrace": False, "entry_point": ("uvicorn",), "command": UVICORN[1:]},
+            (["uvicorn"], list(UVICORN[1:])),
+            id="without-ddtrace",
+        ),
+        pytest.param(
+            {
+                "wrap_with_ddtrace": False,
+                "entry_point": ("/bin/sh", "-c"),
+                "command": ("ddtrace-run uvicorn app:app",),
+            },
+            (["/bin/sh", "-c"], ["ddtrace-run uvicorn app:app"]),
+            id="shell-string",
+        ),
+    ],
+)
+def test_cws_instrumentation_wraps_every_start_shape_from_outside(
+    overrides: dict[str, Any], expected: tuple[list[str], list[str]]
+) -> None:
+    # Without CWS the start is what the ddtrace rules make of it; with it, the tracer goes in
+    # front of that entry point, so ddtrace-run and Python both run under it.
+    assert start(**overrides) == expected
+    entry_point, command = expected
+    assert start(cws=CWS, **overrides) == ([*CWS_TRACE, *entry_point], command)
+
+
+def test_cws_starts_that_cannot_be_wrapped_once_are_refused() -> None:
+    refused = {
+        "cws: needs agent: sidecar": task(cws=CWS, agent=None, llm_observability=None),
+        "command: holds cws-instrumentation": task(
+            cws=CWS, command=("/cws-instrumentation-volume/cws-instrumentation", "trace")
+        ),
+        "entryPoint: holds cws-instrumentation": task(cws=CWS, entry_point=tuple(CWS_TRACE)),
+        "entryPoint: required with cws when wrapWithDdtrace is false": task(
+            cws=CWS, wrap_with_ddtrace=False
+        ),
+    }
+    for message, spec in refused.items():
+        with pytest.raises(ValueError, match=f"^{message}"):
+            start_process(spec)
+
+
+def test_cws_wiring_follows_datadogs_fargate_guide() -> None:
+    containers = build(cws=CWS)
+    app, agent, init = (
+        containers["checkout-api"],
+        containers["datadog-agent"],
+        containers["cws-instrumentation-init"],
+    )
+    assert init == {
+        "name": "cws-instrumentation-init",
+        "image": "public.ecr.aws/datadog/cws-instrumentation:7.81.2",
+        "essential": False,
+        "user": "0",
+        "command": [
+            "/cws-instrumentation",
+            "setup",
+            "--cws-volume-mount",
+            "/cws-instrumentation-volume",
+        ],
+        "mountPoints": [
+            {
+                "sourceVolume": "cws-instrumentation-volume",
+                "containerPath": "/cws-instrumentation-volume",
+                "readOnly": False,
+            }
+        ],
+        "logConfiguration": init["logConfiguration"],
+    }
+    assert init["logConfiguration"]["options"]["dd_service"] == "cws-instrumentation-init"
+    # The tracer the app starts from is the one the init container copied, in time.
+    assert {
+        "sourceVolume": "cws-instrumentation-volume",
+        "containerPath": "/cws-instrumentation-volume",
+        "readOnly": True,
+    } in app["mountPoints"]
+    assert app["entryPoint"][0].startswith("/cws-instrumentation-volume/")
+    assert {"containerName": "cws-instrumentation-init", "condition": "SUCCESS"} in app["dependsOn"]
+    assert app["linuxParameters"] == {"capabilities": {"add": ["SYS_PTRACE"]}}
+    assert task_volume_names(task(cws=CWS)) == ["dd-sockets", "cws-instrumentation-volume"]
+    agent_env = env_of(agent)
+    assert agent_env["DD_RUNTIME_SECURITY_CONFIG_ENABLED"] == "true"
+    assert agent_env["DD_RUNTIME_SECURITY_CONFIG_EBPFLESS_ENABLED"] == "true"
+    # The socket volume still reaches both, beside the tracer's.
+    assert app["mountPoints"][0]["sourceVolume"] == "dd-sockets"
+
+
+def test_cws_is_opt_in() -> None:
+    containers = build()
+    assert "cws-instrumentation-init" not in containers
+    app = containers["checkout-api"]
+    assert "linuxParameters" not in app
+    assert app["entryPoint"] == ["ddtrace-run"]
+    assert [m["sourceVolume"] for m in app["mountPoints"]] == ["dd-sockets"]
+    assert [d["containerName"] for d in app["dependsOn"]] == ["datadog-agent", "log-router"]
+    agent_env = env_of(containers["datadog-agent"])
+    assert not any(name.startswith("DD_RUNTIME_SECURITY") for name in agent_env)
+
+
+def test_ports_the_sidecars_take() -> None:
+    sidecars = {"agent_sidecar": True, "log_router": True}
+    assert port_problem(5678, **sidecars) is None
+    assert port_problem(5678, **sidecars, cws=True) == (
+        "5678 is taken by the Agent's Workload Protection receiver in the same task (its "
+        "containers share one network namespace); listen on another port"
+    )
+    assert port_problem(8877, **sidecars) == (
         "8877 is taken by the FireLens log router's health-check input in the same task (its "
         "containers share one network namespace); listen on another port"
     )

@@ -12,6 +12,7 @@ from pulumi_policy import (
     StackValidationArgs,
 )
 
+from components.fargate.args import DEFAULT_CWS_INSTRUMENTATION_IMAGE, CwsInstrumentation
 from components.fargate.container_definitions import container_definitions
 from policy.policies import RESOURCE_POLICIES, STACK_POLICIES
 from policy.rules import DAEMON_SET, DATADOG_AGENT, MONITOR, TASK_DEFINITION
@@ -58,6 +59,14 @@ def task_props(change: Any = None, **overrides: Any) -> dict[str, Any]:
 def test_the_built_task_definition_passes_every_rule() -> None:
     for policy in RESOURCE_POLICIES:
         assert violations(policy.name, TASK_DEFINITION, task_props()) == []
+
+
+def test_a_task_with_workload_protection_passes_every_rule() -> None:
+    # The tracer's init container is Datadog's, like the Agent: it is not an app to trace.
+    props = task_props(cws=CwsInstrumentation(image=DEFAULT_CWS_INSTRUMENTATION_IMAGE))
+    assert "cws-instrumentation-init" in props["containerDefinitions"]
+    for policy in RESOURCE_POLICIES:
+        assert violations(policy.name, TASK_DEFINITION, props) == []
 
 
 def test_app_without_tags_or_ddtrace_run_is_refused() -> None:

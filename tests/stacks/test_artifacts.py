@@ -28,7 +28,13 @@ def test_container_definitions_per_service(production: Path) -> None:
         "production-support-assistant.container-definitions.json",
     ]
     containers = json.loads((production / "ecs" / files[0]).read_text())
-    assert [c["name"] for c in containers] == ["checkout-api", "datadog-agent", "log-router"]
+    # Production's checkout-api runs with Workload Protection.
+    assert [c["name"] for c in containers] == [
+        "checkout-api",
+        "datadog-agent",
+        "log-router",
+        "cws-instrumentation-init",
+    ]
 
 
 def test_every_kubernetes_object_as_a_manifest(production: Path) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import yaml
 
-from components.fargate.args import DatadogLogs
+from components.fargate.args import CwsInstrumentation, DatadogLogs
 from stacks.program.compile import CompiledStack, compile_running_stack, task_spec
 from stacks.program.errors import StackConfigError
 from stacks.program.load import parse_stack_config
@@ -79,7 +79,7 @@ CASES = [
     ),
     pytest.param(
         service_change(0, colour="blue"),
-        "observability:services[0].colour: unknown key; none of the 30 keys allowed here is "
+        "observability:services[0].colour: unknown key; none of the 31 keys allowed here is "
         "close (the README's configuration reference lists them)",
         id="unknown-service-key",
     ),
@@ -226,11 +226,49 @@ CASES = [
         id="port-of-the-log-router",
     ),
     pytest.param(
+        service_change(0, cws=True, port=5678),
+        "observability:services[0].port: 5678 is taken by the Agent's Workload Protection "
+        "receiver in the same task (its containers share one network namespace); listen on "
+        "another port",
+        id="port-of-workload-protection",
+    ),
+    pytest.param(
         service_change(0, port=8877),
         "observability:services[0].port: 8877 is taken by the FireLens log router's "
         "health-check input in the same task (its containers share one network namespace); "
         "listen on another port",
         id="port-of-the-log-router-health-check",
+    ),
+    pytest.param(
+        service_change(0, cws=True, agent="agentless", llmObservability={}),
+        "observability:services[0].cws: needs agent: sidecar: cws-instrumentation reports what "
+        "the app does to the Agent's runtime security module in the same task",
+        id="cws-without-agent",
+    ),
+    pytest.param(
+        service_change(0, cws=True, wrapWithDdtrace=False),
+        "observability:services[0].entryPoint: required with cws when wrapWithDdtrace is false: "
+        "cws-instrumentation goes in front of the container's entry point, and the image's "
+        "ENTRYPOINT is not in the task definition to put it in front of; name it (e.g. "
+        "[/docker-entrypoint.sh]), or the command's program if the image has none",
+        id="cws-without-entry-point",
+    ),
+    pytest.param(
+        service_change(
+            0, cws=True, entryPoint=["/cws-instrumentation-volume/cws-instrumentation", "trace"]
+        ),
+        "observability:services[0].entryPoint: holds cws-instrumentation while cws is true; drop "
+        "it (the task puts it in front of the entry point itself, from the volume its init "
+        "container fills)",
+        id="cws-twice",
+    ),
+    pytest.param(
+        lambda c: c["observability:ecs"].update(
+            {"cwsInstrumentationImage": "public.ecr.aws/datadog/cws-instrumentation:latest"}
+        ),
+        "observability:ecs.cwsInstrumentationImage: 'public.ecr.aws/datadog/cws-instrumentation:"
+        "latest' uses the tag 'latest'; pin a version (e.g. repo/app:1.4.2)",
+        id="cws-image-latest",
     ),
     pytest.param(
         lambda c: c.update({"observability:datadog": {"apiKeySecret": {"name": "datadog key"}}}),
@@ -998,18 +1036,25 @@ def test_valid_config_passes_unchanged() -> None:
     assert loaded.datadog.site == "datadoghq.com"
 
 
-def test_json_parsing_reaches_the_task() -> None:
+def test_workload_protection_and_json_parsing_reach_the_task() -> None:
     config = parse_stack_config(
         {
             "environment": {"name": "dev", "team": "platform"},
-            "services": [SERVICE, {**SERVICE, "name": "text", "logs": {"parseJson": False}}],
+            "services": [
+                SERVICE,
+                {**SERVICE, "name": "guarded", "cws": True, "logs": {"parseJson": False}},
+            ],
         }
     )
-    default, text = (task_spec(config, s).logs for s in config.services)
-    assert isinstance(default, DatadogLogs)
-    assert default.parse_json is True
-    assert isinstance(text, DatadogLogs)
-    assert text.parse_json is False
+    default, guarded = (task_spec(config, s) for s in config.services)
+    assert default.cws is None
+    assert isinstance(default.logs, DatadogLogs)
+    assert default.logs.parse_json is True
+    assert guarded.cws == CwsInstrumentation(
+        image="public.ecr.aws/datadog/cws-instrumentation:7.81.2"
+    )
+    assert isinstance(guarded.logs, DatadogLogs)
+    assert guarded.logs.parse_json is False
 
 
 def test_malformed_yaml_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

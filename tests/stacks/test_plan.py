@@ -132,6 +132,12 @@ def test_production_differs_where_teams_expect(production: list[dict[str, Any]])
     assert checkout["DD_PROFILING_ENABLED"] == "true"
     assistant = env(containers(production, "support-assistant")["support-assistant"])
     assert assistant["DD_LLMOBS_AGENTLESS_ENABLED"] == "0"
+    # Checkout, in PCI scope, runs under Workload Protection; the assistant does not.
+    assert containers(production, "checkout-api")["checkout-api"]["entryPoint"][:2] == [
+        "/cws-instrumentation-volume/cws-instrumentation",
+        "trace",
+    ]
+    assert "cws-instrumentation-init" not in containers(production, "support-assistant")
     assert named(production, "checkout-api-service")["inputs"]["desiredCount"] == 3
     protected = sorted(r["name"] for r in production if r["protect"])
     assert protected == ["datadog-api-key-key", "datadog-api-key-secret"]

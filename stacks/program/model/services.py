@@ -6,6 +6,7 @@ from pydantic import Field, ValidationInfo, field_validator
 
 from components.fargate.args import (
     DEFAULT_AGENT_IMAGE,
+    DEFAULT_CWS_INSTRUMENTATION_IMAGE,
     DEFAULT_LOG_ROUTER_IMAGE,
     EXECUTION_ROLE_SUFFIX,
     MAX_SERVICE_NAME_LENGTH,
@@ -15,6 +16,7 @@ from components.fargate.args import (
 from components.fargate.container_definitions import (
     API_KEY_JSON_KEY,
     RESERVED_ENV,
+    cws_problem,
     port_problem,
     start_problem,
 )
@@ -68,6 +70,9 @@ class EcsSettings(Model):
     """FireLens log router image, pinned."""
     log_router: SidecarSize = SidecarSize(cpu=32, memory=128)
     """Log router size, taken out of each task's size."""
+    cws_instrumentation_image: PinnedImage = DEFAULT_CWS_INSTRUMENTATION_IMAGE
+    """Image of the init container that gives services with `cws: true` the Workload Protection
+    tracer, pinned; by default the version of the Agent sidecar, which receives its events."""
 
     def field_problems(self) -> dict[str, str]:
         if self.cluster_arn is not None and not self.subnet_ids:
@@ -109,6 +114,10 @@ class LogSettings(Model):
     formatter's records, with ddtrace's trace ids) into attributes, as Datadog's ECS Fargate
     guide asks for serialized JSON logs; lines that are not JSON (a traceback, a server's own
     text) pass unchanged either way. false ships every line as plain text."""
+
+
+_FIELDS = {"command": "command", "entryPoint": "entry_point", "cws": "cws"}
+"""The model field of each key a start problem names."""
 
 
 class ServiceSettings(Model):
@@ -162,6 +171,10 @@ class ServiceSettings(Model):
     """Number of tasks of the ECS service."""
     enable_execute_command: bool = False
     """ECS Exec into the tasks."""
+    cws: bool = False
+    """Workload Protection (CWS): the app runs under Datadog's cws-instrumentation tracer, which
+    reports its processes, files and connections to the Agent sidecar (needs `agent: sidecar`;
+    the app container gets the SYS_PTRACE capability)."""
     team: str | None = None
     """Owning team, if not the stack's."""
     execution_role_arn: RoleArn | None = None
@@ -206,9 +219,19 @@ class ServiceSettings(Model):
                 self.port,
                 agent_sidecar=self.agent == "sidecar",
                 log_router=self.logs.destination == "datadog",
+                cws=self.cws,
             )
             if problem is not None:
                 problems["port"] = problem
+        if self.cws:
+            cws = cws_problem(
+                None if self.entry_point is None else tuple(self.entry_point),
+                tuple(self.command),
+                self.wrap_with_ddtrace,
+                agent_sidecar=self.agent == "sidecar",
+            )
+            if cws is not None:
+                problems[_FIELDS[cws.field]] = cws.reason
         return problems
 
     @field_validator("command")
