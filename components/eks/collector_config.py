@@ -38,7 +38,11 @@ KUBELET_PORT = 10250
 TELEMETRY_PORT = 8888
 """The collector's own metrics, on localhost only: its own receiver is their one reader."""
 
-API_KEY_ENV = "DD_API_KEY"
+API_KEY_DIR = "/etc/datadog-api-key"
+API_KEY_FILE_NAME = "api-key"
+"""The Datadog API key reaches the collector as a file of its Secret, read through the
+collector's `file` config provider, not as an environment variable: a variable is inherited by
+every process the container starts and shows in its environment dumps."""
 POD_IP_ENV = "MY_POD_IP"
 NODE_NAME_ENV = "K8S_NODE_NAME"
 NODE_IP_ENV = "K8S_NODE_IP"
@@ -179,6 +183,12 @@ class ClusterCollectorSettings:
 def env_ref(name: str) -> str:
     """The collector's reference to an environment variable, resolved when the config loads."""
     return "${env:" + name + "}"
+
+
+def file_ref(path: str) -> str:
+    """The collector's reference to a file's content (the `file` config provider of the contrib
+    distribution), resolved when the config loads."""
+    return "${file:" + path + "}"
 
 
 def health_check_log_pattern(paths: Iterable[str]) -> str:
@@ -525,7 +535,7 @@ def _batch(settings: BatchSettings) -> dict[str, Any]:
 
 
 def _datadog_exporter(site: str) -> dict[str, Any]:
-    return {"api": {"key": env_ref(API_KEY_ENV), "site": site}}
+    return {"api": {"key": file_ref(f"{API_KEY_DIR}/{API_KEY_FILE_NAME}"), "site": site}}
 
 
 def _health_check() -> dict[str, Any]:

@@ -17,7 +17,8 @@ from math import floor
 from typing import Any, Literal
 
 from components.eks.collector_config import (
-    API_KEY_ENV,
+    API_KEY_DIR,
+    API_KEY_FILE_NAME,
     COLLECTOR_IMAGE,
     DOCKER_CONTAINERS_DIR,
     HEALTH_CHECK_PORT,
@@ -308,7 +309,7 @@ def node_daemon_set(params: CollectorParameters, settings: NodeCollectorSettings
     """The node collector: one pod per EC2 node (DaemonSets cannot run on Fargate)."""
     role = CollectorRole.NODE
     env = [
-        *_common_env(params, params.node_resources),
+        *_common_env(params.node_resources),
         _field_env(NODE_NAME_ENV, "spec.nodeName"),
         _field_env(NODE_IP_ENV, "status.hostIP"),
     ]
@@ -316,8 +317,8 @@ def node_daemon_set(params: CollectorParameters, settings: NodeCollectorSettings
         _container_port("otlp-grpc", OTLP_GRPC_PORT),
         _container_port("otlp-http", OTLP_HTTP_PORT),
     ]
-    mounts = [_config_mount()]
-    volumes = [_config_volume(params, role)]
+    mounts = _base_mounts()
+    volumes = _base_volumes(params, role)
     if settings.collect_container_logs:
         # Kubelet writes /var/log/pods; on docker-based nodes those files link into the docker dir,
         # which is absent on containerd nodes, hence no type check for it.
@@ -383,12 +384,12 @@ def cluster_deployment(
     container = _container(
         params,
         params.cluster_resources,
-        env=_common_env(params, params.cluster_resources),
+        env=_common_env(params.cluster_resources),
         ports=[],
-        mounts=[_config_mount()],
+        mounts=_base_mounts(),
         security_context=_container_security_context(_COLLECTOR_IMAGE_USER),
     )
-    pod_spec = _pod_spec(params, role, container, [_config_volume(params, role)])
+    pod_spec = _pod_spec(params, role, container, _base_volumes(params, role))
     return {
         "apiVersion": "apps/v1",
         "kind": "Deployment",
@@ -642,15 +643,9 @@ def _health_probe() -> dict[str, Any]:
     return {"httpGet": {"path": "/", "port": HEALTH_CHECK_PORT}}
 
 
-def _common_env(params: CollectorParameters, resources: ContainerResources) -> list[dict[str, Any]]:
+def _common_env(resources: ContainerResources) -> list[dict[str, Any]]:
     return [
         _field_env(POD_IP_ENV, "status.podIP"),
-        {
-            "name": API_KEY_ENV,
-            "valueFrom": {
-                "secretKeyRef": {"name": params.api_key_secret_name, "key": API_KEY_SECRET_KEY}
-            },
-        },
         {"name": "GOMEMLIMIT", "value": go_memory_limit(resources.memory_limit)},
     ]
 
@@ -659,12 +654,26 @@ def _field_env(name: str, field_path: str) -> dict[str, Any]:
     return {"name": name, "valueFrom": {"fieldRef": {"fieldPath": field_path}}}
 
 
-def _config_mount() -> dict[str, Any]:
-    return {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True}
+def _base_mounts() -> list[dict[str, Any]]:
+    """The configuration and the API key, which every collector reads."""
+    return [
+        {"name": "config", "mountPath": CONFIG_DIR, "readOnly": True},
+        {"name": "datadog-api-key", "mountPath": API_KEY_DIR, "readOnly": True},
+    ]
 
 
-def _config_volume(params: CollectorParameters, role: CollectorRole) -> dict[str, Any]:
-    return {"name": "config", "configMap": {"name": workload_name(params, role)}}
+def _base_volumes(params: CollectorParameters, role: CollectorRole) -> list[dict[str, Any]]:
+    return [
+        {"name": "config", "configMap": {"name": workload_name(params, role)}},
+        {
+            "name": "datadog-api-key",
+            "secret": {
+                "secretName": params.api_key_secret_name,
+                # Only the key, whatever else an existing Secret holds.
+                "items": [{"key": API_KEY_SECRET_KEY, "path": API_KEY_FILE_NAME}],
+            },
+        },
+    ]
 
 
 def _container_port(name: str, port: int) -> dict[str, Any]:

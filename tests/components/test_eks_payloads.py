@@ -333,7 +333,7 @@ def test_datadog_exporter_and_connector() -> None:
     config = node_config()
 
     assert config["exporters"] == {
-        "datadog": {"api": {"key": "${env:DD_API_KEY}", "site": "datadoghq.eu"}}
+        "datadog": {"api": {"key": "${file:/etc/datadog-api-key/api-key}", "site": "datadoghq.eu"}}
     }
     assert config["connectors"] == {"datadog/connector": {}}
 
@@ -494,13 +494,30 @@ def test_daemon_set_env() -> None:
             "name": "K8S_NODE_IP",
             "valueFrom": {"fieldRef": {"fieldPath": "status.hostIP"}},
         },
-        "DD_API_KEY": {
-            "name": "DD_API_KEY",
-            "valueFrom": {"secretKeyRef": {"name": "datadog-api-key", "key": "api-key"}},
-        },
         "GOMEMLIMIT": {"name": "GOMEMLIMIT", "value": "819MiB"},
     }
-    assert set(env_by_name(DEPLOYMENT)) == {"MY_POD_IP", "DD_API_KEY", "GOMEMLIMIT"}
+    assert set(env_by_name(DEPLOYMENT)) == {"MY_POD_IP", "GOMEMLIMIT"}
+
+
+@pytest.mark.parametrize(
+    ("workload", "settings"), [(DAEMON_SET, NODE), (DEPLOYMENT, CLUSTER)], ids=["node", "cluster"]
+)
+def test_the_api_key_reaches_each_collector_as_a_file_of_its_secret(
+    workload: dict[str, Any], settings: NodeCollectorSettings | ClusterCollectorSettings
+) -> None:
+    pod = workload["spec"]["template"]["spec"]
+    reference = manifests.collector_config(PARAMS, settings)["exporters"]["datadog"]["api"]["key"]
+    match = re.fullmatch(r"\$\{file:(?P<dir>/.+)/(?P<file>[^/]+)\}", reference)
+    assert match, reference
+    [volume] = [v for v in pod["volumes"] if "secret" in v]
+    [mount] = [m for m in container(workload)["volumeMounts"] if m["name"] == volume["name"]]
+
+    assert volume["secret"] == {
+        "secretName": "datadog-api-key",
+        "items": [{"key": "api-key", "path": match["file"]}],
+    }
+    assert mount == {"name": volume["name"], "mountPath": match["dir"], "readOnly": True}
+    assert not [key for key, _ in walk(workload) if key == "secretKeyRef"]
 
 
 @pytest.mark.parametrize(
@@ -537,6 +554,7 @@ def test_daemon_set_mounts_pod_logs_read_only() -> None:
 
     assert container(DAEMON_SET)["volumeMounts"] == [
         {"name": "config", "mountPath": "/conf", "readOnly": True},
+        {"name": "datadog-api-key", "mountPath": "/etc/datadog-api-key", "readOnly": True},
         {"name": "varlogpods", "mountPath": "/var/log/pods", "readOnly": True},
         {
             "name": "varlibdockercontainers",

@@ -312,8 +312,11 @@ def test_daemon_set(both: ProgramRun) -> None:
     spec = pod_spec(daemon_set)
     [container] = spec["containers"]
     env = {e["name"]: e for e in container["env"]}
-    assert env["DD_API_KEY"]["valueFrom"] == {
-        "secretKeyRef": {"name": CREATED_SECRET, "key": "api-key"}
+    assert "DD_API_KEY" not in env
+    [key_volume] = [v for v in spec["volumes"] if v["name"] == "datadog-api-key"]
+    assert key_volume["secret"] == {
+        "secretName": CREATED_SECRET,
+        "items": [{"key": "api-key", "path": "api-key"}],
     }
     assert env["GOMEMLIMIT"]["value"] == "819MiB"
     assert container["livenessProbe"] == {"httpGet": {"path": "/", "port": 13133}}
@@ -329,7 +332,10 @@ def test_daemon_set(both: ProgramRun) -> None:
 
 def test_collector_config_maps(both: ProgramRun, collector_only: ProgramRun) -> None:
     node = collector_config(both, "eks-collector-node-configmap")
-    assert node["exporters"]["datadog"]["api"] == {"key": "${env:DD_API_KEY}", "site": SITE}
+    assert node["exporters"]["datadog"]["api"] == {
+        "key": "${file:/etc/datadog-api-key/api-key}",
+        "site": SITE,
+    }
     assert node["service"]["pipelines"]["logs"]["receivers"] == ["otlp", "filelog"]
     assert node["processors"]["resource"]["attributes"][0] == {
         "key": "deployment.environment",
