@@ -149,6 +149,12 @@ class NodeCollectorSettings:
     collect_kubelet_stats: bool = True
     """Pod and container resource metrics from the node's kubelet."""
 
+    verify_kubelet_tls: bool = True
+    """Verify the kubelet's serving certificate against the cluster CA. EKS nodes request theirs
+    from the cluster, with the node's IP addresses in it (kubelet `serverTLSBootstrap: true`:
+    amazon-eks-ami, nodeadm/internal/kubelet/config.go at v20260724); a node whose kubelet signs
+    its own certificate needs False."""
+
     scrape_interval_seconds: int = 30
     """Interval of the Prometheus scrapes and the kubelet stats."""
 
@@ -213,7 +219,9 @@ def node_collector_config(settings: NodeCollectorSettings, *, own_log_glob: str)
         receivers["prometheus"] = _prometheus_pod_receiver(settings.scrape_interval_seconds)
         metric_receivers.append("prometheus")
     if settings.collect_kubelet_stats:
-        receivers["kubeletstats"] = _kubeletstats_receiver(settings.scrape_interval_seconds)
+        receivers["kubeletstats"] = _kubeletstats_receiver(
+            settings.scrape_interval_seconds, verify_tls=settings.verify_kubelet_tls
+        )
         metric_receivers.append("kubeletstats")
 
     collector = settings.collector
@@ -441,13 +449,15 @@ def _telemetry() -> dict[str, Any]:
     }
 
 
-def _kubeletstats_receiver(interval_seconds: int) -> dict[str, Any]:
+def _kubeletstats_receiver(interval_seconds: int, *, verify_tls: bool) -> dict[str, Any]:
+    # With serviceAccount auth the receiver trusts the service account's ca.crt, the cluster CA
+    # that signs EKS kubelets' serving certificates; the kubelet puts the node's IPs in their
+    # requests (kubernetes pkg/kubelet/certificate/kubelet.go), so dialling the host IP verifies.
     return {
         "collection_interval": f"{interval_seconds}s",
         "auth_type": "serviceAccount",
         "endpoint": f"{env_ref(NODE_IP_ENV)}:{KUBELET_PORT}",
-        # The kubelet's serving certificate names the node, not the IP the collector dials.
-        "insecure_skip_verify": True,
+        "insecure_skip_verify": not verify_tls,
     }
 
 

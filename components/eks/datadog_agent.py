@@ -158,6 +158,9 @@ class DatadogAgentSettings:
     cluster_agent_replicas: int = 2
     """Two in production, so admission control and cluster checks survive a node drain."""
 
+    kubelet_tls_verify: bool = True
+    """Verify each kubelet's serving certificate, as the node collector does."""
+
     node_placement: NodePlacement = field(default_factory=NodePlacement)
     """Tolerations and priority of the node Agent, the same as the node collector's. The
     Operator appends override tolerations to the node Agent's pods and sets the priority class
@@ -236,6 +239,8 @@ def datadog_agent(settings: DatadogAgentSettings) -> dict[str, Any]:
                         "keyName": API_KEY_SECRET_KEY,
                     }
                 },
+                # Written out although it is the Operator's default, as the node collector's is.
+                "kubelet": {"tlsVerify": settings.kubelet_tls_verify},
             },
             "features": {
                 "apm": {"enabled": features.apm},

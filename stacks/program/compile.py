@@ -266,6 +266,7 @@ def collector_args(config: StackConfig, eks: EksSettings) -> CollectorArgs | Non
             collect_container_logs=settings.container_logs,
             scrape_prometheus_pods=settings.prometheus_scrape,
             collect_kubelet_stats=settings.kubelet_stats,
+            verify_kubelet_tls=eks.kubelet_tls_verify,
         ),
         cluster=ClusterCollectorSettings(shared, collect_events=settings.kubernetes_events),
     )
@@ -293,6 +294,7 @@ def agent_args(config: StackConfig, eks: EksSettings) -> AgentArgs | None:
             node_agent_resources=container_resources(settings.node_agent_resources),
             cluster_agent_resources=container_resources(settings.cluster_agent_resources),
             cluster_agent_replicas=settings.cluster_agent_replicas,
+            kubelet_tls_verify=eks.kubelet_tls_verify,
             node_placement=node_placement(eks),
         ),
     )

@@ -257,9 +257,15 @@ def test_receivers_bind_the_pod_ip() -> None:
         "collection_interval": "30s",
         "auth_type": "serviceAccount",
         "endpoint": "${env:K8S_NODE_IP}:10250",
-        "insecure_skip_verify": True,
+        "insecure_skip_verify": False,
     }
     assert node_config()["extensions"] == {"health_check": {"endpoint": "${env:MY_POD_IP}:13133"}}
+
+
+def test_kubelet_tls_is_verified_unless_a_node_signs_its_own() -> None:
+    self_signed = node_config(replace(NODE, verify_kubelet_tls=False))
+
+    assert self_signed["receivers"]["kubeletstats"]["insecure_skip_verify"] is True
 
 
 def test_filelog_tails_pod_logs_except_the_collectors_own() -> None:
@@ -758,6 +764,7 @@ def test_datadog_agent_defaults() -> None:
         "clusterName": "main",
         "tags": ["env:production"],
         "credentials": {"apiSecret": {"secretName": "datadog-api-key", "keyName": "api-key"}},
+        "kubelet": {"tlsVerify": True},
     }
     assert spec["features"] == {
         "apm": {"enabled": True},
@@ -854,3 +861,9 @@ def test_agent_resources_and_replicas() -> None:
     assert "resources" in override["clusterAgent"]["containers"]["cluster-agent"]
     with pytest.raises(ValueError, match="at least one replica"):
         DatadogAgentSettings("datadog", "main", "staging", "key", cluster_agent_replicas=0)
+
+
+def test_kubelet_tls_verification_is_a_setting() -> None:
+    spec = datadog_agent(replace(AGENT, kubelet_tls_verify=False))["spec"]
+
+    assert spec["global"]["kubelet"] == {"tlsVerify": False}

@@ -876,9 +876,14 @@ EKS_CASES = [
     pytest.param(
         eks(region="eu-west-1"),
         "observability:eks.region: unknown key (allowed: clusterName, kubeconfigContext, "
-        "kubernetesVersion, namespace, existingApiKeySecretName, nodeDaemonSets, collector, agent, "
-        "dashboard)",
+        "kubernetesVersion, namespace, existingApiKeySecretName, nodeDaemonSets, kubeletTlsVerify, "
+        "collector, agent, dashboard)",
         id="unknown-eks-key",
+    ),
+    pytest.param(
+        eks(kubeletTlsVerify="no"),
+        "observability:eks.kubeletTlsVerify: Input should be a valid boolean (got 'no')",
+        id="kubelet-tls-verify-string",
     ),
     pytest.param(
         lambda c: c.update({"observability:eks": {"namespace": "datadog"}}),

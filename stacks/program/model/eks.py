@@ -232,6 +232,10 @@ class EksSettings(Model):
     Manager); omitted, the stack creates `datadog-api-key` from datadog:apiKey."""
     node_daemon_sets: NodeDaemonSetSettings = NodeDaemonSetSettings()
     """Tolerations and priority of the node collector and the node Agent."""
+    kubelet_tls_verify: bool = True
+    """Verify each kubelet's serving certificate, in the node collector's kubelet metrics and the
+    node Agent alike. EKS's AMIs have the kubelet request it from the cluster (signed by the
+    cluster CA, naming the node's IPs); false only for nodes whose kubelet signs its own."""
     collector: EksCollectorSettings = EksCollectorSettings()
     """The OpenTelemetry Collectors."""
     agent: EksAgentSettings = EksAgentSettings()
