@@ -156,7 +156,8 @@ class DatadogAgentSettings:
     """Resources of each Cluster Agent container."""
 
     cluster_agent_replicas: int = 2
-    """Two in production, so admission control and cluster checks survive a node drain."""
+    """Two in production, so admission control and cluster checks survive a node drain; with two
+    or more, a PodDisruptionBudget keeps one of them up while nodes are drained."""
 
     kubelet_tls_verify: bool = True
     """Verify each kubelet's serving certificate, as the node collector does."""
@@ -224,6 +225,18 @@ def datadog_agent(settings: DatadogAgentSettings) -> dict[str, Any]:
                 "value": json.dumps(log_processing_rules(settings.health_check_paths)),
             }
         ]
+    cluster_agent: dict[str, Any] = {
+        "image": {"tag": settings.agent_version},
+        "replicas": settings.cluster_agent_replicas,
+        "containers": {
+            "cluster-agent": {"resources": settings.cluster_agent_resources.to_kubernetes()}
+        },
+    }
+    if settings.cluster_agent_replicas >= 2:
+        # The Operator's budget keeps one Cluster Agent available (minAvailable 1: component/
+        # clusteragent/utils.go, Operator 1.29.0). With a single replica that would forbid
+        # every eviction of it and so block node drains, hence only from two replicas.
+        cluster_agent["createPodDisruptionBudget"] = True
     return {
         "apiVersion": "datadoghq.com/v2alpha1",
         "kind": "DatadogAgent",
@@ -264,18 +277,7 @@ def datadog_agent(settings: DatadogAgentSettings) -> dict[str, Any]:
                 "cspm": {"enabled": features.cspm},
                 "cws": {"enabled": features.cws},
             },
-            "override": {
-                "nodeAgent": node_agent,
-                "clusterAgent": {
-                    "image": {"tag": settings.agent_version},
-                    "replicas": settings.cluster_agent_replicas,
-                    "containers": {
-                        "cluster-agent": {
-                            "resources": settings.cluster_agent_resources.to_kubernetes()
-                        }
-                    },
-                },
-            },
+            "override": {"nodeAgent": node_agent, "clusterAgent": cluster_agent},
         },
     }
 

@@ -863,6 +863,16 @@ def test_agent_resources_and_replicas() -> None:
         DatadogAgentSettings("datadog", "main", "staging", "key", cluster_agent_replicas=0)
 
 
+@pytest.mark.parametrize(("replicas", "budget"), [(1, None), (2, True), (3, True)])
+def test_the_cluster_agent_gets_a_disruption_budget_from_two_replicas(
+    replicas: int, budget: bool | None
+) -> None:
+    agent = datadog_agent(replace(AGENT, cluster_agent_replicas=replicas))
+
+    assert agent["spec"]["override"]["clusterAgent"].get("createPodDisruptionBudget") is budget
+    assert check_datadog_agent(agent) == []
+
+
 def test_kubelet_tls_verification_is_a_setting() -> None:
     spec = datadog_agent(replace(AGENT, kubelet_tls_verify=False))["spec"]
 

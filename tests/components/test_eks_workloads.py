@@ -432,6 +432,9 @@ def test_datadog_agent_features_and_size_per_deployment(
     small, large = (one(run, "DatadogAgent")["spec"] for run in (both, agent_only))
     assert small["override"]["clusterAgent"]["replicas"] == 1
     assert large["override"]["clusterAgent"]["replicas"] == 2
+    # A budget of one available replica would keep a single one from ever being evicted.
+    assert "createPodDisruptionBudget" not in small["override"]["clusterAgent"]
+    assert large["override"]["clusterAgent"]["createPodDisruptionBudget"] is True
     assert small["override"]["nodeAgent"]["image"] == {"tag": DATADOG_AGENT_VERSION}
     [rules] = large["override"]["nodeAgent"]["env"]
     assert rules["name"] == "DD_LOGS_CONFIG_PROCESSING_RULES"
