@@ -1,14 +1,16 @@
-"""The Datadog Agent on EKS: the Datadog Operator's Helm release and one `DatadogAgent`."""
+"""The Datadog Agent on EKS: the Operator's Helm release and NetworkPolicy, one `DatadogAgent`."""
 
 import pulumi
 import pulumi_kubernetes as kubernetes
 
 from components.eks.args import AgentArgs
-from components.eks.datadog_agent import datadog_agent, operator_release
+from components.eks.datadog_agent import datadog_agent, operator_network_policy, operator_release
+from components.eks.kubernetes_objects import kubernetes_object
 
 
 class DatadogOperatorAgent(pulumi.ComponentResource):
-    """The Operator (which installs the DatadogAgent CRD) and the DatadogAgent it reconciles."""
+    """The Operator (which installs the DatadogAgent CRD) with its NetworkPolicy, and the
+    DatadogAgent it reconciles."""
 
     operator_release_name: pulumi.Output[str | None]
     """Helm release name of the Operator."""
@@ -21,10 +23,15 @@ class DatadogOperatorAgent(pulumi.ComponentResource):
         release_spec = operator_release(args.operator)
         agent = datadog_agent(args.agent)
         super().__init__("observability:eks:DatadogOperatorAgent", name, None, opts)
+        # In place before the Operator starts, so it never runs unrestricted.
+        network_policy = kubernetes_object(
+            f"{name}-operator-networkpolicy",
+            operator_network_policy(args.operator, args.agent),
+            pulumi.ResourceOptions(parent=self),
+        )
         release = kubernetes.helm.v3.Release(
             f"{name}-operator",
-            # A fixed name instead of Pulumi's random suffix: `helm list` shows what the docs say.
-            name=release_spec.chart,
+            name=release_spec.name,
             chart=release_spec.chart,
             version=release_spec.version,
             repository_opts=kubernetes.helm.v3.RepositoryOptsArgs(repo=release_spec.repository),
@@ -32,7 +39,7 @@ class DatadogOperatorAgent(pulumi.ComponentResource):
             values=release_spec.values,
             # A failed upgrade rolls back instead of leaving a half-upgraded Operator behind.
             atomic=True,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[network_policy]),
         )
         # The release waits until the Operator runs, and it installs the CRD this object needs.
         custom_resource = kubernetes.apiextensions.CustomResource(

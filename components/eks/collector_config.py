@@ -56,6 +56,15 @@ HEALTH_CHECK_PATHS = ("/health", "/healthz", "/ready", "/livez")
 DEBUG_LOG_PATTERN = '"level(name)?": ?"DEBUG"'
 """Matches the level field of a JSON log line at DEBUG (`level` or Python's `levelname`)."""
 
+NODE_RESOURCE_DETECTORS = ("env", "eks", "ec2")
+"""The node collector's resource detectors. No `system` detector: with override it stamps the
+collector pod's name as host.name."""
+
+INSTANCE_METADATA_DETECTORS = frozenset({"eks", "ec2"})
+"""Detectors that read EC2 instance metadata (IMDS, 169.254.169.254): in collector-contrib both
+ask IMDS for the instance identity document first (resourcedetectionprocessor/internal/aws/ec2
+and .../aws/eks), so the collector's NetworkPolicy opens IMDS only when one of them runs."""
+
 # The route attributes of HTTP server spans and logs across semantic-convention generations.
 _ROUTE_ATTRIBUTES = ("http.route", "url.path", "http.target")
 _DATADOG_CONNECTOR = "datadog/connector"
@@ -232,9 +241,8 @@ def node_collector_config(settings: NodeCollectorSettings, *, own_log_glob: str)
             "memory_limiter": _memory_limiter(collector.memory_limiter),
             _NOISE_FILTER: _noise_filter(settings.health_check_paths),
             "k8sattributes": _k8sattributes(),
-            # No `system` detector: with override it stamps the collector pod's name as host.name.
             "resourcedetection": {
-                "detectors": ["env", "eks", "ec2"],
+                "detectors": list(NODE_RESOURCE_DETECTORS),
                 "timeout": "15s",
                 "override": False,
             },

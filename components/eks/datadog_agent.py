@@ -20,7 +20,14 @@ from components.eks.collector_config import (
     HEALTH_CHECK_PATHS,
     health_check_log_pattern,
 )
-from components.eks.manifests import API_KEY_SECRET_KEY, ContainerResources, NodePlacement
+from components.eks.manifests import (
+    API_KEY_SECRET_KEY,
+    MANAGED_BY,
+    ContainerResources,
+    NodePlacement,
+    dns_egress_rule,
+    tcp_port,
+)
 from components.versions import DATADOG_AGENT_VERSION
 
 OPERATOR_CHART = "datadog-operator"
@@ -28,6 +35,18 @@ OPERATOR_CHART_VERSION = "2.25.0"
 """Ships Operator 1.29.0, whose DatadogAgent schema stacks/validation/schemas vendors."""
 
 OPERATOR_CHART_REPOSITORY = "https://helm.datadoghq.com"
+
+OPERATOR_RELEASE_NAME = OPERATOR_CHART
+"""A fixed release name instead of Pulumi's random suffix: `helm list` shows what Datadog's docs
+say, and the chart's pod labels (`app.kubernetes.io/instance` is the release name) are known."""
+
+OPERATOR_METRICS_PORT = 8383
+"""The Operator's OpenMetrics endpoint (the chart's `metricsPort`), which the node Agent scrapes
+through the autodiscovery annotations the chart puts on the pod (`collectOperatorMetrics`)."""
+
+OPERATOR_HEALTH_PORT = 8081
+"""The port of the Operator's liveness probe (`/healthz/`, fixed in the chart's deployment.yaml).
+Both ports as DataDog/helm-charts has them at tag datadog-operator-2.25.0."""
 
 # Starting points, to tune from observed usage.
 DEFAULT_NODE_AGENT_RESOURCES = ContainerResources("200m", "256Mi", "500m", "512Mi")
@@ -38,6 +57,7 @@ DEFAULT_CLUSTER_AGENT_RESOURCES = ContainerResources("100m", "256Mi", "300m", "5
 class HelmReleaseSpec:
     """What a Helm release needs: the chart, pinned, and its values."""
 
+    name: str
     chart: str
     version: str
     repository: str
@@ -184,6 +204,7 @@ class DatadogAgentSettings:
 def operator_release(settings: OperatorSettings) -> HelmReleaseSpec:
     """The Operator's Helm release; it also installs the DatadogAgent CRD."""
     return HelmReleaseSpec(
+        name=OPERATOR_RELEASE_NAME,
         chart=OPERATOR_CHART,
         version=OPERATOR_CHART_VERSION,
         repository=OPERATOR_CHART_REPOSITORY,
@@ -254,6 +275,10 @@ def datadog_agent(settings: DatadogAgentSettings) -> dict[str, Any]:
                 },
                 # Written out although it is the Operator's default, as the node collector's is.
                 "kubelet": {"tlsVerify": settings.kubelet_tls_verify},
+                # The Operator writes the NetworkPolicies of the pods it runs, and adds to them
+                # what each enabled feature needs (admission webhook, OTLP and APM host ports):
+                # global/dependencies.go and feature/*/feature.go, Operator 1.29.0.
+                "networkPolicy": {"create": True, "flavor": "kubernetes"},
             },
             "features": {
                 "apm": {"enabled": features.apm},
@@ -280,6 +305,54 @@ def datadog_agent(settings: DatadogAgentSettings) -> dict[str, Any]:
             "override": {"nodeAgent": node_agent, "clusterAgent": cluster_agent},
         },
     }
+
+
+def operator_network_policy(
+    operator: OperatorSettings, agent: DatadogAgentSettings
+) -> dict[str, Any]:
+    """The Operator pod's NetworkPolicy (its chart has none): in, its metrics for the node Agent
+    and its liveness probe; out, DNS, and HTTPS to the API server and to Datadog, where it
+    forwards its own metrics and events."""
+    return {
+        "apiVersion": "networking.k8s.io/v1",
+        "kind": "NetworkPolicy",
+        "metadata": {
+            "name": OPERATOR_RELEASE_NAME,
+            "namespace": operator.namespace,
+            "labels": {"app.kubernetes.io/managed-by": MANAGED_BY},
+        },
+        "spec": {
+            "podSelector": {"matchLabels": operator_pod_labels()},
+            "policyTypes": ["Ingress", "Egress"],
+            "ingress": [
+                {
+                    "from": [{"podSelector": {"matchLabels": node_agent_pod_labels(agent)}}],
+                    "ports": [tcp_port(OPERATOR_METRICS_PORT)],
+                },
+                # The kubelet's probes come from the node.
+                {"ports": [tcp_port(OPERATOR_HEALTH_PORT)]},
+            ],
+            "egress": [dns_egress_rule(), {"ports": [tcp_port(443)]}],
+        },
+    }
+
+
+def operator_pod_labels() -> dict[str, str]:
+    """The labels the chart selects the Operator's pod by (templates/deployment.yaml at
+    datadog-operator-2.25.0: the chart's name and the release's)."""
+    return {
+        "app.kubernetes.io/name": OPERATOR_CHART,
+        "app.kubernetes.io/instance": OPERATOR_RELEASE_NAME,
+    }
+
+
+def node_agent_pod_labels(agent: DatadogAgentSettings) -> dict[str, str]:
+    """The labels of the node Agent's pods, as the Operator's own NetworkPolicies select them
+    (GetNetworkPolicyMetadata in component/objects/network.go, Operator 1.29.0): the component,
+    and `part-of` naming the DatadogAgent as <namespace>-<name>, with a `-` inside either
+    doubled (object/partof.go)."""
+    part_of = "-".join(part.replace("-", "--") for part in (agent.namespace, agent.name))
+    return {"agent.datadoghq.com/component": "agent", "app.kubernetes.io/part-of": part_of}
 
 
 def _otlp_protocol(enabled: bool, host_port: int | None) -> dict[str, Any]:

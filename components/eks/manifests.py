@@ -22,6 +22,7 @@ from components.eks.collector_config import (
     COLLECTOR_IMAGE,
     DOCKER_CONTAINERS_DIR,
     HEALTH_CHECK_PORT,
+    INSTANCE_METADATA_DETECTORS,
     KUBELET_PORT,
     NODE_IP_ENV,
     NODE_NAME_ENV,
@@ -445,30 +446,36 @@ def otlp_endpoint(
 
 
 def network_policy(params: CollectorParameters, settings: NodeOrClusterSettings) -> dict[str, Any]:
-    """Admits OTLP from the cluster's pods and health checks; lets out what the config needs."""
+    """Admits health checks, and OTLP from the cluster's pods where a receiver takes it; lets out
+    only what the collector's configuration talks to."""
     role = _role_of(settings)
-    ingress: list[dict[str, Any]] = [{"ports": [_tcp(HEALTH_CHECK_PORT)]}]
-    egress: list[dict[str, Any]] = [
-        # DNS wherever the resolver is (CoreDNS pods, or a node-local cache on the host).
-        {"ports": [{"protocol": "UDP", "port": 53}, _tcp(53)]},
-        # The Datadog intake and the Kubernetes API server.
-        {"ports": [_tcp(443)]},
-    ]
-    if isinstance(settings, NodeCollectorSettings):
+    config = collector_config(params, settings)
+    receivers = config["receivers"]
+    detectors = config["processors"].get("resourcedetection", {}).get("detectors", [])
+    ingress: list[dict[str, Any]] = [{"ports": [tcp_port(HEALTH_CHECK_PORT)]}]
+    if "otlp" in receivers:
         ingress.insert(
             0,
             {
                 "from": [{"namespaceSelector": {}}],
-                "ports": [_tcp(OTLP_GRPC_PORT), _tcp(OTLP_HTTP_PORT)],
+                "ports": [tcp_port(OTLP_GRPC_PORT), tcp_port(OTLP_HTTP_PORT)],
             },
         )
-        # Instance metadata for the ec2 and eks resource detectors.
-        egress.append({"to": [{"ipBlock": {"cidr": _IMDS_CIDR}}], "ports": [_tcp(80)]})
-        if settings.collect_kubelet_stats:
-            egress.append({"ports": [_tcp(KUBELET_PORT)]})
-        if settings.scrape_prometheus_pods:
-            # Scrape ports are whatever each pod's annotation says, so any port of any pod.
-            egress.append({"to": [{"namespaceSelector": {}}]})
+    # The Datadog intake and the Kubernetes API server.
+    egress: list[dict[str, Any]] = [dns_egress_rule(), {"ports": [tcp_port(443)]}]
+    if INSTANCE_METADATA_DETECTORS & set(detectors):
+        # IMDSv2 (a PUT for a token, then GETs) on port 80. A pod is one network hop further from
+        # IMDS than its node, so IMDS answers it only if the instance's metadata hop limit
+        # (HttpPutResponseHopLimit) is 2 or more: AL2023 AMIs launch with 2 (AWS's Amazon Linux
+        # 2023 guide, "IMDSv2"); on nodes hardened to 1, which keeps every pod away from the node
+        # role's credentials, the detectors find no instance metadata and this rule opens nothing.
+        egress.append({"to": [{"ipBlock": {"cidr": _IMDS_CIDR}}], "ports": [tcp_port(80)]})
+    if "kubeletstats" in receivers:
+        # The kubelet listens on its node's IP, which a NetworkPolicy cannot name: only the port.
+        egress.append({"ports": [tcp_port(KUBELET_PORT)]})
+    if "prometheus" in receivers:
+        # Scrape ports are whatever each pod's annotation says: any TCP port of any pod.
+        egress.append({"to": [{"namespaceSelector": {}}], "ports": [{"protocol": "TCP"}]})
     return {
         "apiVersion": "networking.k8s.io/v1",
         "kind": "NetworkPolicy",
@@ -480,6 +487,16 @@ def network_policy(params: CollectorParameters, settings: NodeOrClusterSettings)
             "egress": egress,
         },
     }
+
+
+def dns_egress_rule() -> dict[str, Any]:
+    """DNS wherever the resolver is (CoreDNS pods, or a node-local cache on the host)."""
+    return {"ports": [{"protocol": "UDP", "port": 53}, tcp_port(53)]}
+
+
+def tcp_port(port: int) -> dict[str, Any]:
+    """A NetworkPolicy port."""
+    return {"protocol": "TCP", "port": port}
 
 
 def collector_objects(
@@ -682,7 +699,3 @@ def _container_port(name: str, port: int) -> dict[str, Any]:
 
 def _service_port(name: str, port: int) -> dict[str, Any]:
     return {"name": name, "port": port, "targetPort": port, "protocol": "TCP"}
-
-
-def _tcp(port: int) -> dict[str, Any]:
-    return {"protocol": "TCP", "port": port}

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 import yaml
 
+from components.eks import collector_config as collector_config_module
 from components.eks import manifests
 from components.eks.collector_config import (
     COLLECTOR_IMAGE,
@@ -30,6 +31,8 @@ from components.eks.datadog_agent import (
     OperatorSettings,
     datadog_agent,
     log_processing_rules,
+    node_agent_pod_labels,
+    operator_network_policy,
     operator_release,
 )
 from components.eks.manifests import (
@@ -699,7 +702,8 @@ def test_node_network_policy() -> None:
         *DNS_AND_HTTPS,
         {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [tcp(80)]},
         {"ports": [tcp(10250)]},
-        {"to": [{"namespaceSelector": {}}]},
+        # Prometheus scrapes are HTTP: any TCP port of a pod, no UDP.
+        {"to": [{"namespaceSelector": {}}], "ports": [{"protocol": "TCP"}]},
     ]
 
 
@@ -711,8 +715,23 @@ def test_network_policies_open_only_what_the_config_uses() -> None:
         *DNS_AND_HTTPS,
         {"to": [{"ipBlock": {"cidr": "169.254.169.254/32"}}], "ports": [tcp(80)]},
     ]
+    # No OTLP receiver and no resource detection: no OTLP ingress and no IMDS.
     assert cluster["ingress"] == [{"ports": [tcp(13133)]}]
     assert cluster["egress"] == DNS_AND_HTTPS
+
+
+def test_instance_metadata_is_open_exactly_when_a_detector_reads_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def imds_rules() -> list[dict[str, Any]]:
+        egress = manifests.network_policy(PARAMS, NODE_MINIMAL)["spec"]["egress"]
+        return [rule for rule in egress if "ipBlock" in json.dumps(rule)]
+
+    assert set(collector_config_module.NODE_RESOURCE_DETECTORS) >= {"ec2", "eks"}
+    assert len(imds_rules()) == 1
+    monkeypatch.setattr(collector_config_module, "NODE_RESOURCE_DETECTORS", ("env",))
+    assert node_config(NODE_MINIMAL)["processors"]["resourcedetection"]["detectors"] == ["env"]
+    assert imds_rules() == []
 
 
 # Datadog Agent through the Operator.
@@ -734,6 +753,7 @@ def test_operator_release_is_pinned() -> None:
     release = operator_release(OperatorSettings("datadog", "datadog-api-key", "main"))
 
     assert release == HelmReleaseSpec(
+        name="datadog-operator",
         chart="datadog-operator",
         version=OPERATOR_CHART_VERSION,
         repository="https://helm.datadoghq.com",
@@ -765,6 +785,7 @@ def test_datadog_agent_defaults() -> None:
         "tags": ["env:production"],
         "credentials": {"apiSecret": {"secretName": "datadog-api-key", "keyName": "api-key"}},
         "kubelet": {"tlsVerify": True},
+        "networkPolicy": {"create": True, "flavor": "kubernetes"},
     }
     assert spec["features"] == {
         "apm": {"enabled": True},
@@ -877,3 +898,53 @@ def test_kubelet_tls_verification_is_a_setting() -> None:
     spec = datadog_agent(replace(AGENT, kubelet_tls_verify=False))["spec"]
 
     assert spec["global"]["kubelet"] == {"tlsVerify": False}
+
+
+OPERATOR = OperatorSettings("datadog", "datadog-api-key", "main")
+
+
+def test_the_operator_pod_lets_in_its_metrics_scrape_and_probe_and_out_dns_and_https() -> None:
+    policy = operator_network_policy(OPERATOR, AGENT)
+    spec = policy["spec"]
+    release = operator_release(OPERATOR)
+
+    assert check_kubernetes_object(policy, "1.30") == []
+    assert policy["metadata"] == {
+        "name": "datadog-operator",
+        "namespace": "datadog",
+        "labels": {"app.kubernetes.io/managed-by": "pulumi"},
+    }
+    assert spec["podSelector"] == {
+        "matchLabels": {
+            "app.kubernetes.io/name": release.chart,
+            "app.kubernetes.io/instance": release.name,
+        }
+    }
+    assert spec["policyTypes"] == ["Ingress", "Egress"]
+    assert spec["ingress"] == [
+        {
+            "from": [
+                {
+                    "podSelector": {
+                        "matchLabels": {
+                            "agent.datadoghq.com/component": "agent",
+                            "app.kubernetes.io/part-of": "datadog-datadog",
+                        }
+                    }
+                }
+            ],
+            "ports": [tcp(8383)],
+        },
+        {"ports": [tcp(8081)]},
+    ]
+    assert spec["egress"] == DNS_AND_HTTPS
+
+
+def test_the_node_agent_is_selected_by_the_part_of_label_the_operator_writes() -> None:
+    # A `-` inside the namespace or the name is doubled, so that the one between them splits.
+    renamed = replace(AGENT, namespace="dd-system", name="my-agent")
+
+    assert node_agent_pod_labels(renamed) == {
+        "agent.datadoghq.com/component": "agent",
+        "app.kubernetes.io/part-of": "dd--system-my--agent",
+    }

@@ -407,6 +407,22 @@ def test_datadog_agent_waits_for_the_operator(both: ProgramRun) -> None:
     assert custom_resource.dependencies == (both.named("eks-agent-operator").urn,)
 
 
+def test_the_operator_starts_behind_its_network_policy(both: ProgramRun) -> None:
+    policy = both.named("eks-agent-operator-networkpolicy")
+    release = both.named("eks-agent-operator")
+
+    assert policy.type == "kubernetes:networking.k8s.io/v1:NetworkPolicy"
+    assert policy.parent == both.named("eks-agent").urn
+    assert release.dependencies == (policy.urn,)
+    # The chart's pod labels: its name and the release's.
+    assert policy.inputs["spec"]["podSelector"] == {
+        "matchLabels": {
+            "app.kubernetes.io/name": release.inputs["chart"],
+            "app.kubernetes.io/instance": release.inputs["name"],
+        }
+    }
+
+
 def features(run: ProgramRun) -> dict[str, Any]:
     spec: dict[str, Any] = one(run, "DatadogAgent")["spec"]["features"]
     return {name: value.get("enabled") for name, value in spec.items() if name != "otlp"}

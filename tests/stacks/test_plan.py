@@ -154,7 +154,7 @@ def test_plan_prints_the_tree_and_counts(
 ) -> None:
     plan("dev", tmp_path)
     printed = capsys.readouterr().out
-    assert printed.startswith("stack dev (Pulumi.dev.yaml): 57 resources\n")
+    assert printed.startswith("stack dev (Pulumi.dev.yaml): 58 resources\n")
     assert "├─ checkout-api  (observability:fargate:InstrumentedFargateService)" in printed
     assert "  aws:ecs/taskDefinition:TaskDefinition" in printed
     assert f"wrote {tmp_path / 'resources.json'}" in printed
