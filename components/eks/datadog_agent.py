@@ -11,6 +11,7 @@ refuses it (`stacks.program.model.eks`).
 """
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +48,13 @@ through the autodiscovery annotations the chart puts on the pod (`collectOperato
 OPERATOR_HEALTH_PORT = 8081
 """The port of the Operator's liveness probe (`/healthz/`, fixed in the chart's deployment.yaml).
 Both ports as DataDog/helm-charts has them at tag datadog-operator-2.25.0."""
+
+DD_TRACE_PY_VERSION = "4.13.1"
+"""The ddtrace (dd-trace-py) release that Single Step Instrumentation injects into Python pods
+unless a stack names another: the newest release of DataDog/dd-trace-py when it was pinned (tag
+v4.13.1, commit e4ef706e468f2259d53b0b8ac1cf85095220758b, 13 Aug 2026)."""
+
+_DD_TRACE_VERSION = re.compile(r"\d+\.\d+\.\d+")
 
 # Starting points, to tune from observed usage.
 DEFAULT_NODE_AGENT_RESOURCES = ContainerResources("200m", "256Mi", "500m", "512Mi")
@@ -119,11 +127,42 @@ class AgentOtlpReceiver:
 
 
 @dataclass(frozen=True)
+class ApmInstrumentation:
+    """APM Single Step Instrumentation of Python workloads: the Cluster Agent's admission
+    controller adds ddtrace to each new pod of the chosen namespaces (an init container copies it
+    in), with no change to the application's image. It is for workloads without a tracer of their
+    own: it turns itself off in a process that already has ddtrace or an OpenTelemetry SDK
+    (Datadog's "Single Step APM Instrumentation on Kubernetes")."""
+
+    namespaces: tuple[str, ...]
+    """The namespaces whose pods are instrumented; every other namespace is left alone."""
+
+    ddtrace_version: str = DD_TRACE_PY_VERSION
+    """The ddtrace release injected, as on PyPI (e.g. 4.13.1). The Cluster Agent pulls
+    `<registry>/dd-lib-python-init:<version>`, the version as given (datadog-agent, pkg/
+    clusteragent/admission/mutate/autoinstrumentation), and Datadog's examples of targets write
+    releases so (`python: "3.1.0"`, "Single Step APM Instrumentation on Kubernetes")."""
+
+    def __post_init__(self) -> None:
+        if not self.namespaces:
+            raise ValueError("Single Step Instrumentation needs at least one namespace")
+        if len(set(self.namespaces)) != len(self.namespaces):
+            raise ValueError("a namespace is listed twice")
+        if not _DD_TRACE_VERSION.fullmatch(self.ddtrace_version):
+            raise ValueError(
+                f"ddtrace version {self.ddtrace_version!r} is not a release such as 4.13.1"
+            )
+
+
+@dataclass(frozen=True)
 class AgentFeatures:
     """Agent features, each switchable."""
 
     apm: bool = True
     """Receive ddtrace traces (over the Agent's Unix socket, no host port)."""
+
+    apm_instrumentation: ApmInstrumentation | None = None
+    """Inject ddtrace into the Python pods of some namespaces; None injects nothing. Needs `apm`."""
 
     otlp: AgentOtlpReceiver = field(default_factory=AgentOtlpReceiver)
     """The Agent's OTLP receiver."""
@@ -142,6 +181,12 @@ class AgentFeatures:
 
     cws: bool = False
     """Cloud Workload Security (runs system-probe, which needs elevated privileges)."""
+
+    def __post_init__(self) -> None:
+        # The Operator ignores the instrumentation of an APM feature that is off
+        # (internal/controller/datadogagent/feature/apm/feature.go, Operator 1.29.0).
+        if self.apm_instrumentation is not None and not self.apm:
+            raise ValueError("Single Step Instrumentation needs APM")
 
 
 @dataclass(frozen=True)
@@ -199,6 +244,13 @@ class DatadogAgentSettings:
             raise ValueError(f"unknown Datadog site {self.site!r}")
         if self.cluster_agent_replicas < 1:
             raise ValueError("the Cluster Agent needs at least one replica")
+        instrumentation = self.features.apm_instrumentation
+        # Single Step Instrumentation never injects into the Agent's own namespace (Datadog's
+        # "Single Step APM Instrumentation on Kubernetes"): listing it would do nothing.
+        if instrumentation is not None and self.namespace in instrumentation.namespaces:
+            raise ValueError(
+                f"Single Step Instrumentation skips the Agent's namespace {self.namespace!r}"
+            )
 
 
 def operator_release(settings: OperatorSettings) -> HelmReleaseSpec:
@@ -258,6 +310,9 @@ def datadog_agent(settings: DatadogAgentSettings) -> dict[str, Any]:
         # clusteragent/utils.go, Operator 1.29.0). With a single replica that would forbid
         # every eviction of it and so block node drains, hence only from two replicas.
         cluster_agent["createPodDisruptionBudget"] = True
+    apm: dict[str, Any] = {"enabled": features.apm}
+    if features.apm_instrumentation is not None:
+        apm["instrumentation"] = _instrumentation(features.apm_instrumentation)
     return {
         "apiVersion": "datadoghq.com/v2alpha1",
         "kind": "DatadogAgent",
@@ -281,7 +336,7 @@ def datadog_agent(settings: DatadogAgentSettings) -> dict[str, Any]:
                 "networkPolicy": {"create": True, "flavor": "kubernetes"},
             },
             "features": {
-                "apm": {"enabled": features.apm},
+                "apm": apm,
                 "otlp": {
                     "receiver": {
                         "protocols": {
@@ -353,6 +408,22 @@ def node_agent_pod_labels(agent: DatadogAgentSettings) -> dict[str, str]:
     doubled (object/partof.go)."""
     part_of = "-".join(part.replace("-", "--") for part in (agent.namespace, agent.name))
     return {"agent.datadoghq.com/component": "agent", "app.kubernetes.io/part-of": part_of}
+
+
+def _instrumentation(instrumentation: ApmInstrumentation) -> dict[str, Any]:
+    # One target (Cluster Agent 7.64 or later, which the Operator checks against the Cluster
+    # Agent's image tag: feature/apm/feature.go, Operator 1.29.0): only the listed namespaces,
+    # and only Python, as naming a language's version limits injection to the languages named.
+    return {
+        "enabled": True,
+        "targets": [
+            {
+                "name": "python",
+                "namespaceSelector": {"matchNames": list(instrumentation.namespaces)},
+                "ddTraceVersions": {"python": instrumentation.ddtrace_version},
+            }
+        ],
+    }
 
 
 def _otlp_protocol(enabled: bool, host_port: int | None) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from components.eks.collector_config import (
 from components.eks.datadog_agent import (
     AgentFeatures,
     AgentOtlpReceiver,
+    ApmInstrumentation,
     DatadogAgentSettings,
     OperatorSettings,
 )
@@ -314,8 +315,15 @@ def node_placement(eks: EksSettings) -> NodePlacement:
 
 def agent_features(features: AgentFeatureSettings) -> AgentFeatures:
     otlp = features.otlp
+    instrumentation = features.apm_instrumentation
     return AgentFeatures(
         apm=features.apm,
+        apm_instrumentation=None
+        if instrumentation is None
+        else ApmInstrumentation(
+            namespaces=tuple(instrumentation.namespaces),
+            ddtrace_version=instrumentation.ddtrace_version,
+        ),
         otlp=AgentOtlpReceiver(
             grpc=otlp.grpc,
             http=otlp.http,

@@ -23,9 +23,11 @@ from components.eks.collector_config import (
     render_collector_config,
 )
 from components.eks.datadog_agent import (
+    DD_TRACE_PY_VERSION,
     OPERATOR_CHART_VERSION,
     AgentFeatures,
     AgentOtlpReceiver,
+    ApmInstrumentation,
     DatadogAgentSettings,
     HelmReleaseSpec,
     OperatorSettings,
@@ -898,6 +900,57 @@ def test_kubelet_tls_verification_is_a_setting() -> None:
     spec = datadog_agent(replace(AGENT, kubelet_tls_verify=False))["spec"]
 
     assert spec["global"]["kubelet"] == {"tlsVerify": False}
+
+
+SHOP = ApmInstrumentation(namespaces=("shop", "payments"))
+
+
+def test_single_step_instrumentation_injects_pinned_ddtrace_into_the_listed_namespaces() -> None:
+    agent = datadog_agent(replace(AGENT, features=AgentFeatures(apm_instrumentation=SHOP)))
+
+    assert agent["spec"]["features"]["apm"] == {
+        "enabled": True,
+        "instrumentation": {
+            "enabled": True,
+            # One target, no cluster-wide enabledNamespaces/libVersions: only Python, only there.
+            "targets": [
+                {
+                    "name": "python",
+                    "namespaceSelector": {"matchNames": ["shop", "payments"]},
+                    "ddTraceVersions": {"python": "4.13.1"},
+                }
+            ],
+        },
+    }
+    assert SHOP.ddtrace_version == DD_TRACE_PY_VERSION == "4.13.1"
+    assert check_datadog_agent(agent) == []
+    custom = ApmInstrumentation(namespaces=("shop",), ddtrace_version="3.19.8")
+    targets = agent_features(AgentFeatures(apm_instrumentation=custom))["features"]["apm"]
+    assert targets["instrumentation"]["targets"][0]["ddTraceVersions"] == {"python": "3.19.8"}
+
+
+@pytest.mark.parametrize(
+    ("build", "message"),
+    [
+        (lambda: ApmInstrumentation(namespaces=()), "at least one namespace"),
+        (lambda: ApmInstrumentation(namespaces=("shop", "shop")), "listed twice"),
+        (lambda: ApmInstrumentation(("shop",), ddtrace_version="latest"), "not a release"),
+        (lambda: ApmInstrumentation(("shop",), ddtrace_version="4"), "not a release"),
+        (lambda: ApmInstrumentation(("shop",), ddtrace_version="v4.13.1"), "not a release"),
+        (lambda: ApmInstrumentation(("shop",), ddtrace_version="4.14.0rc4"), "not a release"),
+        (lambda: AgentFeatures(apm=False, apm_instrumentation=SHOP), "needs APM"),
+        (
+            lambda: replace(
+                AGENT,
+                features=AgentFeatures(apm_instrumentation=ApmInstrumentation(("datadog",))),
+            ),
+            "skips the Agent's namespace 'datadog'",
+        ),
+    ],
+)
+def test_single_step_instrumentation_that_cannot_work_is_refused(build: Any, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        build()
 
 
 OPERATOR = OperatorSettings("datadog", "datadog-api-key", "main")

@@ -184,6 +184,13 @@ _TABLE: list[tuple[str, str, Change, str, str]] = [
         "kube-system",
     ),
     ("eks-unknown-key", "dev", nested((*EKS, "colector"), {}), "eks.colector", "unknown key"),
+    (
+        "eks-instrumentation-of-the-agent",
+        "production",
+        nested((*EKS, "agent", "features", "apmInstrumentation"), {"namespaces": ["datadog"]}),
+        "eks.agent.features.apmInstrumentation.namespaces[0]",
+        "never injects into",
+    ),
     # monitors
     (
         "monitor-bad-query",

@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 import yaml
 
+from components.eks.datadog_agent import DD_TRACE_PY_VERSION, ApmInstrumentation
 from components.fargate.args import CwsInstrumentation, DatadogLogs
-from stacks.program.compile import CompiledStack, compile_running_stack, task_spec
+from stacks.program.compile import CompiledStack, compile_running_stack, eks_args, task_spec
 from stacks.program.errors import StackConfigError
 from stacks.program.load import parse_stack_config
 from stacks.program.model.types import eks_support_problem
@@ -886,6 +887,43 @@ EKS_CASES = [
         id="kubelet-tls-verify-string",
     ),
     pytest.param(
+        eks(agent={"features": {"apm": False, "apmInstrumentation": {"namespaces": ["shop"]}}}),
+        "observability:eks.agent.features.apmInstrumentation: needs apm: true; the Operator "
+        "ignores the instrumentation of an APM feature that is off",
+        id="instrumentation-without-apm",
+    ),
+    pytest.param(
+        eks(agent={"features": {"apmInstrumentation": {"namespaces": []}}}),
+        "observability:eks.agent.features.apmInstrumentation.namespaces: List should have at "
+        "least 1 item after validation, not 0",
+        id="instrumentation-without-namespaces",
+    ),
+    pytest.param(
+        eks(agent={"features": {"apmInstrumentation": {"namespaces": ["shop", "shop"]}}}),
+        "observability:eks.agent.features.apmInstrumentation.namespaces[1]: 'shop' is listed "
+        "twice (also namespaces[0])",
+        id="instrumentation-namespace-twice",
+    ),
+    pytest.param(
+        eks(agent={"features": {"apmInstrumentation": {"namespaces": ["shop", "datadog"]}}}),
+        "observability:eks.agent.features.apmInstrumentation.namespaces[1]: 'datadog' is the "
+        "Agent's own namespace, which Single Step Instrumentation never injects into; list the "
+        "namespaces of your workloads",
+        id="instrumentation-of-the-agent-namespace",
+    ),
+    pytest.param(
+        eks(
+            agent={
+                "features": {
+                    "apmInstrumentation": {"namespaces": ["shop"], "ddtraceVersion": "latest"}
+                }
+            }
+        ),
+        "observability:eks.agent.features.apmInstrumentation.ddtraceVersion: 'latest' is not a "
+        "ddtrace release (major.minor.patch, e.g. 4.13.1)",
+        id="instrumentation-unpinned",
+    ),
+    pytest.param(
         lambda c: c.update({"observability:eks": {"namespace": "datadog"}}),
         "observability:eks.clusterName: required key is missing",
         id="eks-without-cluster",
@@ -919,6 +957,35 @@ def test_eks_defaults_and_yaml_friendly_values() -> None:
     limits = loaded.eks.agent.node_agent_resources.limits
     assert (limits.cpu, limits.memory) == ("2", "1073741824")
     assert parse_stack_config({"environment": {"name": "dev", "team": "platform"}}).eks is None
+
+
+def test_instrumentation_and_kubelet_tls_reach_the_components() -> None:
+    loaded = parse_stack_config(
+        {
+            "environment": {"name": "dev", "team": "platform"},
+            "eks": {
+                "clusterName": "platform-dev",
+                "kubeletTlsVerify": False,
+                "agent": {"features": {"apmInstrumentation": {"namespaces": ["shop", "default"]}}},
+            },
+        }
+    )
+    assert loaded.eks is not None
+    args = eks_args(loaded, loaded.eks, "key")
+    assert args.agent is not None
+    assert args.collector is not None
+    agent = args.agent.agent
+    assert agent.features.apm_instrumentation == ApmInstrumentation(
+        namespaces=("shop", "default"), ddtrace_version=DD_TRACE_PY_VERSION
+    )
+    assert agent.kubelet_tls_verify is False
+    assert args.collector.node.verify_kubelet_tls is False
+    defaults = parse_stack_config(
+        {"environment": {"name": "dev", "team": "platform"}, "eks": {"clusterName": "c"}}
+    )
+    assert defaults.eks is not None
+    assert defaults.eks.kubelet_tls_verify is True
+    assert defaults.eks.agent.features.apm_instrumentation is None
 
 
 def test_the_agent_may_take_the_otlp_ports_when_no_collector_runs() -> None:

@@ -6,6 +6,7 @@ from pydantic import AfterValidator, Field, ValidationInfo, field_validator, mod
 
 from components.eks.args import DEFAULT_NAMESPACE
 from components.eks.collector_config import OTLP_GRPC_PORT, OTLP_HTTP_PORT
+from components.eks.datadog_agent import DD_TRACE_PY_VERSION
 from components.eks.manifests import (
     ContainerResources,
     TaintEffect,
@@ -17,6 +18,7 @@ from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.program.errors import NAMESPACE
 from stacks.program.model.types import (
     CpuQuantity,
+    DdTraceVersion,
     EksClusterName,
     HostPort,
     KubernetesVersion,
@@ -27,6 +29,7 @@ from stacks.program.model.types import (
     NamespaceName,
     PriorityClassName,
     SecretName,
+    WorkloadNamespaceName,
 )
 
 
@@ -182,11 +185,38 @@ class AgentLogCollectionSettings(Model):
     """Every container, not only those annotated for log collection."""
 
 
+class AgentApmInstrumentationSettings(Model):
+    """APM Single Step Instrumentation of Python workloads: the Cluster Agent's admission
+    controller adds ddtrace to every new pod of the listed namespaces, without a change to the
+    application's image. For workloads without a tracer of their own: it turns itself off in a
+    process that already has ddtrace or an OpenTelemetry SDK."""
+
+    namespaces: list[WorkloadNamespaceName] = Field(min_length=1)
+    """The namespaces whose pods get ddtrace, e.g. [shop, payments]; no other namespace is
+    touched. Pods already running are instrumented when they are next restarted."""
+    ddtrace_version: DdTraceVersion = DD_TRACE_PY_VERSION
+    """The ddtrace release injected, as on PyPI; pinned, so that a new release reaches the
+    workloads only when the stack names it."""
+
+    def field_problems(self) -> dict[str, str]:
+        first: dict[str, int] = {}
+        problems = {}
+        for index, namespace in enumerate(self.namespaces):
+            if namespace in first:
+                problems[f"namespaces.{index}"] = (
+                    f"{namespace!r} is listed twice (also namespaces[{first[namespace]}])"
+                )
+            first.setdefault(namespace, index)
+        return problems
+
+
 class AgentFeatureSettings(Model):
     """Agent features, each switchable."""
 
     apm: bool = True
     """Receive ddtrace traces over the Agent's Unix socket."""
+    apm_instrumentation: AgentApmInstrumentationSettings | None = None
+    """Inject ddtrace into the Python pods of some namespaces; omitted, nothing is injected."""
     otlp: AgentOtlpSettings = AgentOtlpSettings()
     """The Agent's OTLP receiver."""
     log_collection: AgentLogCollectionSettings = AgentLogCollectionSettings()
@@ -197,6 +227,14 @@ class AgentFeatureSettings(Model):
     """Cloud Security Posture Management."""
     cws: bool = False
     """Cloud Workload Security (system-probe, privileged)."""
+
+    def field_problems(self) -> dict[str, str]:
+        if self.apm_instrumentation is not None and not self.apm:
+            return {
+                "apm_instrumentation": "needs apm: true; the Operator ignores the instrumentation "
+                "of an APM feature that is off"
+            }
+        return {}
 
 
 class EksAgentSettings(Model):
@@ -251,12 +289,19 @@ class EksSettings(Model):
                 "": "collector.enabled and agent.enabled are both false, so nothing would run on "
                 f"the cluster; remove {NAMESPACE}:eks instead"
             }
-        if not (collector.enabled and agent.enabled):
-            return {}
-        # Both running is valid Kubernetes, so the components allow it (a migration from one to
-        # the other may want it for a while); a stack refuses to collect anything twice.
         features = agent.features
         problems = {}
+        instrumentation = features.apm_instrumentation
+        if instrumentation is not None and self.namespace in instrumentation.namespaces:
+            index = instrumentation.namespaces.index(self.namespace)
+            problems[f"agent.features.apm_instrumentation.namespaces.{index}"] = (
+                f"{self.namespace!r} is the Agent's own namespace, which Single Step "
+                "Instrumentation never injects into; list the namespaces of your workloads"
+            )
+        if not (collector.enabled and agent.enabled):
+            return problems
+        # Both running is valid Kubernetes, so the components allow it (a migration from one to
+        # the other may want it for a while); a stack refuses to collect anything twice.
         if collector.container_logs and features.log_collection.enabled:
             problems["agent.features.log_collection.enabled"] = (
                 "the OpenTelemetry Collector already tails every container's log files on each "

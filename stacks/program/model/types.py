@@ -159,6 +159,22 @@ NamespaceName = Annotated[
     ),
     AfterValidator(_own_namespace),
 ]
+WorkloadNamespaceName = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?",
+            "a namespace name (lowercase letters, digits and hyphens, at most 63)",
+        )
+    ),
+]
+"""A namespace of the cluster's own workloads, which the stack neither creates nor owns."""
+DdTraceVersion = Annotated[
+    str,
+    AfterValidator(
+        _matching(r"\d+\.\d+\.\d+", "a ddtrace release (major.minor.patch, e.g. 4.13.1)")
+    ),
+]
 # Kubernetes object names that are DNS subdomains (RFC 1123), as most kinds' names are.
 _DNS_SUBDOMAIN = r"(?=.{1,253}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
 SecretName = Annotated[
