@@ -9,6 +9,7 @@ signals feed it) are the compile step's.
 
 from pydantic import Field
 
+from components.datadog_tags import datadog_tag_problem
 from stacks.program.model.datadog import DatadogSettings
 from stacks.program.model.eks import EksSettings
 from stacks.program.model.services import EcsSettings, ServiceSettings
@@ -36,17 +37,27 @@ class EnvironmentSettings(Model):
     """Protect stateful resources (the key secret, KMS key) from deletion with the stack; such a
     stack is production-like: its monitors must page someone."""
     tags: dict[TagKey, TagValue] = {}
-    """Extra tags on every AWS resource, besides env, team, managed-by and service."""
+    """Extra tags on every AWS resource, besides env, team, managed-by and service; also the
+    Datadog tags of every service's telemetry (the Agent's DD_TAGS and the logs' tags)."""
 
     def field_problems(self) -> dict[str, str]:
         problems = {}
         own = sorted(set(self.tags) & set(PROJECT_TAGS))
+        not_datadog = [
+            problem
+            for key, value in sorted(self.tags.items())
+            if (problem := datadog_tag_problem(key, value)) is not None
+        ]
         if own:
             problems["tags"] = f"{', '.join(own)} set by the project; remove from tags"
         elif len(self.tags) > MAX_TAGS - len(PROJECT_TAGS):
             problems["tags"] = (
                 f"{len(self.tags)} tags; at most {MAX_TAGS - len(PROJECT_TAGS)}: AWS takes "
                 f"{MAX_TAGS} per resource, and the project sets {', '.join(PROJECT_TAGS)}"
+            )
+        elif not_datadog:
+            problems["tags"] = (
+                "; ".join(not_datadog) + " (these tags are also the Datadog tags of the services)"
             )
         return problems
 
