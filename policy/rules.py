@@ -28,7 +28,9 @@ KUBERNETES_WORKLOADS: Final = {
     "kubernetes:batch/v1:Job": ("spec", "template", "spec"),
     "kubernetes:batch/v1:CronJob": ("spec", "jobTemplate", "spec", "template", "spec"),
 }
-SIDECARS: Final = frozenset({"datadog-agent", "log-router", "cws-instrumentation-init"})
+SIDECARS: Final = frozenset(
+    {"datadog-agent", "datadog-agent-init", "log-router", "cws-instrumentation-init"}
+)
 UNIFIED_SERVICE_TAGS: Final = ("DD_SERVICE", "DD_ENV", "DD_VERSION")
 
 _SECRETS_MANAGER_ARN = re.compile(r"arn:aws(-[a-z]+)*:secretsmanager:[a-z0-9-]+:\d{12}:secret:.+")

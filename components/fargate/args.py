@@ -16,6 +16,7 @@ from components.versions import DATADOG_AGENT_VERSION
 
 CpuArchitecture = Literal["X86_64", "ARM64"]
 AgentTransport = Literal["unix-socket", "loopback"]
+TagCardinality = Literal["low", "orchestrator", "high"]
 
 
 @dataclass(frozen=True)
@@ -55,6 +56,17 @@ class AgentSidecar:
     """Hard memory limit (MiB) of the agent out of the task's."""
     transport: AgentTransport = "unix-socket"
     """How the tracer and DogStatsD reach the agent: a shared Unix socket volume or loopback."""
+    readonly_root_filesystem: bool = True
+    """Run the agent on a read-only root filesystem, with writable task volumes for the paths
+    it writes (its configuration, /tmp and its run folder)."""
+    dogstatsd_origin_detection: bool = True
+    """Tag DogStatsD metrics with the tags of the container that sent them."""
+    dogstatsd_tag_cardinality: TagCardinality = "orchestrator"
+    """How fine the tags origin detection adds are: `orchestrator` adds task_arn."""
+    app_waits_until_healthy: bool = False
+    """Start the app once the agent reports healthy rather than once it started."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Extra plain environment variables of the agent (never keys or passwords)."""
 
 
 @dataclass(frozen=True)
@@ -105,6 +117,10 @@ class DatadogLogs:
     parse_json: bool = True
     """Parse each log line that is a JSON object into top-level fields before shipping it (lines
     that are not JSON pass unchanged)."""
+    router_readonly_root_filesystem: bool = True
+    """Run the log router on a read-only root filesystem."""
+    router_env: Mapping[str, str] = field(default_factory=dict)
+    """Extra plain environment variables of the log router (never keys or passwords)."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +178,15 @@ class TaskSpec:
     """CPU architecture the image is built for."""
     cws: CwsInstrumentation | None = None
     """Workload Protection for the app (needs the agent sidecar), or None when off."""
+    readonly_root_filesystem: bool = False
+    """Run the app on a read-only root filesystem, with an in-memory /tmp."""
+    tmp_size_mib: int = 64
+    """Size cap (MiB) of that /tmp; what it holds counts against the app's memory."""
+    user: str | None = None
+    """User (and group) the app runs as; None keeps the image's USER."""
+    datadog_tags: tuple[str, ...] = ()
+    """Datadog tags (`key:value`) of everything the task sends, besides env, service and
+    version."""
 
 
 @dataclass(frozen=True)

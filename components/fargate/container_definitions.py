@@ -18,6 +18,7 @@ from components.fargate.args import (
 )
 
 AGENT_CONTAINER: Final = "datadog-agent"
+AGENT_INIT_CONTAINER: Final = "datadog-agent-init"
 LOG_ROUTER_CONTAINER: Final = "log-router"
 SOCKET_VOLUME: Final = "dd-sockets"
 SOCKET_DIR: Final = "/var/run/datadog"
@@ -32,6 +33,23 @@ CWS_DIR: Final = "/cws-instrumentation-volume"
 CWS_PROGRAM: Final = "cws-instrumentation"
 CWS_TRACE: Final = (f"{CWS_DIR}/{CWS_PROGRAM}", "trace", "--")
 API_KEY_JSON_KEY: Final = "DD_API_KEY"
+
+# The paths the Agent writes at run time, each on a task volume of its own when its root
+# filesystem is read-only: the same three volumes as Datadog's CDK construct (PR #495,
+# src/ecs/fargate/datadog-ecs-fargate.ts) and Terraform module (#49, #88,
+# modules/ecs_fargate/datadog.tf). The image keeps /var/run/s6 and /var/log/datadog writable
+# itself (its Dockerfile declares them as VOLUMEs).
+AGENT_CONFIG_DIR: Final = "/etc/datadog-agent"
+AGENT_RUN_DIR: Final = "/opt/datadog-agent/run"
+AGENT_WRITABLE_VOLUMES: Final = {
+    "agent-config": AGENT_CONFIG_DIR,
+    "agent-tmp": "/tmp",
+    "agent-run": AGENT_RUN_DIR,
+}
+# Where the init container sees the agent-config volume while it copies the image's
+# configuration into it: an empty volume over /etc/datadog-agent would hide the defaults
+# (conf.d, datadog-ecs.yaml) that the Agent's start-up scripts read and rewrite.
+_AGENT_CONFIG_COPY_DIR: Final = "/agent-config"
 
 # The smallest share of the task the app may be left with once the sidecars took theirs; below
 # this a Python service with ddtrace does not start reliably.
@@ -61,6 +79,27 @@ RESERVED_ENV: Final = frozenset(
         "DD_APM_TRACING_ENABLED",
     }
 )
+
+AGENT_MANAGED_ENV: Final = frozenset(
+    {
+        "ECS_FARGATE",
+        "DD_API_KEY",
+        "DD_SITE",
+        "DD_ENV",
+        "DD_TAGS",
+        "DD_APM_ENABLED",
+        "DD_LOGS_ENABLED",
+        "DD_ECS_TASK_COLLECTION_ENABLED",
+        "DD_APM_RECEIVER_SOCKET",
+        "DD_DOGSTATSD_SOCKET",
+        "DD_DOGSTATSD_ORIGIN_DETECTION_CLIENT",
+        "DD_DOGSTATSD_TAG_CARDINALITY",
+        "DD_LOG_FILE",
+        "DD_RUNTIME_SECURITY_CONFIG_ENABLED",
+        "DD_RUNTIME_SECURITY_CONFIG_EBPFLESS_ENABLED",
+    }
+)
+"""Variables the builder sets on the Agent, which the Agent's own `env` may not set."""
 
 
 # TCP ports the sidecars listen on inside the task, which shares one network namespace: an app
@@ -314,14 +353,31 @@ def log_retention_days(task: TaskSpec) -> int:
 
 
 def task_volume_names(task: TaskSpec) -> list[str]:
-    """Task volumes: the socket directory shared by the app and the agent, when they use one, and
-    the one the CWS init container copies the tracer into."""
-    volumes = []
+    """Task volumes (bind mounts of the task's ephemeral storage, the only kind Fargate has
+    besides EFS): the socket directory the app and the agent share, the agent's writable paths
+    under a read-only root filesystem, and the one the CWS init container copies the tracer
+    into."""
+    names = []
     if task.agent is not None and task.agent.transport == "unix-socket":
-        volumes.append(SOCKET_VOLUME)
+        names.append(SOCKET_VOLUME)
+    if task.agent is not None and task.agent.readonly_root_filesystem:
+        names += list(AGENT_WRITABLE_VOLUMES)
     if task.cws is not None:
-        volumes.append(CWS_VOLUME)
-    return volumes
+        names.append(CWS_VOLUME)
+    return names
+
+
+def tmp_size_problem(task: TaskSpec) -> str | None:
+    """Why the app's in-memory /tmp is too large for its share of the task; None when it fits."""
+    if not task.readonly_root_filesystem:
+        return None
+    app_memory = container_budget(task).app_memory
+    if task.tmp_size_mib < app_memory:
+        return None
+    return (
+        f"{task.tmp_size_mib} MiB, and the app has {app_memory} MiB: what /tmp holds counts "
+        "against the app's memory, so a full /tmp would leave it none; make it smaller"
+    )
 
 
 def app_environment(task: TaskSpec) -> dict[str, str]:
@@ -360,10 +416,13 @@ def app_environment(task: TaskSpec) -> dict[str, str]:
 
 
 def container_definitions(task: TaskSpec, *, api_key_secret_arn: str, region: str) -> list[Any]:
-    """The task's container definitions: the app, then the agent, the log router and the CWS
-    init container, each if any."""
+    """The task's container definitions: the app, then the agent (after the container that
+    prepares its configuration volume), the log router and the CWS init container, each if
+    any."""
     containers = [_app_container(task, api_key_secret_arn, region)]
     if task.agent is not None:
+        if task.agent.readonly_root_filesystem:
+            containers.append(_agent_init_container(task, api_key_secret_arn, region))
         containers.append(_agent_container(task, api_key_secret_arn, region))
     if isinstance(task.logs, DatadogLogs):
         containers.append(_log_router_container(task, task.logs, region))
@@ -428,15 +487,7 @@ def _app_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict
         container["portMappings"] = [
             {"containerPort": task.port, "protocol": "tcp", "name": "http"}
         ]
-    depends_on = []
-    if task.agent is not None:
-        # Traces sent before the agent listens are lost: start the app once the agent is healthy.
-        depends_on.append({"containerName": AGENT_CONTAINER, "condition": "HEALTHY"})
-    if isinstance(task.logs, DatadogLogs):
-        depends_on.append({"containerName": LOG_ROUTER_CONTAINER, "condition": "START"})
-    if task.cws is not None:
-        # The entry point runs the tracer from the volume: it must have been copied there.
-        depends_on.append({"containerName": CWS_INIT_CONTAINER, "condition": "SUCCESS"})
+    depends_on = _app_dependencies(task)
     if depends_on:
         container["dependsOn"] = depends_on
     mounts = []
@@ -445,17 +496,66 @@ def _app_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict
     if task.cws is not None:
         # Read-only, as Datadog's guide mounts it: the app runs the tracer and cannot replace it.
         mounts.append({"sourceVolume": CWS_VOLUME, "containerPath": CWS_DIR, "readOnly": True})
-        # The tracer follows the app's processes with ptrace. SYS_PTRACE is the one capability
-        # Fargate lets a task add (botocore's ECS model, KernelCapabilities.add).
-        container["linuxParameters"] = {"capabilities": {"add": ["SYS_PTRACE"]}}
     if mounts:
         container["mountPoints"] = mounts
+    if task.user is not None:
+        container["user"] = task.user
+    if task.readonly_root_filesystem:
+        container["readonlyRootFilesystem"] = True
+    linux_parameters = _app_linux_parameters(task)
+    if linux_parameters:
+        container["linuxParameters"] = linux_parameters
     return container
+
+
+def _app_dependencies(task: TaskSpec) -> list[dict[str, str]]:
+    depends_on = []
+    if task.agent is not None:
+        # HEALTHY only when asked (the model asks with CWS, whose tracer exits the app that cannot
+        # reach the Agent): an Agent that never turns healthy (one with an invalid API key does
+        # not) would hold every new task in PENDING, the app with it (README, "Add a service").
+        # START keeps the order; what the app sends before the Agent listens is lost.
+        depends_on.append(
+            {
+                "containerName": AGENT_CONTAINER,
+                "condition": "HEALTHY" if task.agent.app_waits_until_healthy else "START",
+            }
+        )
+    depends_on += _log_router_dependency(task)
+    if task.cws is not None:
+        # The entry point runs the tracer from the volume: it must have been copied there.
+        depends_on.append({"containerName": CWS_INIT_CONTAINER, "condition": "SUCCESS"})
+    return depends_on
+
+
+def _app_linux_parameters(task: TaskSpec) -> dict[str, Any]:
+    parameters: dict[str, Any] = {}
+    if task.cws is not None:
+        # The tracer follows the app's processes with ptrace. SYS_PTRACE is the one capability
+        # Fargate lets a task add (botocore's ECS model, KernelCapabilities.add).
+        parameters["capabilities"] = {"add": ["SYS_PTRACE"]}
+    if task.readonly_root_filesystem:
+        # tmpfs rather than a task volume: Fargate mounts those owned by root with mode 0755
+        # (the ECS developer guide, "Bind mounts"), which an image running as a non-root user
+        # cannot write to, and Python's tempfile (gunicorn's worker heartbeat among its users)
+        # needs a writable directory. tmpfs keeps the kernel's mode 1777 of a /tmp; Fargate
+        # mounts it since January 2026 (botocore's ECS model dropped "tmpfs isn't supported"
+        # for Fargate between 1.35 and 1.43).
+        parameters["tmpfs"] = [
+            {
+                "containerPath": "/tmp",
+                "size": task.tmp_size_mib,
+                "mountOptions": ["nosuid", "nodev", "noexec"],
+            }
+        ]
+    return parameters
 
 
 def _agent_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict[str, Any]:
     assert task.agent is not None
+    agent = task.agent
     env = {
+        **agent.env,
         "ECS_FARGATE": "true",
         "DD_SITE": task.datadog_site,
         "DD_ENV": task.environment,
@@ -469,8 +569,21 @@ def _agent_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> di
         # `datadog-ci ecs-fargate instrument` all set it. The endpoint is the task's own and
         # takes no AWS credentials, so the task role grants nothing for it (components.fargate.iam).
         "DD_ECS_TASK_COLLECTION_ENABLED": "true",
+        # The tags origin detection adds to DogStatsD metrics: `orchestrator` (task_arn) is what
+        # Datadog's CDK construct and Terraform module default to; the Agent's own is `low`.
+        "DD_DOGSTATSD_TAG_CARDINALITY": agent.dogstatsd_tag_cardinality,
     }
-    if task.agent.transport == "unix-socket":
+    if agent.dogstatsd_origin_detection:
+        # The client sends its container id with each metric (datadogpy reads it from its
+        # cgroup, Fargate's `<task id>-<n>` form included, unless DD_ORIGIN_DETECTION_ENABLED is
+        # false), and the Agent tags the metric with that container's tags. The other kind,
+        # DD_DOGSTATSD_ORIGIN_DETECTION, reads the sender's PID off the socket: in a task without
+        # `pidMode: task` each container has its own PID namespace, the PID arrives as 0 and the
+        # Agent logs a warning per packet (comp/dogstatsd/listeners/uds_linux.go).
+        env["DD_DOGSTATSD_ORIGIN_DETECTION_CLIENT"] = "true"
+    if task.datadog_tags:
+        env["DD_TAGS"] = " ".join(task.datadog_tags)
+    if agent.transport == "unix-socket":
         env["DD_APM_RECEIVER_SOCKET"] = f"{SOCKET_DIR}/apm.socket"
         env["DD_DOGSTATSD_SOCKET"] = f"{SOCKET_DIR}/dsd.socket"
     if task.cws is not None:
@@ -479,13 +592,17 @@ def _agent_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> di
         # FargateEnvVarManager and the Terraform module's cws_vars all turn on).
         env["DD_RUNTIME_SECURITY_CONFIG_ENABLED"] = "true"
         env["DD_RUNTIME_SECURITY_CONFIG_EBPFLESS_ENABLED"] = "true"
+    if agent.readonly_root_filesystem:
+        # Into the run volume, as Datadog's Terraform module does (#49): the log file's usual
+        # folder is not one the task mounts.
+        env["DD_LOG_FILE"] = f"{AGENT_RUN_DIR}/logs"
     container: dict[str, Any] = {
         "name": AGENT_CONTAINER,
-        "image": task.agent.image,
+        "image": agent.image,
         # An agent crash must not take the app down with it.
         "essential": False,
-        "cpu": task.agent.cpu,
-        "memory": task.agent.memory,
+        "cpu": agent.cpu,
+        "memory": agent.memory,
         "environment": _name_values(env),
         "secrets": [{"name": "DD_API_KEY", "valueFrom": api_key_value_from(api_key_secret_arn)}],
         "healthCheck": {
@@ -499,9 +616,50 @@ def _agent_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> di
     }
     # Loopback needs no port mappings: in awsvpc mode the containers share one network namespace,
     # and mappings would only expose the agent on the task's network interface.
-    if task_volume_names(task):
-        container["mountPoints"] = [_socket_mount()]
+    mounts = [_socket_mount()] if agent.transport == "unix-socket" else []
+    # No `user`: the image runs as root, and its dd-agent user (UID 100) cannot write to task
+    # volumes, which Fargate mounts owned by root with mode 0755.
+    if agent.readonly_root_filesystem:
+        container["readonlyRootFilesystem"] = True
+        mounts += [_mount(volume, path) for volume, path in AGENT_WRITABLE_VOLUMES.items()]
+        container["dependsOn"] = [
+            {"containerName": AGENT_INIT_CONTAINER, "condition": "SUCCESS"},
+            *_log_router_dependency(task),
+        ]
+    if mounts:
+        container["mountPoints"] = mounts
     return container
+
+
+def _agent_init_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict[str, Any]:
+    """Copies the agent image's configuration into the agent-config volume, then exits."""
+    assert task.agent is not None
+    container: dict[str, Any] = {
+        "name": AGENT_INIT_CONTAINER,
+        "image": task.agent.image,
+        "essential": False,
+        # No cpu or memory of its own (both optional on Fargate): a share reserved for a copy
+        # that ends before the agent starts would come out of the app's for the task's life.
+        "command": ["cp", "-R", f"{AGENT_CONFIG_DIR}/.", _AGENT_CONFIG_COPY_DIR],
+        "readonlyRootFilesystem": True,
+        "mountPoints": [_mount("agent-config", _AGENT_CONFIG_COPY_DIR)],
+        "logConfiguration": _log_configuration(
+            task, AGENT_INIT_CONTAINER, api_key_secret_arn, region
+        ),
+    }
+    depends_on = _log_router_dependency(task)
+    if depends_on:
+        container["dependsOn"] = depends_on
+    return container
+
+
+def _log_router_dependency(task: TaskSpec) -> list[dict[str, str]]:
+    """A container shipping its logs through FireLens starts after the router. ECS adds that
+    order by default (the ECS developer guide, "Send Amazon ECS logs to an AWS service or AWS
+    Partner"); naming it keeps it for containers that wait on another container too."""
+    if not isinstance(task.logs, DatadogLogs):
+        return []
+    return [{"containerName": LOG_ROUTER_CONTAINER, "condition": "START"}]
 
 
 # Fargate takes custom Fluent Bit configuration only from a file in the router's container
@@ -538,7 +696,7 @@ def _log_router_container(task: TaskSpec, logs: DatadogLogs, region: str) -> dic
     options = {"enable-ecs-log-metadata": "true"}
     if logs.parse_json:
         options |= {"config-file-type": "file", "config-file-value": PARSE_JSON_CONFIG}
-    return {
+    container: dict[str, Any] = {
         "name": LOG_ROUTER_CONTAINER,
         "image": logs.router_image,
         # An essential router that crashes would kill the task; losing logs for a while is better.
@@ -551,6 +709,16 @@ def _log_router_container(task: TaskSpec, logs: DatadogLogs, region: str) -> dic
         "healthCheck": dict(LOG_ROUTER_HEALTH_CHECK),
         "logConfiguration": _awslogs(task, LOG_ROUTER_CONTAINER, region),
     }
+    # No `user`: FireLens runs Fluent Bit as root (aws-for-fluent-bit #713; Datadog's Terraform
+    # module sets user "0"). ECS's non-root FireLens mode came with its EC2 agent 1.96.0, and no
+    # source shows it on Fargate.
+    if logs.router_readonly_root_filesystem:
+        # The image's entrypoint only execs Fluent Bit (entrypoint.sh), which buffers in memory
+        # unless told otherwise; Datadog's Terraform module runs the router read-only too (#88).
+        container["readonlyRootFilesystem"] = True
+    if logs.router_env:
+        container["environment"] = _name_values(dict(logs.router_env))
+    return container
 
 
 def _cws_init_container(
@@ -591,7 +759,9 @@ def _log_configuration(
             "dd_service": task.service if is_app else container,
             "dd_source": task.logs.source if is_app else container,
             "dd_message_key": "log",
-            "dd_tags": f"env:{task.environment},version:{task.version}",
+            "dd_tags": ",".join(
+                (f"env:{task.environment}", f"version:{task.version}", *task.datadog_tags)
+            ),
         },
         "secretOptions": [{"name": "apikey", "valueFrom": api_key_value_from(api_key_secret_arn)}],
     }
@@ -609,7 +779,11 @@ def _awslogs(task: TaskSpec, container: str, region: str) -> dict[str, Any]:
 
 
 def _socket_mount() -> dict[str, Any]:
-    return {"sourceVolume": SOCKET_VOLUME, "containerPath": SOCKET_DIR, "readOnly": False}
+    return _mount(SOCKET_VOLUME, SOCKET_DIR)
+
+
+def _mount(volume: str, path: str) -> dict[str, Any]:
+    return {"sourceVolume": volume, "containerPath": path, "readOnly": False}
 
 
 def _name_values(env: dict[str, str]) -> list[dict[str, str]]:

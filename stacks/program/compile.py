@@ -16,6 +16,7 @@ import pulumi
 from components.api_key_secret import DatadogApiKeySecretArgs
 from components.dashboards.widgets import Json
 from components.datadog_provider import DatadogProviderArgs
+from components.datadog_tags import datadog_tag
 from components.eks.args import (
     DEFAULT_API_KEY_SECRET_NAME,
     AgentArgs,
@@ -61,6 +62,7 @@ from components.fargate.container_definitions import (
     TaskTooSmallError,
     container_budget,
     task_definition_size_problem,
+    tmp_size_problem,
 )
 from components.monitors import (
     AnomalySpec,
@@ -123,6 +125,13 @@ def resource_tags(config: StackConfig, service: ServiceSettings | None = None) -
     return tags
 
 
+def datadog_tags(config: StackConfig, service: ServiceSettings) -> tuple[str, ...]:
+    """The Datadog tags of everything a service's task sends, besides env, service and version:
+    the stack's tags and the owning team."""
+    tags = {**config.environment.tags, "team": team(config, service)}
+    return tuple(datadog_tag(key, value) for key, value in sorted(tags.items()))
+
+
 def team(config: StackConfig, service: ServiceSettings | None = None) -> str:
     """The team owning a service: its own, or the stack's."""
     return service.team if service and service.team else config.environment.team
@@ -155,6 +164,8 @@ def task_spec(config: StackConfig, service: ServiceSettings) -> TaskSpec:
             router_log_retention_days=service.logs.retention_days,
             source=service.logs.source,
             parse_json=service.logs.parse_json,
+            router_readonly_root_filesystem=ecs.log_router.readonly_root_filesystem,
+            router_env=dict(ecs.log_router.env),
         )
         if service.logs.destination == "datadog"
         else CloudWatchLogs(retention_days=service.logs.retention_days)
@@ -165,6 +176,11 @@ def task_spec(config: StackConfig, service: ServiceSettings) -> TaskSpec:
             cpu=ecs.agent.cpu,
             memory=ecs.agent.memory,
             transport=service.agent_transport,
+            readonly_root_filesystem=ecs.agent.readonly_root_filesystem,
+            dogstatsd_origin_detection=ecs.agent.dogstatsd_origin_detection,
+            dogstatsd_tag_cardinality=ecs.agent.dogstatsd_tag_cardinality,
+            app_waits_until_healthy=service.waits_for_healthy_agent,
+            env=dict(ecs.agent.env),
         )
         if service.agent == "sidecar"
         else None
@@ -197,6 +213,10 @@ def task_spec(config: StackConfig, service: ServiceSettings) -> TaskSpec:
         llm_observability=LlmObservability(ml_app=llm.ml_app or service.name) if llm else None,
         cpu_architecture=service.cpu_architecture,
         cws=CwsInstrumentation(image=ecs.cws_instrumentation_image) if service.cws else None,
+        readonly_root_filesystem=service.readonly_root_filesystem,
+        tmp_size_mib=service.tmp_size_mib,
+        user=service.user,
+        datadog_tags=datadog_tags(config, service),
     )
 
 
@@ -687,6 +707,9 @@ def _compile_service(
         too_large = task_definition_size_problem(task)
         if too_large is not None:
             problems.append(Problem(f"{path}.env", too_large))
+        tmp_too_large = tmp_size_problem(task)
+        if tmp_too_large is not None:
+            problems.append(Problem(f"{path}.tmpSizeMib", tmp_too_large))
     service_plan = plan.services[service.name]
     monitors = {}
     for role, monitor in service_plan.monitors.items():

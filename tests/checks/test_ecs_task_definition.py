@@ -1,5 +1,6 @@
 """The task definition check: botocore's model, its enums, and Fargate's rules."""
 
+import copy
 import json
 from typing import Any
 
@@ -24,7 +25,7 @@ def inputs(**overrides: Any) -> dict[str, Any]:
         "executionRoleArn": "arn:aws:iam::123456789012:role/exec",
         "taskRoleArn": "arn:aws:iam::123456789012:role/task",
         "runtimePlatform": {"operatingSystemFamily": "LINUX", "cpuArchitecture": "X86_64"},
-        "volumes": [{"name": "dd-sockets"}],
+        "volumes": [{"name": name} for name in task_volume_names(task())],
         "containerDefinitions": json.dumps(containers),
         "tags": {"env": "dev"},
         "skipDestroy": False,
@@ -37,6 +38,10 @@ def with_container_change(change: Any) -> dict[str, Any]:
     containers = json.loads(inputs()["containerDefinitions"])
     change(containers)
     return inputs(containerDefinitions=json.dumps(containers))
+
+
+def index_of(containers: list[dict[str, Any]], name: str) -> int:
+    return next(i for i, c in enumerate(containers) if c["name"] == name)
 
 
 def test_the_built_task_definition_passes() -> None:
@@ -74,11 +79,11 @@ def test_wrong_type_is_rejected() -> None:
 
 def test_missing_required_field_is_rejected() -> None:
     def drop_value_from(containers: list[dict[str, Any]]) -> None:
-        del containers[1]["secrets"][0]["valueFrom"]
+        del containers[index_of(containers, "datadog-agent")]["secrets"][0]["valueFrom"]
 
     problems = task_definition_problems(with_container_change(drop_value_from))
     assert problems == [
-        Problem("containerDefinitions[1].secrets[0]", 'missing required parameter: "valueFrom"')
+        Problem("containerDefinitions[2].secrets[0]", 'missing required parameter: "valueFrom"')
     ]
 
 
@@ -102,6 +107,10 @@ def test_enum_values_are_checked() -> None:
         ({"cpu": "384"}, "cpu, memory: 384 is not a Fargate cpu value"),
         ({"networkMode": "bridge"}, "networkMode: Fargate needs awsvpc, not 'bridge'"),
         ({"volumes": []}, "containerDefinitions[0].mountPoints: no task volume 'dd-sockets'"),
+        (
+            {"volumes": [{"name": "dd-sockets"}]},
+            "containerDefinitions[1].mountPoints: no task volume 'agent-config'",
+        ),
     ],
 )
 def test_fargate_rules(overrides: dict[str, Any], problem: str) -> None:
@@ -119,7 +128,8 @@ def test_containers_must_fit_the_task() -> None:
 
 def test_waiting_on_a_container_without_health_check_is_rejected() -> None:
     def drop_probe(containers: list[dict[str, Any]]) -> None:
-        del containers[1]["healthCheck"]
+        del containers[index_of(containers, "datadog-agent")]["healthCheck"]
+        containers[0]["dependsOn"][0]["condition"] = "HEALTHY"
 
     problems = task_definition_problems(with_container_change(drop_probe))
     assert problems == [
@@ -163,5 +173,26 @@ def test_fargate_adds_no_capability_but_sys_ptrace() -> None:
         Problem(
             "containerDefinitions[0].linuxParameters",
             "Fargate adds no capability but SYS_PTRACE, not 'NET_ADMIN'",
+        )
+    ]
+
+
+def test_an_in_memory_tmp_needs_its_size() -> None:
+    [app, *_] = container_definitions(
+        task(readonly_root_filesystem=True), api_key_secret_arn=API_KEY_ARN, region="eu-west-1"
+    )
+
+    def read_only_app(containers: list[dict[str, Any]]) -> None:
+        containers[0] = copy.deepcopy(app)
+
+    def without_size(containers: list[dict[str, Any]]) -> None:
+        read_only_app(containers)
+        del containers[0]["linuxParameters"]["tmpfs"][0]["size"]
+
+    assert task_definition_problems(with_container_change(read_only_app)) == []
+    assert task_definition_problems(with_container_change(without_size)) == [
+        Problem(
+            "containerDefinitions[0].linuxParameters.tmpfs[0]",
+            'missing required parameter: "size"',
         )
     ]

@@ -18,6 +18,7 @@ from components.fargate.args import (
     TraceSettings,
 )
 from components.fargate.container_definitions import (
+    AGENT_MANAGED_ENV,
     LOG_ROUTER_TCP_PORTS,
     TaskTooSmallError,
     app_environment,
@@ -27,6 +28,7 @@ from components.fargate.container_definitions import (
     port_problem,
     start_process,
     task_volume_names,
+    tmp_size_problem,
 )
 from tests.factories import (
     API_KEY_ARN,
@@ -141,20 +143,81 @@ def test_sidecar_over_unix_socket() -> None:
     assert agent_env["DD_ECS_TASK_COLLECTION_ENABLED"] == "true"
     assert agent_env["DD_SITE"] == "datadoghq.eu"
     mount = {"sourceVolume": "dd-sockets", "containerPath": "/var/run/datadog", "readOnly": False}
-    assert app["mountPoints"] == agent["mountPoints"] == [mount]
-    assert task_volume_names(task()) == ["dd-sockets"]
+    assert app["mountPoints"] == [mount]
+    assert agent["mountPoints"][0] == mount
+    assert task_volume_names(task())[0] == "dd-sockets"
 
 
-def test_sidecar_over_loopback_needs_no_volume_or_port_mappings() -> None:
+def test_sidecar_over_loopback_needs_no_socket_volume_or_port_mappings() -> None:
     loopback = dataclasses.replace(SIDECAR, transport="loopback")
     containers = build(agent=loopback)
     assert env_of(containers["checkout-api"])["DD_AGENT_HOST"] == "127.0.0.1"
     assert "mountPoints" not in containers["checkout-api"]
     assert "portMappings" not in containers["datadog-agent"]
-    assert task_volume_names(task(agent=loopback)) == []
+    assert "dd-sockets" not in task_volume_names(task(agent=loopback))
+    writable = dataclasses.replace(loopback, readonly_root_filesystem=False)
+    assert task_volume_names(task(agent=writable)) == []
+    assert "mountPoints" not in build(agent=writable)["datadog-agent"]
 
 
-def test_agent_sidecar_is_pinned_non_essential_health_checked_and_awaited() -> None:
+AGENT_VOLUMES = {
+    "agent-config": "/etc/datadog-agent",
+    "agent-tmp": "/tmp",
+    "agent-run": "/opt/datadog-agent/run",
+}
+
+
+def test_the_agent_runs_read_only_on_volumes_the_init_container_prepares() -> None:
+    # The three volumes of Datadog's CDK construct (PR #495) and Terraform module (#49, #88).
+    containers = build()
+    agent, init = containers["datadog-agent"], containers["datadog-agent-init"]
+    assert agent["readonlyRootFilesystem"] is True
+    assert {m["sourceVolume"]: m["containerPath"] for m in agent["mountPoints"]} == {
+        "dd-sockets": "/var/run/datadog",
+        **AGENT_VOLUMES,
+    }
+    assert not any(m["readOnly"] for m in agent["mountPoints"])
+    assert task_volume_names(task()) == ["dd-sockets", *AGENT_VOLUMES]
+    assert agent["dependsOn"] == [
+        {"containerName": "datadog-agent-init", "condition": "SUCCESS"},
+        {"containerName": "log-router", "condition": "START"},
+    ]
+    assert env_of(agent)["DD_LOG_FILE"] == "/opt/datadog-agent/run/logs"
+    # The init container copies the image's configuration (contents, dotfiles included) into the
+    # volume the agent then mounts over /etc/datadog-agent, and exits.
+    assert init["image"] == agent["image"]
+    assert init["essential"] is False
+    assert init["command"] == ["cp", "-R", "/etc/datadog-agent/.", "/agent-config"]
+    assert init["mountPoints"] == [
+        {"sourceVolume": "agent-config", "containerPath": "/agent-config", "readOnly": False}
+    ]
+    assert init["readonlyRootFilesystem"] is True
+    assert "cpu" not in init
+    assert "memory" not in init
+    assert init["dependsOn"] == [{"containerName": "log-router", "condition": "START"}]
+    assert init["logConfiguration"]["options"]["dd_service"] == "datadog-agent-init"
+    assert list(containers) == ["checkout-api", "datadog-agent-init", "datadog-agent", "log-router"]
+
+
+def test_a_writable_agent_needs_no_init_container_or_volumes() -> None:
+    containers = build(agent=dataclasses.replace(SIDECAR, readonly_root_filesystem=False))
+    agent = containers["datadog-agent"]
+    assert "datadog-agent-init" not in containers
+    assert "readonlyRootFilesystem" not in agent
+    assert "dependsOn" not in agent
+    assert "DD_LOG_FILE" not in env_of(agent)
+    assert [m["sourceVolume"] for m in agent["mountPoints"]] == ["dd-sockets"]
+
+
+def test_the_sidecars_keep_the_root_user_their_images_need() -> None:
+    # The Agent's dd-agent user cannot write to Fargate's root-owned task volumes, and FireLens
+    # runs Fluent Bit as root.
+    containers = build()
+    assert "user" not in containers["datadog-agent"]
+    assert "user" not in containers["log-router"]
+
+
+def test_agent_sidecar_is_pinned_non_essential_health_checked_and_started_first() -> None:
     containers = build()
     agent = containers["datadog-agent"]
     assert agent["image"] == "public.ecr.aws/datadog/agent:7.81.2"
@@ -167,9 +230,14 @@ def test_agent_sidecar_is_pinned_non_essential_health_checked_and_awaited() -> N
         "startPeriod": 60,
     }
     assert containers["checkout-api"]["dependsOn"] == [
-        {"containerName": "datadog-agent", "condition": "HEALTHY"},
+        {"containerName": "datadog-agent", "condition": "START"},
         {"containerName": "log-router", "condition": "START"},
     ]
+    waiting = build(agent=dataclasses.replace(SIDECAR, app_waits_until_healthy=True))
+    assert waiting["checkout-api"]["dependsOn"][0] == {
+        "containerName": "datadog-agent",
+        "condition": "HEALTHY",
+    }
 
 
 def test_api_key_only_through_secrets_with_the_json_key_suffix() -> None:
@@ -190,6 +258,7 @@ def test_agentless_llm_observability_gives_the_app_key_and_site() -> None:
     containers = build(agent=None, llm_observability=LlmObservability(ml_app="assistant"))
     assert set(containers) == {"checkout-api", "log-router"}
     app = containers["checkout-api"]
+    assert "mountPoints" not in app
     env = env_of(app)
     assert env["DD_LLMOBS_ENABLED"] == "1"
     assert env["DD_LLMOBS_ML_APP"] == "assistant"
@@ -323,7 +392,11 @@ def test_log_router_health_check_delivers_a_record_and_fails_when_nothing_listen
 
 def test_cloudwatch_logs_need_no_router() -> None:
     containers = build(logs=CLOUDWATCH)
-    assert set(containers) == {"checkout-api", "datadog-agent"}
+    assert set(containers) == {"checkout-api", "datadog-agent-init", "datadog-agent"}
+    assert containers["datadog-agent"]["dependsOn"] == [
+        {"containerName": "datadog-agent-init", "condition": "SUCCESS"}
+    ]
+    assert "dependsOn" not in containers["datadog-agent-init"]
     assert containers["checkout-api"]["logConfiguration"]["options"] == {
         "awslogs-group": "/ecs/dev/checkout-api",
         "awslogs-region": "eu-west-1",
@@ -334,8 +407,8 @@ def test_cloudwatch_logs_need_no_router() -> None:
 
 def test_containers_share_out_the_task_exactly() -> None:
     containers = build()
-    assert sum(c["cpu"] for c in containers.values()) == 512
-    assert sum(c["memory"] for c in containers.values()) == 1024
+    assert sum(c.get("cpu", 0) for c in containers.values()) == 512
+    assert sum(c.get("memory", 0) for c in containers.values()) == 1024
     assert (containers["checkout-api"]["cpu"], containers["checkout-api"]["memory"]) == (416, 640)
     assert container_budget(task(agent=None, logs=CLOUDWATCH)).app_memory == 1024
 
@@ -447,7 +520,11 @@ def test_cws_wiring_follows_datadogs_fargate_guide() -> None:
     assert app["entryPoint"][0].startswith("/cws-instrumentation-volume/")
     assert {"containerName": "cws-instrumentation-init", "condition": "SUCCESS"} in app["dependsOn"]
     assert app["linuxParameters"] == {"capabilities": {"add": ["SYS_PTRACE"]}}
-    assert task_volume_names(task(cws=CWS)) == ["dd-sockets", "cws-instrumentation-volume"]
+    assert task_volume_names(task(cws=CWS)) == [
+        "dd-sockets",
+        *AGENT_VOLUMES,
+        "cws-instrumentation-volume",
+    ]
     agent_env = env_of(agent)
     assert agent_env["DD_RUNTIME_SECURITY_CONFIG_ENABLED"] == "true"
     assert agent_env["DD_RUNTIME_SECURITY_CONFIG_EBPFLESS_ENABLED"] == "true"
@@ -479,3 +556,87 @@ def test_ports_the_sidecars_take() -> None:
         "containers share one network namespace); listen on another port"
     )
     assert port_problem(8877, agent_sidecar=True, log_router=False) is None
+
+
+def test_the_app_may_run_read_only_with_an_in_memory_tmp() -> None:
+    assert "readonlyRootFilesystem" not in build()["checkout-api"]
+    assert "linuxParameters" not in build()["checkout-api"]
+    app = build(readonly_root_filesystem=True, tmp_size_mib=128)["checkout-api"]
+    assert app["readonlyRootFilesystem"] is True
+    # tmpfs keeps /tmp world-writable (mode 1777) for an image's non-root user, where a task
+    # volume would be root's alone.
+    assert app["linuxParameters"] == {
+        "tmpfs": [
+            {"containerPath": "/tmp", "size": 128, "mountOptions": ["nosuid", "nodev", "noexec"]}
+        ]
+    }
+    assert tmp_size_problem(task(readonly_root_filesystem=True, tmp_size_mib=128)) is None
+    assert tmp_size_problem(task(readonly_root_filesystem=False, tmp_size_mib=4096)) is None
+    assert tmp_size_problem(task(readonly_root_filesystem=True, tmp_size_mib=640)) == (
+        "640 MiB, and the app has 640 MiB: what /tmp holds counts against the app's memory, so "
+        "a full /tmp would leave it none; make it smaller"
+    )
+
+
+def test_a_read_only_app_under_cws_keeps_both_its_tmp_and_its_capability() -> None:
+    app = build(readonly_root_filesystem=True, cws=CWS)["checkout-api"]
+    assert app["linuxParameters"]["capabilities"] == {"add": ["SYS_PTRACE"]}
+    assert [t["containerPath"] for t in app["linuxParameters"]["tmpfs"]] == ["/tmp"]
+
+
+def test_the_app_runs_as_the_user_given() -> None:
+    assert "user" not in build()["checkout-api"]
+    assert build(user="1000:1000")["checkout-api"]["user"] == "1000:1000"
+
+
+def test_dogstatsd_origin_detection_is_client_side_with_the_cardinality_chosen() -> None:
+    env = env_of(build()["datadog-agent"])
+    assert env["DD_DOGSTATSD_ORIGIN_DETECTION_CLIENT"] == "true"
+    assert env["DD_DOGSTATSD_TAG_CARDINALITY"] == "orchestrator"
+    # Socket origin detection would need the app's PID namespace (pidMode: task).
+    assert "DD_DOGSTATSD_ORIGIN_DETECTION" not in env
+    off = dataclasses.replace(
+        SIDECAR, dogstatsd_origin_detection=False, dogstatsd_tag_cardinality="low"
+    )
+    env = env_of(build(agent=off)["datadog-agent"])
+    assert "DD_DOGSTATSD_ORIGIN_DETECTION_CLIENT" not in env
+    assert env["DD_DOGSTATSD_TAG_CARDINALITY"] == "low"
+
+
+def test_the_stacks_tags_reach_the_agent_and_the_logs() -> None:
+    containers = build(datadog_tags=("cost-center:engineering", "team:payments"))
+    assert env_of(containers["datadog-agent"])["DD_TAGS"] == "cost-center:engineering team:payments"
+    for name in ("checkout-api", "datadog-agent", "datadog-agent-init"):
+        assert containers[name]["logConfiguration"]["options"]["dd_tags"] == (
+            "env:dev,version:1.8.2,cost-center:engineering,team:payments"
+        )
+    assert "DD_TAGS" not in env_of(build()["datadog-agent"])
+
+
+def test_the_agent_takes_extra_variables_but_keeps_its_own() -> None:
+    extra = dataclasses.replace(
+        SIDECAR, env={"DD_APM_IGNORE_RESOURCES": "GET /health", "DD_SITE": "datadoghq.com"}
+    )
+    env = env_of(build(agent=extra)["datadog-agent"])
+    assert env["DD_APM_IGNORE_RESOURCES"] == "GET /health"
+    assert env["DD_SITE"] == "datadoghq.eu"
+
+
+def test_agent_managed_env_names_every_variable_the_builder_sets() -> None:
+    # The model refuses these in the Agent's env; a name set here but missing there would let a
+    # stack file override it silently.
+    agent = build(datadog_tags=("team:payments",), cws=CWS)["datadog-agent"]
+    names = {e["name"] for e in agent["environment"]} | {s["name"] for s in agent["secrets"]}
+    assert names == AGENT_MANAGED_ENV
+
+
+def test_the_log_router_runs_read_only_with_extra_variables() -> None:
+    router = build()["log-router"]
+    assert router["readonlyRootFilesystem"] is True
+    assert "environment" not in router
+    logs = dataclasses.replace(
+        FIRELENS, router_readonly_root_filesystem=False, router_env={"FLB_LOG_LEVEL": "debug"}
+    )
+    router = build(logs=logs)["log-router"]
+    assert "readonlyRootFilesystem" not in router
+    assert router["environment"] == [{"name": "FLB_LOG_LEVEL", "value": "debug"}]

@@ -57,9 +57,11 @@ def test_task_definition_is_a_fargate_task_with_the_built_containers() -> None:
         "operatingSystemFamily": "LINUX",
         "cpuArchitecture": "X86_64",
     }
-    assert inputs["volumes"] == [{"name": "dd-sockets"}]
+    assert inputs["volumes"] == [
+        {"name": name} for name in ("dd-sockets", "agent-config", "agent-tmp", "agent-run")
+    ]
     names = [c["name"] for c in json.loads(inputs["containerDefinitions"])]
-    assert names == ["checkout-api", "datadog-agent", "log-router"]
+    assert names == ["checkout-api", "datadog-agent-init", "datadog-agent", "log-router"]
     role_arn = r"arn:aws:iam::123456789012:role/checkout-api-{}-role-[0-9a-f]{{7}}"
     assert re.fullmatch(role_arn.format("execution"), inputs["executionRoleArn"])
     assert re.fullmatch(role_arn.format("task"), inputs["taskRoleArn"])

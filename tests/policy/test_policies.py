@@ -15,7 +15,7 @@ from pulumi_policy import (
 from components.fargate.args import DEFAULT_CWS_INSTRUMENTATION_IMAGE, CwsInstrumentation
 from components.fargate.container_definitions import container_definitions
 from policy.policies import RESOURCE_POLICIES, STACK_POLICIES
-from policy.rules import DAEMON_SET, DATADOG_AGENT, MONITOR, TASK_DEFINITION
+from policy.rules import DAEMON_SET, DATADOG_AGENT, MONITOR, SIDECARS, TASK_DEFINITION
 from tests.factories import API_KEY_ARN, LLM_OBSERVABILITY, task
 
 OPTIONS = PolicyResourceOptions(
@@ -69,6 +69,14 @@ def test_a_task_with_workload_protection_passes_every_rule() -> None:
         assert violations(policy.name, TASK_DEFINITION, props) == []
 
 
+def test_the_pack_knows_every_sidecar_the_builder_adds() -> None:
+    # The pack cannot import the builder (it runs in a virtualenv of its own); a sidecar it did
+    # not know would be held to the app's rules.
+    cws = CwsInstrumentation(image=DEFAULT_CWS_INSTRUMENTATION_IMAGE)
+    containers = json.loads(task_props(cws=cws)["containerDefinitions"])
+    assert {c["name"] for c in containers} - {"checkout-api"} == SIDECARS
+
+
 def test_app_without_tags_or_ddtrace_run_is_refused() -> None:
     def strip(containers: list[dict[str, Any]]) -> None:
         app = containers[0]
@@ -90,9 +98,13 @@ def test_ddtrace_run_twice_is_refused() -> None:
     ]
 
 
+AGENT = 2
+"""The Agent's index: the app, the Agent's init container, the Agent, the log router."""
+
+
 def test_a_key_in_plain_environment_is_refused() -> None:
     def leak(containers: list[dict[str, Any]]) -> None:
-        containers[1]["environment"].append({"name": "DD_API_KEY", "value": "abc"})
+        containers[AGENT]["environment"].append({"name": "DD_API_KEY", "value": "abc"})
         containers[0]["environment"].append({"name": "TOKENISH", "value": "0" * 32})
 
     assert violations("no-datadog-key-in-plain-env", TASK_DEFINITION, task_props(leak)) == [
@@ -103,7 +115,9 @@ def test_a_key_in_plain_environment_is_refused() -> None:
 
 def test_secrets_from_elsewhere_are_refused() -> None:
     def ssm(containers: list[dict[str, Any]]) -> None:
-        containers[1]["secrets"][0]["valueFrom"] = "arn:aws:ssm:eu-west-1:123456789012:parameter/k"
+        containers[AGENT]["secrets"][0]["valueFrom"] = (
+            "arn:aws:ssm:eu-west-1:123456789012:parameter/k"
+        )
 
     assert violations("secrets-from-secrets-manager", TASK_DEFINITION, task_props(ssm)) == [
         "container 'datadog-agent' reads DD_API_KEY from "

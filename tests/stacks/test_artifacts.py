@@ -31,6 +31,7 @@ def test_container_definitions_per_service(production: Path) -> None:
     # Production's checkout-api runs with Workload Protection.
     assert [c["name"] for c in containers] == [
         "checkout-api",
+        "datadog-agent-init",
         "datadog-agent",
         "log-router",
         "cws-instrumentation-init",

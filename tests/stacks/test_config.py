@@ -65,6 +65,26 @@ def service_change(index: int, **changes: Any) -> Any:
     return change
 
 
+def agent_settings(**settings: Any) -> Any:
+    def change(config: dict[str, Any]) -> None:
+        config["observability:ecs"]["agent"] = settings
+
+    return change
+
+
+def log_router_settings(**settings: Any) -> Any:
+    def change(config: dict[str, Any]) -> None:
+        config["observability:ecs"]["logRouter"] = settings
+
+    return change
+
+
+NO_CREDENTIALS = (
+    ", and a task definition's environment is plain text: the sidecars take no credentials (the "
+    "Datadog API key comes from observability:datadog.apiKeySecret; an app's own go under "
+    "services[].secrets)"
+)
+
 CASES = [
     pytest.param(
         service_change(1, memory=3000),
@@ -80,7 +100,7 @@ CASES = [
     ),
     pytest.param(
         service_change(0, colour="blue"),
-        "observability:services[0].colour: unknown key; none of the 31 keys allowed here is "
+        "observability:services[0].colour: unknown key; none of the 35 keys allowed here is "
         "close (the README's configuration reference lists them)",
         id="unknown-service-key",
     ),
@@ -284,7 +304,7 @@ CASES = [
     ),
     pytest.param(
         service_change(0, env={f"CERT_{i}": "x" * 4000 for i in range(16)}),
-        "observability:services[0].env: the task definition would take about 72 KiB, and ECS "
+        "observability:services[0].env: the task definition would take about 74 KiB, and ECS "
         "takes up to 64 KiB: move large values out of env (a file in the image, or a secret)",
         id="task-definition-too-large",
     ),
@@ -354,6 +374,104 @@ CASES = [
         "'us5.datadoghq.com', 'datadoghq.eu', 'ap1.datadoghq.com', 'ap2.datadoghq.com' or "
         "'ddog-gov.com' (got 'datadoghq.co.uk')",
         id="unknown-site",
+    ),
+    pytest.param(
+        agent_settings(env={"DD_TAGS": "team:x"}),
+        "observability:ecs.agent.env.DD_TAGS: set from observability:environment.tags and the "
+        "service's team",
+        id="agent-env-set-by-the-project",
+    ),
+    pytest.param(
+        agent_settings(env={"DD_APM_ENABLED": "false"}),
+        "observability:ecs.agent.env.DD_APM_ENABLED: set by the project; remove it from env",
+        id="agent-env-reserved",
+    ),
+    pytest.param(
+        agent_settings(env={"DD_DOGSTATSD_ORIGIN_DETECTION": "true"}),
+        "observability:ecs.agent.env.DD_DOGSTATSD_ORIGIN_DETECTION: needs the Agent in the app's "
+        "PID namespace, which these tasks do not share: every packet would log a warning; origin "
+        "detection runs client-side (dogstatsdOriginDetection)",
+        id="agent-env-socket-origin-detection",
+    ),
+    pytest.param(
+        agent_settings(env={"ECS_CONTAINER_METADATA_URI_V4": "http://169.254.170.2/v4"}),
+        "observability:ecs.agent.env.ECS_CONTAINER_METADATA_URI_V4: set by ECS in every "
+        "container, and the sidecar needs ECS's value",
+        id="agent-env-set-by-ecs",
+    ),
+    pytest.param(
+        agent_settings(env={"DD_PROXY_PASSWORD": "hunter2"}),
+        "observability:ecs.agent.env.DD_PROXY_PASSWORD: looks like a credential" + NO_CREDENTIALS,
+        id="agent-env-credential-name",
+    ),
+    pytest.param(
+        agent_settings(env={"DD_PROXY_HTTPS": "http://user:hunter2@proxy:3128"}),
+        "observability:ecs.agent.env.DD_PROXY_HTTPS: the value holds a password in a URL"
+        + NO_CREDENTIALS,
+        id="agent-env-password-in-url",
+    ),
+    pytest.param(
+        log_router_settings(env={"DD_LOGS_CONFIG": "0123456789abcdef0123456789abcdef"}),
+        "observability:ecs.logRouter.env.DD_LOGS_CONFIG: the value looks like a Datadog API or "
+        "application key" + NO_CREDENTIALS,
+        id="log-router-env-api-key-value",
+    ),
+    pytest.param(
+        log_router_settings(env={"1LOG_LEVEL": "debug"}),
+        # What was given under env is never repeated: it may be a credential in the wrong place.
+        "observability:ecs.logRouter.env.1LOG_LEVEL: the value is not an environment variable name",
+        id="log-router-env-name",
+    ),
+    pytest.param(
+        agent_settings(dogstatsdTagCardinality="task"),
+        "observability:ecs.agent.dogstatsdTagCardinality: Input should be 'low', 'orchestrator' "
+        "or 'high' (got 'task')",
+        id="tag-cardinality",
+    ),
+    pytest.param(
+        service_change(0, agent="agentless", llmObservability={}, waitForHealthyAgent=True),
+        "observability:services[0].waitForHealthyAgent: there is no Agent to wait for with "
+        "agent: agentless",
+        id="wait-for-no-agent",
+    ),
+    pytest.param(
+        service_change(0, cws=True, waitForHealthyAgent=False),
+        "observability:services[0].waitForHealthyAgent: false with cws: the Workload Protection "
+        "tracer exits the app when it cannot reach the Agent, so the app must wait for a healthy "
+        "one; drop the key",
+        id="cws-without-waiting-for-the-agent",
+    ),
+    pytest.param(
+        service_change(0, tmpSizeMib=128),
+        "observability:services[0].tmpSizeMib: only used with readonlyRootFilesystem: true (a "
+        "writable root filesystem has its own /tmp)",
+        id="tmp-size-without-read-only-root",
+    ),
+    pytest.param(
+        service_change(0, readonlyRootFilesystem=True, tmpSizeMib=640),
+        "observability:services[0].tmpSizeMib: 640 MiB, and the app has 640 MiB: what /tmp holds "
+        "counts against the app's memory, so a full /tmp would leave it none; make it smaller",
+        id="tmp-size-above-app-memory",
+    ),
+    pytest.param(
+        service_change(0, user="root:root"),
+        "observability:services[0].user: 'root:root' is root; name a non-root user, or omit user "
+        "to run as the image's USER",
+        id="user-root",
+    ),
+    pytest.param(
+        service_change(0, user="app user"),
+        "observability:services[0].user: 'app user' is not a user: a name or UID, optionally "
+        "with :group (a name or GID)",
+        id="user-format",
+    ),
+    pytest.param(
+        lambda c: c["observability:environment"].update(tags={"version": "2", "1st": "x"}),
+        "observability:environment.tags: '1st' does not start with a letter, as Datadog tags "
+        "must; version is a tag key Datadog reserves (unified service tagging and hosts); the "
+        "project sets env, service and version itself (these tags are also the Datadog tags of "
+        "the services)",
+        id="tags-that-are-not-datadog-tags",
     ),
 ]
 
@@ -1336,3 +1454,22 @@ def test_monitors_whose_resources_would_share_a_name_are_refused(
         "'a-monitors-x-monitors-y', as observability:services[0].monitors.custom.x-monitors-y's "
         "is: Pulumi refuses two resources of one name; choose another role"
     ]
+
+
+def test_the_app_waits_for_a_healthy_agent_under_cws_unless_told() -> None:
+    def waits(**settings: Any) -> bool:
+        config = parse_stack_config(
+            {
+                "environment": {"name": "dev", "team": "platform"},
+                "services": [{**SERVICE, **settings}],
+            }
+        )
+        agent = task_spec(config, config.services[0]).agent
+        assert agent is not None
+        return agent.app_waits_until_healthy
+
+    assert (waits(), waits(cws=True)) == (False, True)
+    assert (waits(waitForHealthyAgent=True), waits(cws=True, waitForHealthyAgent=True)) == (
+        True,
+        True,
+    )

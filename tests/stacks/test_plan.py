@@ -107,8 +107,10 @@ def test_the_api_key_is_masked_and_never_in_plain_text(tmp_path: Path) -> None:
 
 def test_dev_stack_services(dev: list[dict[str, Any]]) -> None:
     checkout = containers(dev, "checkout-api")
-    assert set(checkout) == {"checkout-api", "datadog-agent", "log-router"}
+    assert set(checkout) == {"checkout-api", "datadog-agent-init", "datadog-agent", "log-router"}
     assert env(checkout["checkout-api"])["DD_TRACE_SAMPLE_RATE"] == "1.0"
+    # The stack's tags and the service's team tag what the Agent sends.
+    assert env(checkout["datadog-agent"])["DD_TAGS"] == "cost-center:engineering team:payments"
     assert checkout["checkout-api"]["logConfiguration"]["options"]["Host"] == (
         "http-intake.logs.datadoghq.eu"
     )
@@ -130,6 +132,8 @@ def test_production_differs_where_teams_expect(production: list[dict[str, Any]])
     assert checkout["DD_TRACE_SAMPLE_RATE"] == "0.1"
     assert checkout["DD_ENV"] == "production"
     assert checkout["DD_PROFILING_ENABLED"] == "true"
+    agent = env(containers(production, "checkout-api")["datadog-agent"])
+    assert agent["DD_TAGS"] == "compliance:pci cost-center:engineering team:payments"
     assistant = env(containers(production, "support-assistant")["support-assistant"])
     assert assistant["DD_LLMOBS_AGENTLESS_ENABLED"] == "0"
     # Checkout, in PCI scope, runs under Workload Protection; the assistant does not.

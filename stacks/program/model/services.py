@@ -12,8 +12,10 @@ from components.fargate.args import (
     MAX_SERVICE_NAME_LENGTH,
     AgentTransport,
     CpuArchitecture,
+    TagCardinality,
 )
 from components.fargate.container_definitions import (
+    AGENT_MANAGED_ENV,
     API_KEY_JSON_KEY,
     RESERVED_ENV,
     cws_problem,
@@ -27,6 +29,7 @@ from stacks.program.model.types import (
     CREDENTIAL_LIKE,
     Argument,
     ClusterArn,
+    ContainerUser,
     EnvVarName,
     KmsKeyArn,
     LogRetentionDays,
@@ -40,14 +43,103 @@ from stacks.program.model.types import (
     SubnetId,
     Version,
     WebUrl,
+    credential_value_problem,
+)
+
+# Variables ECS itself gives every container: the task metadata endpoint the Agent reads the task
+# from, and the task role's credentials (the ECS developer guide, "Task metadata endpoint
+# version 4" and "Task IAM role").
+_ECS_INJECTED_ENV = ("ECS_CONTAINER_METADATA_URI", "AWS_CONTAINER_")
+
+_AGENT_ENV_SETTINGS = {
+    "DD_API_KEY": "the Agent reads the API key from observability:datadog.apiKeySecret",
+    "DD_SITE": "set from observability:datadog.site",
+    "DD_ENV": "set from observability:environment.name",
+    "DD_TAGS": "set from observability:environment.tags and the service's team",
+    "DD_DOGSTATSD_TAG_CARDINALITY": "set from dogstatsdTagCardinality",
+    "DD_DOGSTATSD_ORIGIN_DETECTION_CLIENT": "set from dogstatsdOriginDetection",
+    "DD_LOG_FILE": "set with readonlyRootFilesystem, to a file on a writable volume",
+    "DD_RUNTIME_SECURITY_CONFIG_ENABLED": "set for the services with cws: true",
+    "DD_RUNTIME_SECURITY_CONFIG_EBPFLESS_ENABLED": "set for the services with cws: true",
+}
+# Socket-based origin detection reads the sender's PID off the socket, which the Agent only sees
+# in the app's PID namespace (`pidMode: task`); the tasks have none, and every packet would log a
+# warning (datadog-agent, comp/dogstatsd/listeners/uds_linux.go).
+_AGENT_ENV_REFUSED = {
+    "DD_DOGSTATSD_ORIGIN_DETECTION": (
+        "needs the Agent in the app's PID namespace, which these tasks do not share: every "
+        "packet would log a warning; origin detection runs client-side (dogstatsdOriginDetection)"
+    ),
+}
+
+
+def sidecar_env_problems(env: dict[str, str], managed: dict[str, str]) -> dict[str, str]:
+    """What is wrong with a sidecar's extra variables, by `env.<NAME>`: names the project or ECS
+    sets (`managed` maps such a name to the reason), and anything that looks like a credential."""
+    problems = {}
+    for name, value in sorted(env.items()):
+        key = f"env.{name}"
+        if name in managed:
+            problems[key] = managed[name]
+        elif name.startswith(_ECS_INJECTED_ENV):
+            problems[key] = "set by ECS in every container, and the sidecar needs ECS's value"
+        elif CREDENTIAL_LIKE.search(name):
+            problems[key] = f"looks like a credential{_NO_CREDENTIALS}"
+        elif (found := credential_value_problem(value)) is not None:
+            problems[key] = f"the value {found}{_NO_CREDENTIALS}"
+    return problems
+
+
+_NO_CREDENTIALS = (
+    ", and a task definition's environment is plain text: the sidecars take no credentials (the "
+    "Datadog API key comes from observability:datadog.apiKeySecret; an app's own go under "
+    "services[].secrets)"
 )
 
 
-class SidecarSize(Model):
-    """CPU units and hard memory limit (MiB) of a sidecar container."""
+class AgentSettings(Model):
+    """`observability:ecs.agent`: the Datadog Agent sidecar of every service."""
 
-    cpu: int = Field(gt=0)
-    memory: int = Field(gt=0)
+    cpu: int = Field(64, gt=0)
+    """CPU units of the Agent, taken out of each task's."""
+    memory: int = Field(256, gt=0)
+    """Hard memory limit (MiB) of the Agent, taken out of each task's."""
+    readonly_root_filesystem: bool = True
+    """Read-only root filesystem, with writable task volumes for /etc/datadog-agent (filled from
+    the image by an init container), /tmp and /opt/datadog-agent/run, as Datadog's CDK construct
+    and Terraform module mount them."""
+    dogstatsd_origin_detection: bool = True
+    """Tag DogStatsD metrics with the tags of the container that sent them (the client sends its
+    container id; DD_DOGSTATSD_ORIGIN_DETECTION_CLIENT)."""
+    dogstatsd_tag_cardinality: TagCardinality = "orchestrator"
+    """Which of those tags: `low`, `orchestrator` (adds task_arn: one series per task, as
+    Datadog's CDK construct and Terraform module default to) or `high` (adds container ids)."""
+    env: dict[EnvVarName, str] = {}
+    """Extra Agent variables (DD_APM_IGNORE_RESOURCES, DD_PROXY_HTTPS, ...): none the project
+    sets, and no credentials."""
+
+    def field_problems(self) -> dict[str, str]:
+        managed = {
+            name: _AGENT_ENV_SETTINGS.get(name, "set by the project; remove it from env")
+            for name in AGENT_MANAGED_ENV
+        }
+        return sidecar_env_problems(self.env, {**managed, **_AGENT_ENV_REFUSED})
+
+
+class LogRouterSettings(Model):
+    """`observability:ecs.logRouter`: the FireLens log router of services that log to Datadog."""
+
+    cpu: int = Field(32, gt=0)
+    """CPU units of the router, taken out of each task's."""
+    memory: int = Field(128, gt=0)
+    """Hard memory limit (MiB) of the router, taken out of each task's."""
+    readonly_root_filesystem: bool = True
+    """Read-only root filesystem (Fluent Bit buffers in memory; it needs no writable path)."""
+    env: dict[EnvVarName, str] = {}
+    """Extra Fluent Bit variables (FLB_LOG_LEVEL, ...): no credentials."""
+
+    def field_problems(self) -> dict[str, str]:
+        return sidecar_env_problems(self.env, {})
 
 
 class EcsSettings(Model):
@@ -64,12 +156,12 @@ class EcsSettings(Model):
     """Public IPs on tasks (public subnets without a NAT only)."""
     agent_image: PinnedImage = DEFAULT_AGENT_IMAGE
     """Datadog Agent sidecar image, pinned."""
-    agent: SidecarSize = SidecarSize(cpu=64, memory=256)
-    """Agent sidecar size, taken out of each task's size."""
+    agent: AgentSettings = AgentSettings()
+    """Agent sidecar: its size, taken out of each task's size, and its settings."""
     log_router_image: PinnedImage = DEFAULT_LOG_ROUTER_IMAGE
     """FireLens log router image, pinned."""
-    log_router: SidecarSize = SidecarSize(cpu=32, memory=128)
-    """Log router size, taken out of each task's size."""
+    log_router: LogRouterSettings = LogRouterSettings()
+    """Log router: its size, taken out of each task's size, and its settings."""
     cws_instrumentation_image: PinnedImage = DEFAULT_CWS_INSTRUMENTATION_IMAGE
     """Image of the init container that gives services with `cws: true` the Workload Protection
     tracer, pinned; by default the version of the Agent sidecar, which receives its events."""
@@ -157,6 +249,19 @@ class ServiceSettings(Model):
     """Datadog Agent sidecar in the task, or agentless (LLM Observability straight to Datadog)."""
     agent_transport: AgentTransport = "unix-socket"
     """How the app reaches the sidecar agent."""
+    wait_for_healthy_agent: bool | None = None
+    """Start the app once the Agent reports healthy, not once it started: nothing the app sends
+    early is lost, but an Agent that never turns healthy (an invalid API key) keeps every new
+    task PENDING. Omitted: true with `cws` (its tracer exits the app when it cannot reach the
+    Agent), false otherwise."""
+    readonly_root_filesystem: bool = False
+    """Run the app on a read-only root filesystem, with an in-memory /tmp (tmpSizeMib) as its
+    only writable path."""
+    tmp_size_mib: int = Field(64, gt=0)
+    """Size cap (MiB) of that /tmp; what it holds counts against the app's memory."""
+    user: ContainerUser | None = None
+    """Non-root user the app runs as (name or UID, with an optional :group); omit to keep the
+    image's USER."""
     logs: LogSettings = LogSettings()
     """Log shipping."""
     trace_enabled: bool = True
@@ -214,6 +319,21 @@ class ServiceSettings(Model):
                 problems[f"secrets.{name}"] = (
                     "also set in env; a variable takes one value: keep it in one of the two"
                 )
+        if self.wait_for_healthy_agent and self.agent == "agentless":
+            problems["wait_for_healthy_agent"] = (
+                "there is no Agent to wait for with agent: agentless"
+            )
+        elif self.wait_for_healthy_agent is False and self.cws:
+            # Datadog's CDK construct refuses it too (validateECSFargateProps, src/ecs/fargate).
+            problems["wait_for_healthy_agent"] = (
+                "false with cws: the Workload Protection tracer exits the app when it cannot "
+                "reach the Agent, so the app must wait for a healthy one; drop the key"
+            )
+        if "tmp_size_mib" in self.model_fields_set and not self.readonly_root_filesystem:
+            problems["tmp_size_mib"] = (
+                "only used with readonlyRootFilesystem: true (a writable root filesystem has its "
+                "own /tmp)"
+            )
         if self.port is not None:
             problem = port_problem(
                 self.port,
@@ -233,6 +353,13 @@ class ServiceSettings(Model):
             if cws is not None:
                 problems[_FIELDS[cws.field]] = cws.reason
         return problems
+
+    @property
+    def waits_for_healthy_agent(self) -> bool:
+        """Whether the app starts only once the Agent reports healthy."""
+        if self.wait_for_healthy_agent is None:
+            return self.cws
+        return self.wait_for_healthy_agent
 
     @field_validator("command")
     @classmethod

@@ -306,6 +306,23 @@ PRODUCTION_ENVIRONMENTS = frozenset({"production", "prod"})
 # Credentials in plain `env` would sit readable in the task definition.
 CREDENTIAL_LIKE = re.compile(r"(API|APP)_?KEY|PASSWORD|SECRET|TOKEN|PRIVATE_KEY", re.IGNORECASE)
 
+# Values that are credentials whatever their variable is called: Datadog API keys are 32 hex
+# digits and application keys 40, AWS access key ids start with AKIA (long-term) or ASIA
+# (temporary), and a URL can carry a password (https://user:password@proxy:3128).
+_CREDENTIAL_VALUES: Final = (
+    (
+        re.compile(r"\b[0-9a-fA-F]{32}\b|\b[0-9a-fA-F]{40}\b"),
+        "looks like a Datadog API or application key",
+    ),
+    (re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b"), "looks like an AWS access key id"),
+    (re.compile(r"://[^/@\s:]+:[^/@\s]+@"), "holds a password in a URL"),
+)
+
+
+def credential_value_problem(value: str) -> str | None:
+    """What makes a plain value look like a credential; None when nothing does."""
+    return next((why for pattern, why in _CREDENTIAL_VALUES if pattern.search(value)), None)
+
 
 SecretsManagerName = Annotated[
     str,
@@ -317,6 +334,30 @@ SecretsManagerName = Annotated[
     ),
 ]
 """CreateSecret's `Name` (Secrets Manager API reference)."""
+
+_CONTAINER_USER_PART = r"(?:[0-9]+|[A-Za-z_][A-Za-z0-9_.-]{0,31})"
+
+
+def _non_root(user: str) -> str:
+    if user.split(":", 1)[0] in ("0", "root"):
+        raise ValueError(
+            f"{user!r} is root; name a non-root user, or omit user to run as the image's USER"
+        )
+    return user
+
+
+ContainerUser = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            rf"{_CONTAINER_USER_PART}(?::{_CONTAINER_USER_PART})?",
+            "a user: a name or UID, optionally with :group (a name or GID)",
+        )
+    ),
+    AfterValidator(_non_root),
+]
+"""A container's `user` (ContainerDefinition in the ECS API reference: user, user:group, uid,
+uid:gid, user:gid or uid:group)."""
 
 Argument = Annotated[str, Field(min_length=1)]
 """One word of a command: ECS passes an empty one to the process as an empty argument."""
