@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from components.eks.datadog_agent import DD_TRACE_PY_VERSION, ApmInstrumentation
-from components.fargate.args import CwsInstrumentation, DatadogLogs
+from components.fargate.args import AgentSidecar, CwsInstrumentation, DatadogLogs
 from stacks.program.compile import CompiledStack, compile_running_stack, eks_args, task_spec
 from stacks.program.errors import StackConfigError
 from stacks.program.load import parse_stack_config
@@ -1473,3 +1473,48 @@ def test_the_app_waits_for_a_healthy_agent_under_cws_unless_told() -> None:
         True,
         True,
     )
+
+
+def test_the_sidecar_and_hardening_settings_reach_the_task() -> None:
+    config = parse_stack_config(
+        {
+            "environment": {"name": "dev", "team": "platform", "tags": {"Cost Center": "R+D 1"}},
+            "ecs": {
+                "agent": {
+                    "readonlyRootFilesystem": False,
+                    "dogstatsdOriginDetection": False,
+                    "dogstatsdTagCardinality": "low",
+                    "env": {"DD_APM_IGNORE_RESOURCES": "GET /health"},
+                },
+                "logRouter": {"readonlyRootFilesystem": False, "env": {"FLB_LOG_LEVEL": "debug"}},
+            },
+            "services": [
+                {
+                    **SERVICE,
+                    "team": "payments",
+                    "waitForHealthyAgent": True,
+                    "readonlyRootFilesystem": True,
+                    "tmpSizeMib": 32,
+                    "user": "app:app",
+                }
+            ],
+        }
+    )
+    [service] = config.services
+    spec = task_spec(config, service)
+    assert spec.agent == AgentSidecar(
+        image=config.ecs.agent_image,
+        cpu=64,
+        memory=256,
+        readonly_root_filesystem=False,
+        dogstatsd_origin_detection=False,
+        dogstatsd_tag_cardinality="low",
+        app_waits_until_healthy=True,
+        env={"DD_APM_IGNORE_RESOURCES": "GET /health"},
+    )
+    assert isinstance(spec.logs, DatadogLogs)
+    assert spec.logs.router_readonly_root_filesystem is False
+    assert spec.logs.router_env == {"FLB_LOG_LEVEL": "debug"}
+    assert (spec.readonly_root_filesystem, spec.tmp_size_mib, spec.user) == (True, 32, "app:app")
+    # A space or a + has no place in a Datadog tag.
+    assert spec.datadog_tags == ("Cost_Center:R_D_1", "team:payments")
