@@ -37,8 +37,8 @@ API_KEY_JSON_KEY: Final = "DD_API_KEY"
 # The paths the Agent writes at run time, each on a task volume of its own when its root
 # filesystem is read-only: the same three volumes as Datadog's CDK construct (PR #495,
 # src/ecs/fargate/datadog-ecs-fargate.ts) and Terraform module (#49, #88,
-# modules/ecs_fargate/datadog.tf). The image keeps /var/run/s6 and /var/log/datadog writable
-# itself (its Dockerfile declares them as VOLUMEs).
+# modules/ecs_fargate/datadog.tf), which mount nothing else; the Agent's Dockerfile declares
+# /var/run/s6 and /var/log/datadog as VOLUMEs for read-only root filesystems.
 AGENT_CONFIG_DIR: Final = "/etc/datadog-agent"
 AGENT_RUN_DIR: Final = "/opt/datadog-agent/run"
 AGENT_WRITABLE_VOLUMES: Final = {
@@ -593,8 +593,8 @@ def _agent_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> di
         env["DD_RUNTIME_SECURITY_CONFIG_ENABLED"] = "true"
         env["DD_RUNTIME_SECURITY_CONFIG_EBPFLESS_ENABLED"] = "true"
     if agent.readonly_root_filesystem:
-        # Into the run volume, as Datadog's Terraform module does (#49): the log file's usual
-        # folder is not one the task mounts.
+        # Into the run volume, as Datadog's Terraform module does (#49 moved it there rather
+        # than mount a volume over /var/log/datadog).
         env["DD_LOG_FILE"] = f"{AGENT_RUN_DIR}/logs"
     container: dict[str, Any] = {
         "name": AGENT_CONTAINER,
