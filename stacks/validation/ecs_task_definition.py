@@ -5,27 +5,19 @@ Fargate sizing and wiring rules are AWS's documented constraints that the model 
 """
 
 import json
-import re
-from functools import cache
 from typing import Any, Final
-
-import botocore.session
-from botocore.model import ListShape, MapShape, Shape, StructureShape
-from botocore.validate import ParamValidator
 
 from components.fargate.sizes import fargate_size_problem
 from components.problems import Problem
+from stacks.validation.botocore_requests import (
+    enum_problems,
+    input_shape,
+    model_problems,
+    range_problems,
+)
 
 # Pulumi-only inputs that never reach the ECS API.
 _PULUMI_ONLY = frozenset({"skipDestroy", "trackLatest", "region", "arn", "revision"})
-
-
-@cache
-def _input_shape() -> StructureShape:
-    model = botocore.session.get_session().get_service_model("ecs")
-    shape = model.operation_model("RegisterTaskDefinition").input_shape
-    assert isinstance(shape, StructureShape)
-    return shape
 
 
 def register_request(inputs: dict[str, Any]) -> dict[str, Any]:
@@ -50,51 +42,45 @@ def _api_volume(volume: dict[str, Any]) -> dict[str, Any]:
 def task_definition_problems(inputs: dict[str, Any]) -> list[Problem]:
     """Everything ECS would reject about this task definition, at the request's paths."""
     request = register_request(inputs)
-    report = ParamValidator().validate(request, _input_shape())
-    problems = [_botocore_problem(line) for line in report.generate_report().splitlines()]
-    problems += _enum_problems(request, _input_shape(), "")
-    if "FARGATE" in request.get("requiresCompatibilities", []) and not report.has_errors():
+    shape = input_shape("ecs", "RegisterTaskDefinition")
+    problems = model_problems(request, shape)
+    typed = not problems
+    problems += enum_problems(request, shape, "")
+    if typed:
+        problems += _health_check_problems(request["containerDefinitions"])
+    if "FARGATE" in request.get("requiresCompatibilities", []) and typed:
         problems += _fargate_problems(request)
     return problems
 
 
-# botocore reports `<what> for parameter <path>, ...` or `<what> parameter in <path>: ...`.
-_BOTOCORE_LINE: Final = re.compile(
-    r"(?P<what>.+?)(?P<among> for parameter| parameter in) (?P<path>[^\s,:]+)[,:]? ?(?P<rest>.*)"
-)
+# The ranges the ECS API reference gives for HealthCheck, which botocore's model leaves out.
+_HEALTH_CHECK_RANGES: Final = {
+    "interval": (5, 300),
+    "timeout": (2, 60),
+    "retries": (1, 10),
+    "startPeriod": (0, 300),
+}
+_HEALTH_CHECK_FORMS: Final = ("CMD", "CMD-SHELL")
 
 
-def _botocore_problem(line: str) -> Problem:
-    found = _BOTOCORE_LINE.fullmatch(line)
-    if found is None:
-        return Problem("", line)
-    path = "" if found["path"] == "input" else found["path"]
-    # "Unknown parameter in x: ..." names a member of x; "Invalid type for parameter x" is x.
-    what = found["what"].lower() + (" parameter" if found["among"] == " parameter in" else "")
-    details = found["rest"]
-    return Problem(path, f"{what}: {details}" if details else what)
-
-
-def _enum_problems(value: Any, shape: Shape, path: str) -> list[Problem]:
-    if isinstance(shape, StructureShape) and isinstance(value, dict):
-        return [
-            problem
-            for name, member in value.items()
-            if name in shape.members
-            for problem in _enum_problems(member, shape.members[name], f"{path}.{name}")
-        ]
-    if isinstance(shape, ListShape) and isinstance(value, list):
-        return [
-            problem
-            for index, item in enumerate(value)
-            for problem in _enum_problems(item, shape.member, f"{path}[{index}]")
-        ]
-    if isinstance(shape, MapShape) and isinstance(value, dict):
-        return [p for k, v in value.items() for p in _enum_problems(v, shape.value, f"{path}.{k}")]
-    allowed = getattr(shape, "enum", None)
-    if allowed and value not in allowed:
-        return [Problem(path.lstrip("."), f"{value!r} is not one of {', '.join(allowed)}")]
-    return []
+def _health_check_problems(containers: list[dict[str, Any]]) -> list[Problem]:
+    problems = []
+    for index, container in enumerate(containers):
+        check = container.get("healthCheck")
+        if check is None:
+            continue
+        path = f"containerDefinitions[{index}].healthCheck"
+        problems += range_problems(check, _HEALTH_CHECK_RANGES, path)
+        command = check["command"]
+        if not command or command[0] not in _HEALTH_CHECK_FORMS or len(command) < 2:
+            problems.append(
+                Problem(
+                    f"{path}.command",
+                    "must be CMD and the program with its arguments, or CMD-SHELL and a "
+                    "command line",
+                )
+            )
+    return problems
 
 
 def _fargate_problems(request: dict[str, Any]) -> list[Problem]:

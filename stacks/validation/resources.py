@@ -10,11 +10,18 @@ import yaml
 from components.eks.manifests import COLLECTOR_APP_NAME, CONFIG_FILE
 from components.problems import Problem
 from components.versions import DEFAULT_KUBERNETES_VERSION
+from stacks.validation.app_autoscaling import (
+    POLICY_TYPE,
+    TARGET_TYPE,
+    scalable_target_problems,
+    scaling_policy_problems,
+)
 from stacks.validation.collector_config import check_collector_config
 from stacks.validation.dashboards import dashboard_json_problems
 from stacks.validation.datadog_agent import API_VERSION as DATADOG_AGENT_API_VERSION
 from stacks.validation.datadog_agent import KIND as DATADOG_AGENT_KIND
 from stacks.validation.datadog_agent import check_datadog_agent
+from stacks.validation.ecs_service import service_problems
 from stacks.validation.ecs_task_definition import task_definition_problems
 from stacks.validation.kubernetes import check_kubernetes_object, json_path
 from stacks.validation.monitors import MONITOR_TYPE, monitor_problems
@@ -23,6 +30,9 @@ ResourceCheck = Callable[[dict[str, Any]], list[Problem]]
 
 _CHECKS_BY_TYPE: dict[str, ResourceCheck] = {
     "aws:ecs/taskDefinition:TaskDefinition": task_definition_problems,
+    "aws:ecs/service:Service": service_problems,
+    TARGET_TYPE: scalable_target_problems,
+    POLICY_TYPE: scaling_policy_problems,
     "datadog:index/dashboardJson:DashboardJson": dashboard_json_problems,
     MONITOR_TYPE: monitor_problems,
 }

@@ -196,3 +196,40 @@ def test_an_in_memory_tmp_needs_its_size() -> None:
             'missing required parameter: "size"',
         )
     ]
+
+
+def with_app_health_check(**check: Any) -> dict[str, Any]:
+    def add(containers: list[dict[str, Any]]) -> None:
+        containers[0]["healthCheck"] = {"command": ["CMD", "/app/healthy"], **check}
+
+    return with_container_change(add)
+
+
+def test_a_health_check_within_ecss_ranges_passes() -> None:
+    assert (
+        task_definition_problems(
+            with_app_health_check(interval=5, timeout=60, retries=10, startPeriod=300)
+        )
+        == []
+    )
+
+
+def test_health_check_timings_outside_ecss_ranges_are_rejected() -> None:
+    problems = task_definition_problems(
+        with_app_health_check(interval=4, timeout=61, retries=0, startPeriod=301)
+    )
+    assert problems == [
+        Problem("containerDefinitions[0].healthCheck.interval", "4 is not in 5..300"),
+        Problem("containerDefinitions[0].healthCheck.timeout", "61 is not in 2..60"),
+        Problem("containerDefinitions[0].healthCheck.retries", "0 is not in 1..10"),
+        Problem("containerDefinitions[0].healthCheck.startPeriod", "301 is not in 0..300"),
+    ]
+
+
+@pytest.mark.parametrize("command", [["curl", "-f", "http://127.0.0.1/"], ["CMD"], []])
+def test_a_health_check_command_starts_with_its_form(command: list[str]) -> None:
+    def add(containers: list[dict[str, Any]]) -> None:
+        containers[0]["healthCheck"] = {"command": command}
+
+    [problem] = task_definition_problems(with_container_change(add))
+    assert problem.path == "containerDefinitions[0].healthCheck.command"
