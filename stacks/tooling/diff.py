@@ -131,6 +131,10 @@ def _changes(before: dict[str, Any], after: dict[str, Any]) -> Iterator[FieldCha
     yield from _field_changes(before["inputs"], after["inputs"], "")
     if before["protect"] != after["protect"]:
         yield FieldChange("(protect)", before["protect"], after["protect"])
+    # A plan of a base branch from before the engine recorded the option has no such key.
+    ignored_before, ignored_after = before.get("ignoreChanges", []), after.get("ignoreChanges", [])
+    if ignored_before != ignored_after:
+        yield FieldChange("(ignoreChanges)", ignored_before, ignored_after)
 
 
 def _parsed(value: Any) -> Any:

@@ -51,6 +51,9 @@ class RecordedResource:
     """URNs the registration waits for (depends_on and inputs from other resources), sorted."""
     aliases: tuple[str, ...] = ()
     """Earlier URNs of this resource (its `aliases` option, resolved), sorted."""
+    ignore_changes: tuple[str, ...] = ()
+    """Inputs whose changes Pulumi does not apply once the resource exists (its
+    `ignore_changes` option), sorted."""
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -64,6 +67,7 @@ class RecordedResource:
             "provider": self.provider,
             "dependencies": list(self.dependencies),
             "aliases": list(self.aliases),
+            "ignoreChanges": list(self.ignore_changes),
         }
 
 
@@ -418,6 +422,7 @@ class RecordingMonitor(mocks.MockMonitor):
                 provider=request.provider.rsplit("::", 1)[0] if request.provider else None,
                 dependencies=tuple(sorted(request.dependencies)),
                 aliases=tuple(sorted(request.aliasURNs)),
+                ignore_changes=tuple(sorted(request.ignoreChanges)),
             )
         )
         state_proto = _settled(rpc.serialize_properties(state, {}))

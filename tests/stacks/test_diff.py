@@ -112,6 +112,15 @@ def test_secret_values_stay_masked() -> None:
     assert "secretString" not in markdown
 
 
+def test_inputs_pulumi_stops_applying_are_a_change() -> None:
+    # The base branch's plan may predate the engine recording the option.
+    before = [resource("service", {"desiredCount": 2})]
+    after = [resource("service", {"desiredCount": 2}, ignoreChanges=["desiredCount"])]
+    markdown = render_markdown("dev", diff_plans(before, after))
+    assert '| `(ignoreChanges)` | `[]` | `["desiredCount"]` |' in markdown
+    assert diff_plans(after, after).empty
+
+
 def test_a_huge_diff_is_summarised_under_the_comment_limit() -> None:
     before = [resource(f"r{i}", {"value": "x" * 200}) for i in range(2000)]
     after = [resource(f"r{i}", {"value": "y" * 200}) for i in range(2000)]

@@ -27,6 +27,7 @@ FIELDS = {
     "provider",
     "dependencies",
     "aliases",
+    "ignoreChanges",
 }
 
 
