@@ -135,6 +135,29 @@ LogShipping = DatadogLogs | CloudWatchLogs
 
 
 @dataclass(frozen=True)
+class ContainerHealthCheck:
+    """The app container's own health check (the container definition's `healthCheck`).
+
+    ECS acts on it: an essential container that turns UNHEALTHY stops its task, and the service
+    starts a replacement; a deployment whose tasks never turn HEALTHY trips the circuit breaker.
+    The defaults and ranges are those of the ECS API reference (HealthCheck).
+    """
+
+    command: tuple[str, ...]
+    """`CMD` and the program with its arguments (no shell), or `CMD-SHELL` and one shell command
+    line; exit status 0 means healthy."""
+    interval: int = 30
+    """Seconds between checks, 5..300."""
+    timeout: int = 5
+    """Seconds a check may take before it counts as failed, 2..60."""
+    retries: int = 3
+    """Consecutive failures that make the container UNHEALTHY, 1..10."""
+    start_period: int = 0
+    """Seconds after the container starts during which failures do not count, 0..300 (a
+    success ends it early)."""
+
+
+@dataclass(frozen=True)
 class TaskSpec:
     """Everything that shapes the task's containers, as plain values."""
 
@@ -187,6 +210,8 @@ class TaskSpec:
     datadog_tags: tuple[str, ...] = ()
     """Datadog tags (`key:value`) of everything the task sends, besides env, service and
     version."""
+    health_check: ContainerHealthCheck | None = None
+    """The app container's health check, or None for none (ECS then only sees it run or stop)."""
 
 
 @dataclass(frozen=True)
@@ -197,6 +222,58 @@ class ApiKeySecretRef:
     """Full ARN of the secret."""
     kms_key_arn: pulumi.Input[str | None] = None
     """Customer-managed KMS key of the secret, when it has one."""
+
+
+@dataclass(frozen=True)
+class LoadBalancerTarget:
+    """An existing ELB target group the service registers its tasks' app container in."""
+
+    target_group_arn: str
+    """Target group of target type `ip` (awsvpc tasks register by IP), which a listener of an
+    Application or Network Load Balancer forwards to: ECS refuses one without a load balancer."""
+    container_port: int
+    """Port of the app container the target group sends traffic to."""
+    health_check_grace_period_seconds: int = 60
+    """Seconds after a task starts during which ECS ignores failing load balancer (and
+    container) health checks."""
+
+
+ScalingMetric = Literal[
+    "ECSServiceAverageCPUUtilization",
+    "ECSServiceAverageMemoryUtilization",
+    "ALBRequestCountPerTarget",
+]
+
+
+@dataclass(frozen=True)
+class ScalingTarget:
+    """One target tracking policy: keep `metric` near `target_value` by adding or removing
+    tasks."""
+
+    metric: ScalingMetric
+    """Application Auto Scaling's predefined metric."""
+    target_value: float
+    """Percent for CPU and memory; requests per task and minute for ALBRequestCountPerTarget."""
+    resource_label: str | None = None
+    """`app/<load balancer>/<id>/targetgroup/<target group>/<id>`: which load balancer's and
+    target group's requests ALBRequestCountPerTarget counts (required for it, refused for the
+    others)."""
+
+
+@dataclass(frozen=True)
+class ServiceAutoscaling:
+    """Application Auto Scaling of the service's task count, by target tracking."""
+
+    min_capacity: int
+    """Fewest tasks the policies scale in to."""
+    max_capacity: int
+    """Most tasks the policies scale out to."""
+    targets: tuple[ScalingTarget, ...]
+    """The policies; with several, the one asking for the most tasks wins."""
+    scale_in_cooldown: int = 300
+    """Seconds after a scale-in before the next one."""
+    scale_out_cooldown: int = 60
+    """Seconds a scale-out is given to take effect before the next one."""
 
 
 @dataclass(frozen=True)
@@ -215,6 +292,11 @@ class ServicePlacement:
     """Number of tasks."""
     enable_execute_command: bool = False
     """ECS Exec into running tasks (adds the SSM channel permissions to the task role)."""
+    load_balancer: LoadBalancerTarget | None = None
+    """The target group the tasks register in, or None for a service without a load balancer."""
+    autoscaling: ServiceAutoscaling | None = None
+    """Target tracking scaling of the task count, or None for a fixed `desired_count`; with it,
+    `desired_count` is only the count the service starts with."""
 
 
 @dataclass(frozen=True)

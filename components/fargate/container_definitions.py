@@ -11,6 +11,7 @@ from typing import Any, Final, Literal
 from components.datadog_site import logs_intake_host
 from components.fargate.args import (
     CloudWatchLogs,
+    ContainerHealthCheck,
     CwsInstrumentation,
     DatadogLogs,
     TaskSpec,
@@ -335,6 +336,35 @@ def _ddtrace_start(task: TaskSpec) -> StartProcess:
     return StartProcess(entry_point, [DDTRACE_RUN, *command])
 
 
+def http_health_check_command(port: int, path: str, timeout: int) -> tuple[str, ...]:
+    """A health check that GETs `path` on the app's port from inside its container.
+
+    It runs the image's own Python: slim and distroless Python images have no curl or wget (and
+    distroless ones no shell), but an image that runs a Python app has `python3`. Opening the URL
+    raises, and so exits with status 1, on a refused connection, on a timeout and on a status of
+    400 or more; redirects are followed. No proxy: urllib would otherwise send the request to
+    one named in the app's HTTP_PROXY. 127.0.0.1 rather than localhost, which may resolve to ::1
+    first while the app listens on IPv4 only.
+    """
+    url = f"http://127.0.0.1:{port}{path}"
+    code = (
+        "import urllib.request as u; "
+        f"u.build_opener(u.ProxyHandler({{}})).open({url!r}, timeout={timeout})"
+    )
+    return ("CMD", "python3", "-c", code)
+
+
+def health_check(check: ContainerHealthCheck) -> dict[str, Any]:
+    """The container definition's `healthCheck`."""
+    return {
+        "command": list(check.command),
+        "interval": check.interval,
+        "timeout": check.timeout,
+        "retries": check.retries,
+        "startPeriod": check.start_period,
+    }
+
+
 def api_key_value_from(api_key_secret_arn: str) -> str:
     """`valueFrom` of the Datadog API key inside the JSON secret."""
     return secret_value_from(api_key_secret_arn, API_KEY_JSON_KEY)
@@ -505,6 +535,8 @@ def _app_container(task: TaskSpec, api_key_secret_arn: str, region: str) -> dict
     linux_parameters = _app_linux_parameters(task)
     if linux_parameters:
         container["linuxParameters"] = linux_parameters
+    if task.health_check is not None:
+        container["healthCheck"] = health_check(task.health_check)
     return container
 
 

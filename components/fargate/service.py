@@ -9,6 +9,7 @@ import pulumi_aws as aws
 from components.fargate.args import (
     EXECUTION_ROLE_SUFFIX,
     InstrumentedServiceArgs,
+    ServiceAutoscaling,
     ServicePlacement,
 )
 from components.fargate.container_definitions import (
@@ -25,6 +26,14 @@ from components.fargate.iam import (
     secrets_read_policy,
     task_role_policy,
     task_role_trust_policy,
+)
+from components.fargate.scaling import (
+    POLICY_ROLES,
+    SCALABLE_DIMENSION,
+    SERVICE_NAMESPACE,
+    policy_name,
+    scalable_resource_id,
+    target_tracking_configuration,
 )
 
 # JSON-key secrets in `valueFrom` need Fargate platform 1.4.0 or later; pinning it (rather than
@@ -116,7 +125,10 @@ class InstrumentedFargateService(pulumi.ComponentResource):
         self.task_definition_arn = task_definition.arn
         self.service_name = pulumi.Output.from_input(None)
         if args.placement is not None:
-            self.service_name = self._service(name, args.placement, task_definition, args).name
+            service = self._service(name, args.placement, task_definition, args)
+            self.service_name = service.name
+            if args.placement.autoscaling is not None:
+                self._autoscaling(name, args.placement.autoscaling, service, args)
         self.register_outputs(
             {
                 "task_definition_arn": self.task_definition_arn,
@@ -219,6 +231,7 @@ class InstrumentedFargateService(pulumi.ComponentResource):
         task_definition: aws.ecs.TaskDefinition,
         args: InstrumentedServiceArgs,
     ) -> aws.ecs.Service:
+        target = placement.load_balancer
         return aws.ecs.Service(
             f"{name}-service",
             name=args.task.service,
@@ -232,6 +245,18 @@ class InstrumentedFargateService(pulumi.ComponentResource):
                 "security_groups": list(placement.security_group_ids),
                 "assign_public_ip": placement.assign_public_ip,
             },
+            load_balancers=None
+            if target is None
+            else [
+                {
+                    "target_group_arn": target.target_group_arn,
+                    "container_name": args.task.service,
+                    "container_port": target.container_port,
+                }
+            ],
+            health_check_grace_period_seconds=None
+            if target is None
+            else target.health_check_grace_period_seconds,
             # A deployment whose tasks never become healthy rolls back instead of looping.
             deployment_circuit_breaker={"enable": True, "rollback": True},
             deployment_minimum_healthy_percent=100,
@@ -240,5 +265,44 @@ class InstrumentedFargateService(pulumi.ComponentResource):
             enable_ecs_managed_tags=True,
             propagate_tags="SERVICE",
             tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                # Once the scaling policies own the task count, a deployment setting it back to
+                # desired_count would undo their work.
+                ignore_changes=["desiredCount"] if placement.autoscaling is not None else None,
+            ),
+        )
+
+    def _autoscaling(
+        self,
+        name: str,
+        autoscaling: ServiceAutoscaling,
+        service: aws.ecs.Service,
+        args: InstrumentedServiceArgs,
+    ) -> None:
+        target = aws.appautoscaling.Target(
+            f"{name}-scaling",
+            service_namespace=SERVICE_NAMESPACE,
+            scalable_dimension=SCALABLE_DIMENSION,
+            # From the service's outputs, so that the target waits for the service to exist.
+            resource_id=pulumi.Output.all(service.cluster, service.name).apply(
+                lambda cluster_and_name: scalable_resource_id(*cluster_and_name)
+            ),
+            min_capacity=autoscaling.min_capacity,
+            max_capacity=autoscaling.max_capacity,
+            tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
+        for tracked in autoscaling.targets:
+            aws.appautoscaling.Policy(
+                f"{name}-scale-{POLICY_ROLES[tracked.metric]}",
+                name=policy_name(args.task.environment, args.task.service, tracked),
+                policy_type="TargetTrackingScaling",
+                service_namespace=target.service_namespace,
+                scalable_dimension=target.scalable_dimension,
+                resource_id=target.resource_id,
+                target_tracking_scaling_policy_configuration=target_tracking_configuration(
+                    tracked, autoscaling
+                ),
+                opts=pulumi.ResourceOptions(parent=self),
+            )

@@ -48,12 +48,16 @@ from components.fargate.args import (
     AgentSidecar,
     ApiKeySecretRef,
     CloudWatchLogs,
+    ContainerHealthCheck,
     CwsInstrumentation,
     DatadogLogs,
     InstrumentedServiceArgs,
     LlmObservability,
+    LoadBalancerTarget,
     LogShipping,
+    ScalingTarget,
     SecretEnv,
+    ServiceAutoscaling,
     ServicePlacement,
     TaskSpec,
     TraceSettings,
@@ -61,9 +65,11 @@ from components.fargate.args import (
 from components.fargate.container_definitions import (
     TaskTooSmallError,
     container_budget,
+    http_health_check_command,
     task_definition_size_problem,
     tmp_size_problem,
 )
+from components.fargate.scaling import request_count_resource_label
 from components.monitors import (
     AnomalySpec,
     CustomMonitor,
@@ -107,7 +113,12 @@ from stacks.program.model.monitors import (
     MonitorsSettings,
     ThresholdFields,
 )
-from stacks.program.model.services import ServiceSettings
+from stacks.program.model.services import (
+    AutoscalingSettings,
+    HealthCheckSettings,
+    LoadBalancerSettings,
+    ServiceSettings,
+)
 from stacks.program.telemetry import TelemetryPlan, monitor_key, telemetry_plan
 
 
@@ -217,6 +228,26 @@ def task_spec(config: StackConfig, service: ServiceSettings) -> TaskSpec:
         tmp_size_mib=service.tmp_size_mib,
         user=service.user,
         datadog_tags=datadog_tags(config, service),
+        health_check=None
+        if service.health_check is None
+        else container_health_check(service.health_check, service.port),
+    )
+
+
+def container_health_check(settings: HealthCheckSettings, port: int | None) -> ContainerHealthCheck:
+    """The app container's health check; a `path` becomes an HTTP GET of the app's port (the
+    model made sure there is one)."""
+    if settings.path is not None:
+        assert port is not None
+        command = http_health_check_command(port, settings.path, settings.timeout)
+    else:
+        command = tuple(settings.command or ())
+    return ContainerHealthCheck(
+        command=command,
+        interval=settings.interval,
+        timeout=settings.timeout,
+        retries=settings.retries,
+        start_period=settings.start_period,
     )
 
 
@@ -232,6 +263,56 @@ def service_placement(config: StackConfig, service: ServiceSettings) -> ServiceP
         assign_public_ip=ecs.assign_public_ip,
         desired_count=service.desired_count,
         enable_execute_command=service.enable_execute_command,
+        load_balancer=None
+        if service.load_balancer is None
+        else load_balancer_target(service.load_balancer, service.port),
+        autoscaling=None
+        if service.autoscaling is None
+        else service_autoscaling(service.autoscaling, service.load_balancer),
+    )
+
+
+def load_balancer_target(settings: LoadBalancerSettings, port: int | None) -> LoadBalancerTarget:
+    """The target group wiring; traffic goes to the app's port (the model made sure there is
+    one)."""
+    assert port is not None
+    return LoadBalancerTarget(
+        target_group_arn=settings.target_group_arn,
+        container_port=port,
+        health_check_grace_period_seconds=settings.health_check_grace_period_seconds,
+    )
+
+
+def service_autoscaling(
+    settings: AutoscalingSettings, load_balancer: LoadBalancerSettings | None
+) -> ServiceAutoscaling:
+    """One target tracking policy per target given."""
+    targets = []
+    if settings.cpu_utilization is not None:
+        targets.append(ScalingTarget("ECSServiceAverageCPUUtilization", settings.cpu_utilization))
+    if settings.memory_utilization is not None:
+        targets.append(
+            ScalingTarget("ECSServiceAverageMemoryUtilization", settings.memory_utilization)
+        )
+    if settings.request_count_per_target is not None:
+        # The model made sure the load balancer and its ARN are there.
+        assert load_balancer is not None
+        assert load_balancer.load_balancer_arn is not None
+        targets.append(
+            ScalingTarget(
+                "ALBRequestCountPerTarget",
+                settings.request_count_per_target,
+                resource_label=request_count_resource_label(
+                    load_balancer.load_balancer_arn, load_balancer.target_group_arn
+                ),
+            )
+        )
+    return ServiceAutoscaling(
+        min_capacity=settings.min_capacity,
+        max_capacity=settings.max_capacity,
+        targets=tuple(targets),
+        scale_in_cooldown=settings.scale_in_cooldown,
+        scale_out_cooldown=settings.scale_out_cooldown,
     )
 
 

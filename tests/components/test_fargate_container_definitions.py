@@ -1,10 +1,14 @@
 """The container definitions builder, value by value."""
 
 import dataclasses
+import http.server
 import json
+import os
 import socket
 import subprocess
+import sys
 import threading
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -12,6 +16,7 @@ import pytest
 from components.fargate.args import (
     DEFAULT_CWS_INSTRUMENTATION_IMAGE,
     AgentSidecar,
+    ContainerHealthCheck,
     CwsInstrumentation,
     LlmObservability,
     SecretEnv,
@@ -24,6 +29,7 @@ from components.fargate.container_definitions import (
     app_environment,
     container_budget,
     container_definitions,
+    http_health_check_command,
     log_group_name,
     port_problem,
     start_process,
@@ -640,3 +646,84 @@ def test_the_log_router_runs_read_only_with_extra_variables() -> None:
     router = build(logs=logs)["log-router"]
     assert "readonlyRootFilesystem" not in router
     assert router["environment"] == [{"name": "FLB_LOG_LEVEL", "value": "debug"}]
+
+
+def test_the_app_has_no_health_check_unless_one_is_given() -> None:
+    assert "healthCheck" not in build()["checkout-api"]
+
+
+def test_the_apps_health_check_is_passed_through_whole() -> None:
+    check = ContainerHealthCheck(
+        command=("CMD-SHELL", "curl -f http://127.0.0.1:8000/health || exit 1"),
+        interval=10,
+        timeout=3,
+        retries=5,
+        start_period=45,
+    )
+    assert build(health_check=check)["checkout-api"]["healthCheck"] == {
+        "command": ["CMD-SHELL", "curl -f http://127.0.0.1:8000/health || exit 1"],
+        "interval": 10,
+        "timeout": 3,
+        "retries": 5,
+        "startPeriod": 45,
+    }
+
+
+def test_the_http_health_check_runs_pythons_urllib_without_a_shell() -> None:
+    command = http_health_check_command(8000, "/health", 5)
+    assert command[:3] == ("CMD", "python3", "-c")
+    assert command[3] == (
+        "import urllib.request as u; "
+        "u.build_opener(u.ProxyHandler({})).open('http://127.0.0.1:8000/health', timeout=5)"
+    )
+
+
+class _Health(http.server.BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        status = {"/health": 200, "/moved": 302, "/broken": 503}.get(self.path, 404)
+        self.send_response(status)
+        if status == 302:
+            self.send_header("Location", "/health")
+        self.end_headers()
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the test reads exit statuses, not the server's log."""
+
+
+@pytest.fixture(scope="module")
+def app_port() -> Iterator[int]:
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), _Health)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server.server_address[1]
+    server.shutdown()
+    thread.join()
+
+
+def _exit_status(port: int, path: str) -> int:
+    [form, _python, flag, code] = http_health_check_command(port, path, 2)
+    assert (form, flag) == ("CMD", "-c")
+    # The interpreter running the tests stands in for the image's python3; a proxy in the app's
+    # environment that nothing answers on must not be asked.
+    environment = {k: v for k, v in os.environ.items() if k.lower() != "http_proxy"}
+    environment["HTTP_PROXY"] = "http://127.0.0.1:9"
+    return subprocess.run(
+        [sys.executable, flag, code], check=False, env=environment, timeout=30
+    ).returncode
+
+
+@pytest.mark.parametrize(
+    ("path", "healthy"),
+    [("/health", True), ("/moved", True), ("/broken", False), ("/missing", False)],
+)
+def test_the_http_health_check_exits_as_docker_reads_it(
+    app_port: int, path: str, healthy: bool
+) -> None:
+    assert (_exit_status(app_port, path) == 0) is healthy
+
+
+def test_the_http_health_check_fails_when_nothing_listens() -> None:
+    with socket.socket() as free:
+        free.bind(("127.0.0.1", 0))
+        port = free.getsockname()[1]
+    assert _exit_status(port, "/health") == 1

@@ -1,5 +1,6 @@
 """The Fargate service component, through the inputs the engine receives."""
 
+import dataclasses
 import json
 import re
 from dataclasses import replace
@@ -13,7 +14,10 @@ from components.fargate.args import (
     ApiKeySecretRef,
     InstrumentedServiceArgs,
     LlmObservability,
+    LoadBalancerTarget,
+    ScalingTarget,
     SecretEnv,
+    ServiceAutoscaling,
     ServicePlacement,
     TaskSpec,
 )
@@ -212,6 +216,83 @@ def test_service_rolls_back_failed_deployments() -> None:
         "assignPublicIp": False,
     }
     assert service["taskDefinition"].endswith(":task-definition/dev-checkout-api:1")
+
+
+TARGET_GROUP_ARN = (
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/dev-checkout/6d0ecf831eec9f09"
+)
+LABEL = "app/dev-public/50dc6c495c0c9188/targetgroup/dev-checkout/6d0ecf831eec9f09"
+
+
+def test_without_a_load_balancer_or_scaling_the_service_stands_alone() -> None:
+    run = deploy(task(), placement=PLACEMENT)
+    service = run.named("checkout-api-service")
+    assert "loadBalancers" not in service.inputs
+    assert "healthCheckGracePeriodSeconds" not in service.inputs
+    assert service.ignore_changes == ()
+    assert [r for r in run.resources if r.type.startswith("aws:appautoscaling")] == []
+
+
+def test_the_app_container_registers_in_the_target_group_with_a_grace_period() -> None:
+    balanced = dataclasses.replace(
+        PLACEMENT,
+        load_balancer=LoadBalancerTarget(
+            TARGET_GROUP_ARN, 8000, health_check_grace_period_seconds=90
+        ),
+    )
+    service = deploy(task(), placement=balanced).named("checkout-api-service").inputs
+    assert service["loadBalancers"] == [
+        {"targetGroupArn": TARGET_GROUP_ARN, "containerName": "checkout-api", "containerPort": 8000}
+    ]
+    assert service["healthCheckGracePeriodSeconds"] == 90
+
+
+def test_scaling_owns_the_task_count_through_one_policy_per_target() -> None:
+    scaled = dataclasses.replace(
+        PLACEMENT,
+        autoscaling=ServiceAutoscaling(
+            min_capacity=2,
+            max_capacity=8,
+            targets=(
+                ScalingTarget("ECSServiceAverageCPUUtilization", 60),
+                ScalingTarget("ALBRequestCountPerTarget", 1000, resource_label=LABEL),
+            ),
+            scale_in_cooldown=600,
+            scale_out_cooldown=30,
+        ),
+    )
+    run = deploy(task(), placement=scaled)
+    service = run.named("checkout-api-service")
+    assert service.ignore_changes == ("desiredCount",)
+    target = run.named("checkout-api-scaling")
+    assert target.inputs == {
+        "serviceNamespace": "ecs",
+        "scalableDimension": "ecs:service:DesiredCount",
+        "resourceId": "service/dev/checkout-api",
+        "minCapacity": 2,
+        "maxCapacity": 8,
+        "tags": {},
+    }
+    # The target names the service by its output: it is registered once the service exists.
+    assert service.urn in target.dependencies
+    cpu, requests = run.named("checkout-api-scale-cpu"), run.named("checkout-api-scale-requests")
+    assert cpu.inputs["name"] == "dev-checkout-api-cpu"
+    assert requests.inputs["name"] == "dev-checkout-api-requests"
+    for policy in (cpu, requests):
+        assert policy.inputs["policyType"] == "TargetTrackingScaling"
+        assert policy.inputs["resourceId"] == "service/dev/checkout-api"
+        assert target.urn in policy.dependencies
+    assert cpu.inputs["targetTrackingScalingPolicyConfiguration"] == {
+        "targetValue": 60,
+        "predefinedMetricSpecification": {
+            "predefinedMetricType": "ECSServiceAverageCPUUtilization"
+        },
+        "scaleInCooldown": 600,
+        "scaleOutCooldown": 30,
+    }
+    assert requests.inputs["targetTrackingScalingPolicyConfiguration"][
+        "predefinedMetricSpecification"
+    ] == {"predefinedMetricType": "ALBRequestCountPerTarget", "resourceLabel": LABEL}
 
 
 def test_without_placement_only_the_task_definition_is_registered() -> None:

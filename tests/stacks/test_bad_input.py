@@ -129,6 +129,24 @@ _TABLE: list[tuple[str, str, Change, str, str]] = [
         "name of a service in this stack",
     ),
     ("too-small", "dev", service(0, cpu=256, memory=512), "services[0].memory", "leaves 128 MiB"),
+    (
+        "desired-count-outside-scaling",
+        "production",
+        service(0, desiredCount=20),
+        "services[0].desiredCount",
+        "outside autoscaling's 3..12",
+    ),
+    (
+        "target-group-in-another-region",
+        "production",
+        nested(
+            (*S0, "loadBalancer", "targetGroupArn"),
+            "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/checkout/"
+            "6d0ecf831eec9f09",
+        ),
+        "services[0].loadBalancer.targetGroupArn",
+        "in us-east-1, and the cluster in eu-west-1",
+    ),
     # environment and Datadog
     (
         "missing-env-name",

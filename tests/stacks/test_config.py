@@ -10,8 +10,23 @@ import pytest
 import yaml
 
 from components.eks.datadog_agent import DD_TRACE_PY_VERSION, ApmInstrumentation
-from components.fargate.args import AgentSidecar, CwsInstrumentation, DatadogLogs
-from stacks.program.compile import CompiledStack, compile_running_stack, eks_args, task_spec
+from components.fargate.args import (
+    AgentSidecar,
+    ContainerHealthCheck,
+    CwsInstrumentation,
+    DatadogLogs,
+    LoadBalancerTarget,
+    ScalingTarget,
+    ServiceAutoscaling,
+)
+from components.fargate.container_definitions import http_health_check_command
+from stacks.program.compile import (
+    CompiledStack,
+    compile_running_stack,
+    eks_args,
+    service_placement,
+    task_spec,
+)
 from stacks.program.errors import StackConfigError
 from stacks.program.load import parse_stack_config
 from stacks.program.model.types import eks_support_problem
@@ -100,7 +115,7 @@ CASES = [
     ),
     pytest.param(
         service_change(0, colour="blue"),
-        "observability:services[0].colour: unknown key; none of the 35 keys allowed here is "
+        "observability:services[0].colour: unknown key; none of the 38 keys allowed here is "
         "close (the README's configuration reference lists them)",
         id="unknown-service-key",
     ),
@@ -1518,3 +1533,219 @@ def test_the_sidecar_and_hardening_settings_reach_the_task() -> None:
     assert (spec.readonly_root_filesystem, spec.tmp_size_mib, spec.user) == (True, 32, "app:app")
     # A space or a + has no place in a Datadog tag.
     assert spec.datadog_tags == ("Cost_Center:R_D_1", "team:payments")
+
+
+TARGET_GROUP_ARN = (
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/dev-checkout/6d0ecf831eec9f09"
+)
+ALB_ARN = (
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/dev-public/"
+    "50dc6c495c0c9188"
+)
+S0 = "observability:services[0]"
+
+
+def scaling(**settings: Any) -> dict[str, Any]:
+    return {"minCapacity": 1, "maxCapacity": 4, "cpuUtilization": 60, **settings}
+
+
+SERVING_CASES = [
+    pytest.param(
+        service_change(0, healthCheck={"path": "/health", "command": ["CMD", "/app/healthy"]}),
+        f"{S0}.healthCheck: give path (an HTTP check of the app's port) or command, not both",
+        id="health-check-path-and-command",
+    ),
+    pytest.param(
+        service_change(0, healthCheck={"interval": 10}),
+        f"{S0}.healthCheck: give path (an HTTP check of the app's port) or command, not both",
+        id="health-check-neither",
+    ),
+    pytest.param(
+        service_change(0, healthCheck={"command": ["curl", "-f", "http://127.0.0.1:8000/"]}),
+        f"{S0}.healthCheck.command: starts with CMD (a program and its arguments) or CMD-SHELL",
+        id="health-check-command-form",
+    ),
+    pytest.param(
+        service_change(0, healthCheck={"command": ["CMD-SHELL", "curl", "-f"]}),
+        f"{S0}.healthCheck.command: CMD-SHELL takes one command line, as one string",
+        id="health-check-shell-words",
+    ),
+    pytest.param(
+        service_change(0, healthCheck={"path": "/health", "interval": 3}),
+        f"{S0}.healthCheck.interval: Input should be greater than or equal to 5 (got 3)",
+        id="health-check-interval",
+    ),
+    pytest.param(
+        service_change(0, healthCheck={"path": "health"}),
+        f"{S0}.healthCheck.path: 'health' is not an HTTP path such as /health (starting with /, "
+        "no spaces)",
+        id="health-check-relative-path",
+    ),
+    pytest.param(
+        service_change(0, port=None, healthCheck={"path": "/health"}),
+        f"{S0}.healthCheck.path: needs port: the check GETs the path on the app's port",
+        id="health-check-without-port",
+    ),
+    pytest.param(
+        service_change(0, loadBalancer={"targetGroupArn": "arn:aws:elasticloadbalancing:x"}),
+        f"{S0}.loadBalancer.targetGroupArn: 'arn:aws:elasticloadbalancing:x' is not a target "
+        "group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/<name>/<id>)",
+        id="target-group-arn",
+    ),
+    pytest.param(
+        service_change(0, port=None, loadBalancer={"targetGroupArn": TARGET_GROUP_ARN}),
+        f"{S0}.loadBalancer: needs port: the target group sends traffic to it",
+        id="load-balancer-without-port",
+    ),
+    pytest.param(
+        service_change(
+            0,
+            loadBalancer={"targetGroupArn": TARGET_GROUP_ARN.replace("eu-west-1", "eu-central-1")},
+        ),
+        f"{S0}.loadBalancer.targetGroupArn: in eu-central-1, and the cluster in eu-west-1: ECS "
+        "registers tasks only with load balancing of its own region",
+        id="target-group-in-another-region",
+    ),
+    pytest.param(
+        lambda c: (
+            c.update({"observability:ecs": {}}),
+            service_change(0, loadBalancer={"targetGroupArn": TARGET_GROUP_ARN})(c),
+        ),
+        f"{S0}.loadBalancer: needs observability:ecs.clusterArn: without a cluster only the "
+        "task definition is registered, and no service",
+        id="load-balancer-without-cluster",
+    ),
+    pytest.param(
+        service_change(
+            0,
+            loadBalancer={
+                "targetGroupArn": TARGET_GROUP_ARN,
+                "loadBalancerArn": ALB_ARN.replace("/app/", "/net/"),
+            },
+        ),
+        f"{S0}.loadBalancer.loadBalancerArn: '{ALB_ARN.replace('/app/', '/net/')}' is not an "
+        "Application Load Balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:"
+        "loadbalancer/app/<name>/<id>)",
+        id="network-load-balancer",
+    ),
+    pytest.param(
+        service_change(
+            0,
+            loadBalancer={"targetGroupArn": TARGET_GROUP_ARN, "healthCheckGracePeriodSeconds": -1},
+        ),
+        f"{S0}.loadBalancer.healthCheckGracePeriodSeconds: Input should be greater than or equal "
+        "to 0 (got -1)",
+        id="negative-grace-period",
+    ),
+    pytest.param(
+        service_change(0, autoscaling=scaling(minCapacity=5)),
+        f"{S0}.autoscaling.maxCapacity: less than minCapacity 5",
+        id="scaling-range",
+    ),
+    pytest.param(
+        service_change(0, autoscaling=scaling(minCapacity=0)),
+        f"{S0}.autoscaling.minCapacity: Input should be greater than or equal to 1 (got 0)",
+        id="scaling-to-zero",
+    ),
+    pytest.param(
+        service_change(0, autoscaling={"minCapacity": 1, "maxCapacity": 4}),
+        f"{S0}.autoscaling: give at least one target: cpuUtilization, memoryUtilization or "
+        "requestCountPerTarget",
+        id="scaling-without-targets",
+    ),
+    pytest.param(
+        service_change(0, autoscaling=scaling(cpuUtilization=120)),
+        f"{S0}.autoscaling.cpuUtilization: Input should be less than or equal to 100 (got 120)",
+        id="scaling-past-100-percent",
+    ),
+    pytest.param(
+        service_change(0, desiredCount=6, autoscaling=scaling()),
+        f"{S0}.desiredCount: 6 is outside autoscaling's 1..4: the service starts with it, and "
+        "scaling would move it at once",
+        id="desired-count-outside-scaling",
+    ),
+    pytest.param(
+        service_change(
+            0,
+            loadBalancer={"targetGroupArn": TARGET_GROUP_ARN},
+            autoscaling=scaling(requestCountPerTarget=1000),
+        ),
+        f"{S0}.autoscaling.requestCountPerTarget: needs loadBalancer with its loadBalancerArn: "
+        "the metric counts the requests one load balancer sends to the target group",
+        id="request-count-without-load-balancer-arn",
+    ),
+    pytest.param(
+        lambda c: (
+            c.update({"observability:ecs": {}}),
+            service_change(0, autoscaling=scaling())(c),
+        ),
+        f"{S0}.autoscaling: needs observability:ecs.clusterArn: without a cluster only the "
+        "task definition is registered, and no service",
+        id="scaling-without-cluster",
+    ),
+]
+
+
+@pytest.mark.parametrize(("change", "expected"), SERVING_CASES)
+def test_bad_health_check_load_balancer_or_scaling_is_refused_with_a_clear_error(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], change: Any, expected: str
+) -> None:
+    assert plan_errors(tmp_path, capsys, stack_with(change)) == [expected]
+
+
+def test_health_check_load_balancer_and_scaling_compile_into_the_components_args() -> None:
+    served = {
+        **SERVICE,
+        "desiredCount": 2,
+        "healthCheck": {"path": "/ready", "timeout": 3, "startPeriod": 20},
+        "loadBalancer": {"targetGroupArn": TARGET_GROUP_ARN, "loadBalancerArn": ALB_ARN},
+        "autoscaling": scaling(memoryUtilization=75, requestCountPerTarget=1000),
+    }
+    loaded = parse_stack_config(
+        {
+            "environment": VALID["config"]["observability:environment"],
+            "ecs": VALID["config"]["observability:ecs"],
+            "services": [served],
+        }
+    )
+    [service] = loaded.services
+    assert task_spec(loaded, service).health_check == ContainerHealthCheck(
+        command=http_health_check_command(8000, "/ready", 3),
+        interval=30,
+        timeout=3,
+        retries=3,
+        start_period=20,
+    )
+    placement = service_placement(loaded, service)
+    assert placement is not None
+    assert placement.desired_count == 2
+    assert placement.load_balancer == LoadBalancerTarget(TARGET_GROUP_ARN, 8000, 60)
+    assert placement.autoscaling == ServiceAutoscaling(
+        min_capacity=1,
+        max_capacity=4,
+        targets=(
+            ScalingTarget("ECSServiceAverageCPUUtilization", 60),
+            ScalingTarget("ECSServiceAverageMemoryUtilization", 75),
+            ScalingTarget(
+                "ALBRequestCountPerTarget",
+                1000,
+                resource_label="app/dev-public/50dc6c495c0c9188/targetgroup/dev-checkout/"
+                "6d0ecf831eec9f09",
+            ),
+        ),
+        scale_in_cooldown=300,
+        scale_out_cooldown=60,
+    )
+
+
+def test_a_health_check_command_is_taken_as_given() -> None:
+    command = ["CMD-SHELL", "curl -fsS http://127.0.0.1:8000/health || exit 1"]
+    loaded = parse_stack_config(
+        {
+            "environment": VALID["config"]["observability:environment"],
+            "services": [{**SERVICE, "healthCheck": {"command": command, "retries": 5}}],
+        }
+    )
+    check = task_spec(loaded, loaded.services[0]).health_check
+    assert check is not None
+    assert (check.command, check.retries) == (tuple(command), 5)

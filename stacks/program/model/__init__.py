@@ -92,6 +92,8 @@ class StackConfig(Model):
                 )
             first_index.setdefault(service.name, index)
         for index, service in enumerate(self.services):
+            problems.update(self._placement_problems(index, service))
+        for index, service in enumerate(self.services):
             claimed = [old for old in service.previous_names if old in first_index]
             if claimed:
                 problems[f"services.{index}.previous_names"] = "; ".join(
@@ -99,4 +101,28 @@ class StackConfig(Model):
                     "resources"
                     for old in claimed
                 )
+        return problems
+
+    def _placement_problems(self, index: int, service: ServiceSettings) -> dict[str, str]:
+        """A load balancer or scaling needs the ECS service that only a cluster brings, and a
+        target group in the cluster's region."""
+        key = f"services.{index}"
+        cluster = self.ecs.cluster_arn
+        problems = {}
+        needs_service = {"load_balancer": service.load_balancer, "autoscaling": service.autoscaling}
+        for field, value in needs_service.items():
+            if value is not None and cluster is None:
+                problems[f"{key}.{field}"] = (
+                    "needs observability:ecs.clusterArn: without a cluster only the task "
+                    "definition is registered, and no service"
+                )
+        if service.load_balancer is not None and cluster is not None:
+            cluster_region = cluster.split(":")[3]
+            for field in ("target_group_arn", "load_balancer_arn"):
+                arn = getattr(service.load_balancer, field)
+                if arn is not None and arn.split(":")[3] != cluster_region:
+                    problems[f"{key}.load_balancer.{field}"] = (
+                        f"in {arn.split(':')[3]}, and the cluster in {cluster_region}: ECS "
+                        "registers tasks only with load balancing of its own region"
+                    )
         return problems

@@ -27,10 +27,12 @@ from stacks.program.model.datadog import NotificationSettings
 from stacks.program.model.monitors import MonitorsSettings
 from stacks.program.model.types import (
     CREDENTIAL_LIKE,
+    ApplicationLoadBalancerArn,
     Argument,
     ClusterArn,
     ContainerUser,
     EnvVarName,
+    HttpPath,
     KmsKeyArn,
     LogRetentionDays,
     Model,
@@ -41,6 +43,7 @@ from stacks.program.model.types import (
     ServiceName,
     SpanOperation,
     SubnetId,
+    TargetGroupArn,
     Version,
     WebUrl,
     credential_value_problem,
@@ -212,6 +215,101 @@ _FIELDS = {"command": "command", "entryPoint": "entry_point", "cws": "cws"}
 """The model field of each key a start problem names."""
 
 
+HEALTH_CHECK_FORMS = ("CMD", "CMD-SHELL")
+
+
+class HealthCheckSettings(Model):
+    """The app container's own health check. ECS acts on it: a task whose app turns UNHEALTHY is
+    stopped and replaced, and a deployment whose tasks never turn HEALTHY rolls back. Give
+    either `path` or `command`; the timings are ECS's defaults and ranges (HealthCheck in the
+    ECS API reference)."""
+
+    path: HttpPath | None = None
+    """HTTP path the app answers with a status below 400 while it is healthy, e.g. /health; the
+    check GETs http://127.0.0.1:<port><path> with the image's own `python3` (slim and distroless
+    Python images have no curl or wget). Needs `port`."""
+    command: list[Argument] | None = None
+    """The check as ECS runs it, for anything else: [CMD, <program>, <args>...], or
+    [CMD-SHELL, "<command line>"] in an image with a shell; exit status 0 is healthy."""
+    interval: int = Field(30, ge=5, le=300)
+    """Seconds between checks."""
+    timeout: int = Field(5, ge=2, le=60)
+    """Seconds a check may take before it counts as failed."""
+    retries: int = Field(3, ge=1, le=10)
+    """Failures in a row that make the container UNHEALTHY."""
+    start_period: int = Field(0, ge=0, le=300)
+    """Seconds after the app starts during which failures do not count (a success ends it)."""
+
+    def field_problems(self) -> dict[str, str]:
+        if (self.path is None) == (self.command is None):
+            return {"": "give path (an HTTP check of the app's port) or command, not both"}
+        command = self.command or []
+        if command and command[0] not in HEALTH_CHECK_FORMS:
+            return {"command": "starts with CMD (a program and its arguments) or CMD-SHELL"}
+        if command[:1] == ["CMD"] and len(command) < 2:
+            return {"command": "CMD needs the program to run after it"}
+        if command[:1] == ["CMD-SHELL"] and len(command) != 2:
+            return {"command": "CMD-SHELL takes one command line, as one string"}
+        return {}
+
+
+MAX_GRACE_PERIOD_SECONDS = 2_147_483_647
+"""The longest health check grace period ECS takes (CreateService in the ECS API reference)."""
+
+
+class LoadBalancerSettings(Model):
+    """An existing target group the service registers its tasks in. The load balancer, its
+    listener and the target group's own health check are its owner's: ECS refuses a target
+    group that no load balancer forwards to."""
+
+    target_group_arn: TargetGroupArn
+    """Target group of target type `ip` (Fargate tasks register by their IP), in the cluster's
+    region; it sends traffic to the service's `port`."""
+    load_balancer_arn: ApplicationLoadBalancerArn | None = None
+    """The Application Load Balancer whose listener forwards to the target group; only
+    `autoscaling.requestCountPerTarget` needs it (its metric counts per load balancer)."""
+    health_check_grace_period_seconds: int = Field(60, ge=0, le=MAX_GRACE_PERIOD_SECONDS)
+    """Seconds after a task starts during which ECS ignores failing load balancer and container
+    health checks, so that a slow start is not taken for a failure. 60 is what AWS CDK sets on a
+    service with a load balancer."""
+
+
+class AutoscalingSettings(Model):
+    """Target tracking scaling of the task count (Application Auto Scaling): each target given
+    is one policy, and the one asking for the most tasks wins."""
+
+    min_capacity: int = Field(ge=1)
+    """Fewest tasks. At least 1: with none running, no CPU, memory or request metric is
+    reported, and nothing would scale the service out again."""
+    max_capacity: int = Field(ge=1)
+    """Most tasks."""
+    cpu_utilization: float | None = Field(None, gt=0, le=100)
+    """Average CPU of the service's tasks to keep, in percent of the task's CPU."""
+    memory_utilization: float | None = Field(None, gt=0, le=100)
+    """Average memory of the service's tasks to keep, in percent of the task's memory."""
+    request_count_per_target: int | None = Field(None, ge=1)
+    """Requests per task and minute to keep (ALBRequestCountPerTarget); needs `loadBalancer`
+    with its `loadBalancerArn`."""
+    scale_in_cooldown: int = Field(300, ge=0)
+    """Seconds after removing tasks before removing more: Application Auto Scaling's default
+    for ECS, and the Terraform AWS ECS module's."""
+    scale_out_cooldown: int = Field(60, ge=0)
+    """Seconds new tasks are given to take load before adding more; the Terraform AWS ECS
+    module's default (Application Auto Scaling's own is 300, slow for an API under a spike)."""
+
+    def field_problems(self) -> dict[str, str]:
+        problems = {}
+        if self.max_capacity < self.min_capacity:
+            problems["max_capacity"] = f"less than minCapacity {self.min_capacity}"
+        targets = (self.cpu_utilization, self.memory_utilization, self.request_count_per_target)
+        if all(target is None for target in targets):
+            problems[""] = (
+                "give at least one target: cpuUtilization, memoryUtilization or "
+                "requestCountPerTarget"
+            )
+        return problems
+
+
 class ServiceSettings(Model):
     """One Python service on Fargate (an item of `observability:services`)."""
 
@@ -273,7 +371,16 @@ class ServiceSettings(Model):
     llm_observability: LlmObservabilitySettings | None = Field(None, validate_default=True)
     """LLM Observability; omit to leave it off."""
     desired_count: int = Field(1, ge=0)
-    """Number of tasks of the ECS service."""
+    """Number of tasks of the ECS service; with `autoscaling`, the number it starts with (the
+    policies own it from then on, and a later change here is not applied)."""
+    health_check: HealthCheckSettings | None = None
+    """The app container's own health check; omit for none."""
+    load_balancer: LoadBalancerSettings | None = None
+    """The target group the tasks register in; omit for a service without a load balancer.
+    Needs `port` and observability:ecs.clusterArn."""
+    autoscaling: AutoscalingSettings | None = None
+    """Target tracking scaling of the task count; omit for a fixed `desiredCount`. Needs
+    observability:ecs.clusterArn."""
     enable_execute_command: bool = False
     """ECS Exec into the tasks."""
     cws: bool = False
@@ -334,6 +441,7 @@ class ServiceSettings(Model):
                 "only used with readonlyRootFilesystem: true (a writable root filesystem has its "
                 "own /tmp)"
             )
+        problems.update(self._serving_problems())
         if self.port is not None:
             problem = port_problem(
                 self.port,
@@ -360,6 +468,34 @@ class ServiceSettings(Model):
         if self.wait_for_healthy_agent is None:
             return self.cws
         return self.wait_for_healthy_agent
+
+    def _serving_problems(self) -> dict[str, str]:
+        """Health check, load balancer and scaling against the rest of the service."""
+        problems = {}
+        if self.port is None:
+            if self.health_check is not None and self.health_check.path is not None:
+                problems["health_check.path"] = (
+                    "needs port: the check GETs the path on the app's port"
+                )
+            if self.load_balancer is not None:
+                problems["load_balancer"] = "needs port: the target group sends traffic to it"
+        scaling = self.autoscaling
+        if scaling is None:
+            return problems
+        if not scaling.min_capacity <= self.desired_count <= scaling.max_capacity:
+            problems["desired_count"] = (
+                f"{self.desired_count} is outside autoscaling's {scaling.min_capacity}.."
+                f"{scaling.max_capacity}: the service starts with it, and scaling would move it "
+                "at once"
+            )
+        if scaling.request_count_per_target is not None and (
+            self.load_balancer is None or self.load_balancer.load_balancer_arn is None
+        ):
+            problems["autoscaling.request_count_per_target"] = (
+                "needs loadBalancer with its loadBalancerArn: the metric counts the requests "
+                "one load balancer sends to the target group"
+            )
+        return problems
 
     @field_validator("command")
     @classmethod

@@ -118,6 +118,29 @@ ClusterArn = Annotated[
         )
     ),
 ]
+# Elastic Load Balancing names: up to 32 letters, digits and hyphens, not at either end; the id
+# that follows is 16 hexadecimal digits (ARNs in the ELB API reference).
+_ELB_NAME = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,30}[A-Za-z0-9])?/[0-9a-f]{16}"
+TargetGroupArn = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            _PARTITION + rf":elasticloadbalancing:[a-z0-9-]+:\d{{12}}:targetgroup/{_ELB_NAME}",
+            "a target group ARN (arn:aws:elasticloadbalancing:<region>:<account>:targetgroup/"
+            "<name>/<id>)",
+        )
+    ),
+]
+ApplicationLoadBalancerArn = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            _PARTITION + rf":elasticloadbalancing:[a-z0-9-]+:\d{{12}}:loadbalancer/app/{_ELB_NAME}",
+            "an Application Load Balancer ARN (arn:aws:elasticloadbalancing:<region>:<account>:"
+            "loadbalancer/app/<name>/<id>)",
+        )
+    ),
+]
 SubnetId = Annotated[str, AfterValidator(_matching(r"subnet-[0-9a-f]{8,17}", "a subnet id"))]
 SecurityGroupId = Annotated[
     str, AfterValidator(_matching(r"sg-[0-9a-f]{8,17}", "a security group id"))
@@ -290,6 +313,16 @@ SpanOperation = Annotated[
     ),
 ]
 WebUrl = Annotated[str, AfterValidator(_matching(r"https?://[^\s/]+\S*", "an http(s) URL"))]
+# A URL's path and query (RFC 3986): what an HTTP health check may ask for.
+HttpPath = Annotated[
+    str,
+    AfterValidator(
+        _matching(
+            r"/[A-Za-z0-9\-._~!$&'()*+,;=:@%/?]*",
+            "an HTTP path such as /health (starting with /, no spaces)",
+        )
+    ),
+]
 
 
 def _not_blank(value: str) -> str:
