@@ -134,6 +134,20 @@ class CloudWatchLogs:
 LogShipping = DatadogLogs | CloudWatchLogs
 
 
+HEALTH_CHECK_FORMS: Final = ("CMD", "CMD-SHELL")
+"""How a health check command starts: the program and its arguments, or a shell command line."""
+HEALTH_CHECK_RANGES: Final = {
+    "interval": (5, 300),
+    "timeout": (2, 60),
+    "retries": (1, 10),
+    "startPeriod": (0, 300),
+}
+"""What ECS takes for each timing of a health check (HealthCheck in the ECS API reference, which
+botocore's model leaves out)."""
+MAX_HEALTH_CHECK_GRACE_PERIOD: Final = 2_147_483_647
+"""The longest health check grace period of a service (CreateService in the ECS API reference)."""
+
+
 @dataclass(frozen=True)
 class ContainerHealthCheck:
     """The app container's own health check (the container definition's `healthCheck`).

@@ -7,6 +7,7 @@ unchecked.
 
 from typing import Any, Final
 
+from components.fargate.args import MAX_HEALTH_CHECK_GRACE_PERIOD
 from components.problems import Problem
 from stacks.validation.botocore_requests import input_shape, range_problems, request_problems
 
@@ -34,8 +35,6 @@ _DEPLOYMENT_CONFIGURATION: Final = {
     "deploymentMaximumPercent": "maximumPercent",
     "deploymentMinimumHealthyPercent": "minimumHealthyPercent",
 }
-_MAX_GRACE_PERIOD: Final = 2_147_483_647
-"""The largest grace period the ECS API reference allows (CreateService)."""
 
 
 def create_service_request(inputs: dict[str, Any]) -> tuple[dict[str, Any], list[Problem]]:
@@ -101,7 +100,7 @@ def service_problems(inputs: dict[str, Any]) -> list[Problem]:
 def _load_balancer_problems(request: dict[str, Any]) -> list[Problem]:
     balancers = request.get("loadBalancers", [])
     problems = range_problems(
-        request, {"healthCheckGracePeriodSeconds": (0, _MAX_GRACE_PERIOD)}, ""
+        request, {"healthCheckGracePeriodSeconds": (0, MAX_HEALTH_CHECK_GRACE_PERIOD)}, ""
     )
     # ECS answered "Health check grace period is only valid for services configured to use load
     # balancers" (terraform-provider-aws#31104, 2023), and the provider's documentation of the

@@ -5,8 +5,9 @@ Fargate sizing and wiring rules are AWS's documented constraints that the model 
 """
 
 import json
-from typing import Any, Final
+from typing import Any
 
+from components.fargate.args import HEALTH_CHECK_FORMS, HEALTH_CHECK_RANGES
 from components.fargate.sizes import fargate_size_problem
 from components.problems import Problem
 from stacks.validation.botocore_requests import (
@@ -53,16 +54,6 @@ def task_definition_problems(inputs: dict[str, Any]) -> list[Problem]:
     return problems
 
 
-# The ranges the ECS API reference gives for HealthCheck, which botocore's model leaves out.
-_HEALTH_CHECK_RANGES: Final = {
-    "interval": (5, 300),
-    "timeout": (2, 60),
-    "retries": (1, 10),
-    "startPeriod": (0, 300),
-}
-_HEALTH_CHECK_FORMS: Final = ("CMD", "CMD-SHELL")
-
-
 def _health_check_problems(containers: list[dict[str, Any]]) -> list[Problem]:
     problems = []
     for index, container in enumerate(containers):
@@ -70,9 +61,9 @@ def _health_check_problems(containers: list[dict[str, Any]]) -> list[Problem]:
         if check is None:
             continue
         path = f"containerDefinitions[{index}].healthCheck"
-        problems += range_problems(check, _HEALTH_CHECK_RANGES, path)
+        problems += range_problems(check, HEALTH_CHECK_RANGES, path)
         command = check["command"]
-        if not command or command[0] not in _HEALTH_CHECK_FORMS or len(command) < 2:
+        if not command or command[0] not in HEALTH_CHECK_FORMS or len(command) < 2:
             problems.append(
                 Problem(
                     f"{path}.command",

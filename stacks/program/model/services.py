@@ -1,6 +1,6 @@
 """`observability:ecs` and the items of `observability:services`."""
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, ValidationInfo, field_validator
 
@@ -9,6 +9,9 @@ from components.fargate.args import (
     DEFAULT_CWS_INSTRUMENTATION_IMAGE,
     DEFAULT_LOG_ROUTER_IMAGE,
     EXECUTION_ROLE_SUFFIX,
+    HEALTH_CHECK_FORMS,
+    HEALTH_CHECK_RANGES,
+    MAX_HEALTH_CHECK_GRACE_PERIOD,
     MAX_SERVICE_NAME_LENGTH,
     AgentTransport,
     CpuArchitecture,
@@ -215,7 +218,10 @@ _FIELDS = {"command": "command", "entryPoint": "entry_point", "cws": "cws"}
 """The model field of each key a start problem names."""
 
 
-HEALTH_CHECK_FORMS = ("CMD", "CMD-SHELL")
+def _health_check_timing(name: str, default: int) -> Any:
+    """A timing's field, within the range ECS takes for it."""
+    low, high = HEALTH_CHECK_RANGES[name]
+    return Field(default, ge=low, le=high)
 
 
 class HealthCheckSettings(Model):
@@ -231,13 +237,13 @@ class HealthCheckSettings(Model):
     command: list[Argument] | None = None
     """The check as ECS runs it, for anything else: [CMD, <program>, <args>...], or
     [CMD-SHELL, "<command line>"] in an image with a shell; exit status 0 is healthy."""
-    interval: int = Field(30, ge=5, le=300)
+    interval: int = _health_check_timing("interval", 30)
     """Seconds between checks."""
-    timeout: int = Field(5, ge=2, le=60)
+    timeout: int = _health_check_timing("timeout", 5)
     """Seconds a check may take before it counts as failed."""
-    retries: int = Field(3, ge=1, le=10)
+    retries: int = _health_check_timing("retries", 3)
     """Failures in a row that make the container UNHEALTHY."""
-    start_period: int = Field(0, ge=0, le=300)
+    start_period: int = _health_check_timing("startPeriod", 0)
     """Seconds after the app starts during which failures do not count (a success ends it)."""
 
     def field_problems(self) -> dict[str, str]:
@@ -253,10 +259,6 @@ class HealthCheckSettings(Model):
         return {}
 
 
-MAX_GRACE_PERIOD_SECONDS = 2_147_483_647
-"""The longest health check grace period ECS takes (CreateService in the ECS API reference)."""
-
-
 class LoadBalancerSettings(Model):
     """An existing target group the service registers its tasks in. The load balancer, its
     listener and the target group's own health check are its owner's: ECS refuses a target
@@ -268,7 +270,7 @@ class LoadBalancerSettings(Model):
     load_balancer_arn: ApplicationLoadBalancerArn | None = None
     """The Application Load Balancer whose listener forwards to the target group; only
     `autoscaling.requestCountPerTarget` needs it (its metric counts per load balancer)."""
-    health_check_grace_period_seconds: int = Field(60, ge=0, le=MAX_GRACE_PERIOD_SECONDS)
+    health_check_grace_period_seconds: int = Field(60, ge=0, le=MAX_HEALTH_CHECK_GRACE_PERIOD)
     """Seconds after a task starts during which ECS ignores failing load balancer and container
     health checks, so that a slow start is not taken for a failure. 60 is what AWS CDK sets on a
     service with a load balancer."""
