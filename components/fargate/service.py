@@ -157,41 +157,29 @@ class InstrumentedFargateService(pulumi.ComponentResource):
         )
         # Both policies name exactly what the container definitions use (images, log groups,
         # secrets), so the two cannot drift apart.
-        aws.iam.RolePolicy(
+        containers = self.container_definitions.apply(json.loads)
+        self._inline_policy(
             f"{name}-execution-pull-logs",
-            role=role.id,
-            policy=pulumi.Output.all(
-                containers=self.container_definitions, partition=partition, account=account_id
-            ).apply(
-                lambda v: json.dumps(
-                    execution_role_policy(
-                        json.loads(v["containers"]),
-                        partition=v["partition"],
-                        account_id=v["account"],
-                    )
+            role,
+            pulumi.Output.all(containers=containers, partition=partition, account=account_id).apply(
+                lambda v: execution_role_policy(
+                    v["containers"], partition=v["partition"], account_id=v["account"]
                 )
             ),
-            opts=pulumi.ResourceOptions(parent=self),
         )
         extra_keys = [s.kms_key_arn for s in args.task.secrets if s.kms_key_arn]
-        policy = pulumi.Output.all(
-            containers=self.container_definitions,
-            api_key_kms=args.api_key.kms_key_arn,
-            region=region,
-        ).apply(
-            lambda v: json.dumps(
-                secrets_read_policy(
-                    referenced_secret_arns(json.loads(v["containers"])),
+        self._inline_policy(
+            f"{name}-execution-secrets",
+            role,
+            pulumi.Output.all(
+                containers=containers, api_key_kms=args.api_key.kms_key_arn, region=region
+            ).apply(
+                lambda v: secrets_read_policy(
+                    referenced_secret_arns(v["containers"]),
                     [k for k in [v["api_key_kms"], *extra_keys] if k],
                     v["region"],
                 )
-            )
-        )
-        aws.iam.RolePolicy(
-            f"{name}-execution-secrets",
-            role=role.id,
-            policy=policy,
-            opts=pulumi.ResourceOptions(parent=self),
+            ),
         )
         return role.arn
 
@@ -216,13 +204,18 @@ class InstrumentedFargateService(pulumi.ComponentResource):
             ecs_exec=args.placement is not None and args.placement.enable_execute_command
         )
         if policy is not None:
-            aws.iam.RolePolicy(
-                f"{name}-task-policy",
-                role=role.id,
-                policy=json.dumps(policy),
-                opts=pulumi.ResourceOptions(parent=self),
-            )
+            self._inline_policy(f"{name}-task-policy", role, policy)
         return role.arn
+
+    def _inline_policy(
+        self, name: str, role: aws.iam.Role, document: pulumi.Input[dict[str, Any]]
+    ) -> None:
+        aws.iam.RolePolicy(
+            name,
+            role=role.id,
+            policy=pulumi.Output.from_input(document).apply(json.dumps),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
 
     def _service(
         self,
