@@ -17,6 +17,7 @@ from components.api_key_secret import DatadogApiKeySecretArgs
 from components.dashboards.widgets import Json
 from components.datadog_provider import DatadogProviderArgs
 from components.datadog_tags import datadog_tag
+from components.downtime_schedules import Downtime, Recurrence
 from components.eks.args import (
     DEFAULT_API_KEY_SECRET_NAME,
     AgentArgs,
@@ -91,6 +92,7 @@ from components.monitors import (
 )
 from components.monitors.definitions import MonitorDefinition, MonitorDefinitionError
 from components.monitors.service_monitors import (
+    MANAGED_BY_TAG,
     CustomSpec,
     PlannedMonitor,
     monitor_builders,
@@ -102,6 +104,7 @@ from stacks.program.errors import NAMESPACE, StackConfigError, stack_file_name
 from stacks.program.load import API_KEY_CONFIG, APP_KEY_CONFIG, StackSecrets, load_stack
 from stacks.program.model import StackConfig
 from stacks.program.model.datadog import NotificationSettings, SeverityPolicySettings
+from stacks.program.model.downtimes import DowntimeSettings
 from stacks.program.model.eks import AgentFeatureSettings, EksSettings, ResourceSettings
 from stacks.program.model.monitors import (
     AnomalyMonitorSettings,
@@ -695,6 +698,8 @@ class CompiledStack:
     """The EKS telemetry pipeline's dashboard, None without EKS or when turned off."""
     notes: tuple[str, ...]
     """One line per default monitor or dashboard left out, and why."""
+    downtimes: dict[str, Downtime]
+    """Scheduled downtimes of the stack's monitors by name; empty for none."""
 
 
 def compile_running_stack() -> CompiledStack:
@@ -720,6 +725,14 @@ def compile_stack(config: StackConfig, secrets: StackSecrets) -> CompiledStack:
     problems += _monitor_name_collisions(services)
     manages_datadog = plan.manages_datadog_resources
     problems += _missing_key_problems(config, secrets, manages_datadog)
+    if config.downtimes and not manages_datadog:
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:downtimes",
+                "the stack registers no monitors or dashboards, so no Datadog provider to "
+                "schedule downtimes with; remove downtimes",
+            )
+        )
     if problems:
         raise StackConfigError(problems, stack_file_name())
     provider = (
@@ -734,6 +747,24 @@ def compile_stack(config: StackConfig, secrets: StackSecrets) -> CompiledStack:
         datadog_provider=provider,
         platform_dashboard=plan.platform_dashboard,
         notes=plan.notes,
+        downtimes={d.name: downtime(config, d) for d in config.downtimes},
+    )
+
+
+def downtime(config: StackConfig, settings: DowntimeSettings) -> Downtime:
+    """A downtime that mutes only monitors this stack manages in its environment: the monitor
+    tags always include the stack's own, whatever else selects."""
+    env = config.environment.name
+    own = (f"env:{env}", MANAGED_BY_TAG)
+    return Downtime(
+        scope=settings.scope or f"env:{env}",
+        monitor_tags=own + tuple(tag for tag in settings.monitor_tags if tag not in own),
+        timezone=settings.timezone,
+        recurrences=tuple(
+            Recurrence(rrule=r.rrule, start=r.start, duration=r.duration)
+            for r in settings.recurrences
+        ),
+        message=settings.message,
     )
 
 

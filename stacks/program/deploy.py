@@ -8,6 +8,7 @@ import pulumi_datadog as datadog
 from components.api_key_secret import DatadogApiKeySecret
 from components.dashboards.dashboard_resource import DatadogDashboard, DatadogDashboardArgs
 from components.datadog_provider import datadog_provider
+from components.downtimes import StackDowntimes, StackDowntimesArgs
 from components.eks.observability import EksObservability
 from components.fargate.service import InstrumentedFargateService
 from components.monitors.monitor_resources import ServiceMonitors, ServiceMonitorsArgs
@@ -70,8 +71,9 @@ def renamed_from(service: CompiledService, suffix: str = "") -> pulumi.ResourceO
 
 
 def deploy_monitors_and_dashboards(stack: CompiledStack, provider: datadog.Provider) -> None:
-    """Per service `<service>-monitors` and `<service>-apm` (its dashboard), and
-    `telemetry-pipeline` for EKS: names that stay put as monitors and titles change."""
+    """Per service `<service>-monitors` and `<service>-apm` (its dashboard),
+    `telemetry-pipeline` for EKS and `downtimes` for the scheduled downtimes: names that stay
+    put as monitors and titles change."""
     for service in stack.services:
         if service.monitors:
             ServiceMonitors(
@@ -89,3 +91,5 @@ def deploy_monitors_and_dashboards(stack: CompiledStack, provider: datadog.Provi
         DatadogDashboard(
             "telemetry-pipeline", DatadogDashboardArgs(stack.platform_dashboard, provider)
         )
+    if stack.downtimes:
+        StackDowntimes("downtimes", StackDowntimesArgs(stack.downtimes, provider))

@@ -2,7 +2,8 @@
 
 One file per payload a reviewer reads, under stable names, so a pull request's diff of the plan
 output is a diff of exactly what changed: ECS container definitions, Kubernetes manifests (YAML),
-Datadog monitors and dashboards (JSON). Values are the recorded inputs, secrets already masked.
+Datadog monitors, dashboards and downtimes (JSON). Values are the recorded inputs, secrets
+already masked.
 """
 
 import json
@@ -15,6 +16,7 @@ from typing import Any, Final
 import yaml
 
 from stacks.tooling.engine import RecordedResource
+from stacks.validation.downtimes import DOWNTIME_SCHEDULE_TYPE
 
 RESOURCES_FILE: Final = "resources.json"
 ARTIFACT_DIRS: Final = ("ecs", "kubernetes", "datadog")
@@ -53,6 +55,10 @@ def _monitor(resource: RecordedResource) -> tuple[str, str]:
     return f"datadog/monitors/{_file_name(resource.name)}.json", _json(resource.inputs)
 
 
+def _downtime(resource: RecordedResource) -> tuple[str, str]:
+    return f"datadog/downtimes/{_file_name(resource.name)}.json", _json(resource.inputs)
+
+
 def _dashboard(resource: RecordedResource) -> tuple[str, str]:
     dashboard = json.loads(resource.inputs["dashboard"])
     return f"datadog/dashboards/{_file_name(resource.name)}.json", _json(dashboard)
@@ -63,6 +69,7 @@ _WRITERS: Final[dict[str, Callable[[RecordedResource], tuple[str, str]]]] = {
     "kubernetes:helm.sh/v3:Release": _helm_release,
     "datadog:index/monitor:Monitor": _monitor,
     "datadog:index/dashboardJson:DashboardJson": _dashboard,
+    DOWNTIME_SCHEDULE_TYPE: _downtime,
 }
 
 

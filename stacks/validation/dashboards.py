@@ -112,6 +112,12 @@ def validate_dashboard(dashboard: Mapping[str, Any]) -> list[Problem]:
     return _problems(dict(dashboard), (Dashboard,), ())
 
 
+def api_json_problems(value: Mapping[str, Any], model: type) -> list[Problem]:
+    """Every problem found in `value` against one datadog-api-client model, walked as a
+    dashboard is (other Datadog payloads use the same client models)."""
+    return _problems(dict(value), (model,), ())
+
+
 def dashboard_json_problems(inputs: dict[str, Any]) -> list[Problem]:
     """What Datadog would refuse in a `datadog.DashboardJson`, whose `dashboard` is JSON text."""
     try:

@@ -21,6 +21,7 @@ from stacks.validation.dashboards import dashboard_json_problems
 from stacks.validation.datadog_agent import API_VERSION as DATADOG_AGENT_API_VERSION
 from stacks.validation.datadog_agent import KIND as DATADOG_AGENT_KIND
 from stacks.validation.datadog_agent import check_datadog_agent
+from stacks.validation.downtimes import DOWNTIME_SCHEDULE_TYPE, downtime_schedule_problems
 from stacks.validation.ecs_service import service_problems
 from stacks.validation.ecs_task_definition import task_definition_problems
 from stacks.validation.kubernetes import check_kubernetes_object, json_path
@@ -35,6 +36,7 @@ _CHECKS_BY_TYPE: dict[str, ResourceCheck] = {
     POLICY_TYPE: scaling_policy_problems,
     "datadog:index/dashboardJson:DashboardJson": dashboard_json_problems,
     MONITOR_TYPE: monitor_problems,
+    DOWNTIME_SCHEDULE_TYPE: downtime_schedule_problems,
 }
 
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"

@@ -270,6 +270,21 @@ _TABLE: list[tuple[str, str, Change, str, str]] = [
         "eks.dashboard",
         "valid boolean",
     ),
+    # downtimes
+    (
+        "downtime-other-env",
+        "dev",
+        nested(("observability:downtimes", 0, "scope"), "env:production"),
+        "downtimes[0].scope",
+        "env:dev and no other env",
+    ),
+    (
+        "downtime-rrule",
+        "dev",
+        nested(("observability:downtimes", 0, "recurrences", 0, "rrule"), "FREQ=WEEKLY;BYDAY=XY"),
+        "downtimes[0].recurrences[0].rrule",
+        "not an RFC 5545 RRULE",
+    ),
     # notifications
     (
         "bad-handle",
@@ -338,7 +353,7 @@ def test_malformed_config_is_refused_before_anything_registers(
 def test_the_table_covers_every_section() -> None:
     assert len(CASES) >= 30
     sections = {case.path.split("[")[0].split(".")[0] for case in CASES}
-    assert {"services", "environment", "datadog", "eks"} <= sections
+    assert {"services", "environment", "datadog", "eks", "downtimes"} <= sections
     paths = " ".join(case.path for case in CASES)
     for part in ("monitors", "dashboard", "notifications"):
         assert part in paths

@@ -11,6 +11,7 @@ from pydantic import Field
 
 from components.datadog_tags import datadog_tag_problem
 from stacks.program.model.datadog import DatadogSettings
+from stacks.program.model.downtimes import DowntimeSettings, scope_problem
 from stacks.program.model.eks import EksSettings
 from stacks.program.model.services import EcsSettings, ServiceSettings
 from stacks.program.model.types import (
@@ -80,6 +81,8 @@ class StackConfig(Model):
     """`observability:services`."""
     eks: EksSettings | None = None
     """`observability:eks`."""
+    downtimes: list[DowntimeSettings] = []
+    """`observability:downtimes`."""
 
     def field_problems(self) -> dict[str, str]:
         problems = {}
@@ -93,6 +96,7 @@ class StackConfig(Model):
             first_index.setdefault(service.name, index)
         for index, service in enumerate(self.services):
             problems.update(self._placement_problems(index, service))
+        problems.update(self._downtime_problems())
         for index, service in enumerate(self.services):
             claimed = [old for old in service.previous_names if old in first_index]
             if claimed:
@@ -101,6 +105,23 @@ class StackConfig(Model):
                     "resources"
                     for old in claimed
                 )
+        return problems
+
+    def _downtime_problems(self) -> dict[str, str]:
+        """Downtime names name resources; a scope must stay inside the stack's environment."""
+        problems = {}
+        first: dict[str, int] = {}
+        for index, downtime in enumerate(self.downtimes):
+            if downtime.name in first:
+                problems[f"downtimes.{index}.name"] = (
+                    f"duplicate downtime name {downtime.name!r} "
+                    f"(also downtimes[{first[downtime.name]}]); names must be unique"
+                )
+            first.setdefault(downtime.name, index)
+            if downtime.scope is not None:
+                problem = scope_problem(downtime.scope, self.environment.name)
+                if problem is not None:
+                    problems[f"downtimes.{index}.scope"] = problem
         return problems
 
     def _placement_problems(self, index: int, service: ServiceSettings) -> dict[str, str]:
