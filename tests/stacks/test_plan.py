@@ -79,6 +79,7 @@ def test_resources_json_lists_registrations_with_their_parents(dev: list[dict[st
         "checkout-api-monitors",
         "datadog",
         "datadog-api-key",
+        "downtimes",
         "eks",
         "support-assistant",
         "support-assistant-apm",
@@ -159,7 +160,7 @@ def test_plan_prints_the_tree_and_counts(
 ) -> None:
     plan("dev", tmp_path)
     printed = capsys.readouterr().out
-    assert printed.startswith("stack dev (Pulumi.dev.yaml): 58 resources\n")
+    assert printed.startswith("stack dev (Pulumi.dev.yaml): 60 resources\n")
     assert "├─ checkout-api  (observability:fargate:InstrumentedFargateService)" in printed
     assert "  aws:ecs/taskDefinition:TaskDefinition" in printed
     assert f"wrote {tmp_path / 'resources.json'}" in printed
@@ -542,7 +543,9 @@ def test_every_datadog_resource_goes_through_the_stacks_provider(
         "appKey": "[secret]",
     }
     datadog_resources = [r for r in resources if r["type"].startswith("datadog:")]
-    assert len(datadog_resources) == len(monitors(resources)) + 3
+    # Two dashboards and the provider, and dev's downtime of nights and weekends.
+    downtimes = {"dev": 1, "production": 0}[stack]
+    assert len(datadog_resources) == len(monitors(resources)) + 3 + downtimes
     assert {r["provider"] for r in datadog_resources} == {provider["urn"]}
 
 
