@@ -85,20 +85,13 @@ class StackConfig(Model):
     """`observability:downtimes`."""
 
     def field_problems(self) -> dict[str, str]:
-        problems = {}
-        first_index: dict[str, int] = {}
-        for index, service in enumerate(self.services):
-            if service.name in first_index:
-                problems[f"services.{index}.name"] = (
-                    f"duplicate service name {service.name!r} "
-                    f"(also services[{first_index[service.name]}]); names must be unique"
-                )
-            first_index.setdefault(service.name, index)
+        names = [service.name for service in self.services]
+        problems = _duplicate_names("services", "service", names)
         for index, service in enumerate(self.services):
             problems.update(self._placement_problems(index, service))
         problems.update(self._downtime_problems())
         for index, service in enumerate(self.services):
-            claimed = [old for old in service.previous_names if old in first_index]
+            claimed = [old for old in service.previous_names if old in names]
             if claimed:
                 problems[f"services.{index}.previous_names"] = "; ".join(
                     f"{old!r} is the name of a service in this stack; an alias would claim its "
@@ -109,15 +102,8 @@ class StackConfig(Model):
 
     def _downtime_problems(self) -> dict[str, str]:
         """Downtime names name resources; a scope must stay inside the stack's environment."""
-        problems = {}
-        first: dict[str, int] = {}
+        problems = _duplicate_names("downtimes", "downtime", [d.name for d in self.downtimes])
         for index, downtime in enumerate(self.downtimes):
-            if downtime.name in first:
-                problems[f"downtimes.{index}.name"] = (
-                    f"duplicate downtime name {downtime.name!r} "
-                    f"(also downtimes[{first[downtime.name]}]); names must be unique"
-                )
-            first.setdefault(downtime.name, index)
             if downtime.scope is not None:
                 problem = scope_problem(downtime.scope, self.environment.name)
                 if problem is not None:
@@ -147,3 +133,16 @@ class StackConfig(Model):
                         "registers tasks only with load balancing of its own region"
                     )
         return problems
+
+
+def _duplicate_names(key: str, kind: str, names: list[str]) -> dict[str, str]:
+    """A problem at each name of the list at `key` that an earlier entry already took."""
+    problems = {}
+    first: dict[str, int] = {}
+    for index, name in enumerate(names):
+        if name in first:
+            problems[f"{key}.{index}.name"] = (
+                f"duplicate {kind} name {name!r} (also {key}[{first[name]}]); names must be unique"
+            )
+        first.setdefault(name, index)
+    return problems
