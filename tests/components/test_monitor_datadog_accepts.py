@@ -9,7 +9,7 @@ from datadog_api_client.v1.model.monitor_formula_and_function_events_data_source
 )
 from datadog_api_client.v1.model.monitor_type import MonitorType
 
-from components.monitors.query import QueryError, QueryKind, Window, parse_monitor_query
+from components.monitors.query import QueryKind, Window, parse_monitor_query
 from components.monitors.query.api_models import (
     EVENT_AGGREGATIONS,
     FORMULA_DATA_SOURCES,
@@ -17,13 +17,7 @@ from components.monitors.query.api_models import (
 )
 from components.monitors.validation import FORMULA_SOURCE_MONITOR_TYPES, validate_monitor
 from components.problems import Problem, Severity
-
-
-def _error(query: str) -> QueryError:
-    with pytest.raises(QueryError) as raised:
-        parse_monitor_query(query)
-    return raised.value
-
+from tests.components.query_errors import query_error
 
 # --- Lower-case boolean operators in tag filters --------------------------------------------------
 # DataDog/documentation, content/en/metrics/advanced-filtering.md: `NOT`, `not`, `AND`, `and`,
@@ -47,14 +41,14 @@ def test_lower_case_boolean_operators_are_accepted(tags: str) -> None:
 
 
 def test_a_lower_case_in_still_takes_a_tag_key() -> None:
-    error = _error("avg(last_5m):avg:x{env:prod in (a,b)} > 1")
+    error = query_error("avg(last_5m):avg:x{env:prod in (a,b)} > 1")
 
     assert error.reason == "IN takes a tag key, not 'env:prod': write key IN (a,b)"
 
 
 def test_an_operator_in_mixed_case_is_not_one() -> None:
     # Datadog lists each operator in capitals or in lower case, nothing between.
-    error = _error("avg(last_5m):avg:x{phase:a Or phase:b} > 1")
+    error = query_error("avg(last_5m):avg:x{phase:a Or phase:b} > 1")
 
     assert error.reason == "expected ',', AND, OR or '}' in the tag filter"
 
@@ -75,14 +69,14 @@ def test_datadogs_default_zero_example_names_no_space_aggregator() -> None:
 
 
 def test_percentile_still_needs_a_percentile_aggregator() -> None:
-    error = _error("percentile(last_5m):trace.http.request{*} > 1")
+    error = query_error("percentile(last_5m):trace.http.request{*} > 1")
 
     assert error.reason.startswith("percentile() needs a percentile space aggregator")
     assert error.fragment == "trace.http.request"
 
 
 def test_a_bare_word_is_still_no_metric_query() -> None:
-    error = _error("avg(last_5m):my.metric > 1")
+    error = query_error("avg(last_5m):my.metric > 1")
 
     assert error.reason == "expected a metric query such as avg:my.metric{*}"
 
@@ -99,7 +93,7 @@ def test_the_default_zero_prefix_is_accepted(metric_query: str) -> None:
 
 
 def test_the_default_zero_prefix_still_needs_a_real_aggregator() -> None:
-    error = _error("sum(last_5m):default_zero:median:app.errors{*} > 1")
+    error = query_error("sum(last_5m):default_zero:median:app.errors{*} > 1")
 
     assert error.reason.startswith("unknown space aggregator 'median'")
 
@@ -121,7 +115,7 @@ def test_a_metric_monitor_looks_back_up_to_a_month(window: str, seconds: int) ->
 
 @pytest.mark.parametrize("window", ["last_31d", "last_2mo", "last_5w"])
 def test_a_metric_window_beyond_a_month_is_refused(window: str) -> None:
-    error = _error(f"avg({window}):avg:x{{*}} > 1")
+    error = query_error(f"avg({window}):avg:x{{*}} > 1")
 
     assert error.reason == (
         f"invalid window {window!r}: metric windows run from last_1m to last_1mo (at most "
@@ -137,7 +131,7 @@ def test_a_metric_window_beyond_a_month_is_refused(window: str) -> None:
     ],
 )
 def test_change_and_outlier_windows_keep_their_week(query: str) -> None:
-    assert _error(query).reason.startswith(
+    assert query_error(query).reason.startswith(
         "invalid window 'last_8d': change and outlier windows run from last_1m to last_1w"
     )
 
@@ -173,7 +167,7 @@ def test_seasonality_on_a_seasonal_algorithm_warns_of_nothing() -> None:
 
 
 def test_an_unknown_seasonality_is_still_refused() -> None:
-    error = _error(BASIC_WEEKLY.replace("'weekly'", "'yearly'"))
+    error = query_error(BASIC_WEEKLY.replace("'weekly'", "'yearly'"))
 
     assert error.reason == "anomalies() seasonality must be one of daily, hourly or weekly"
 

@@ -16,6 +16,7 @@ from components.monitors.query.metric_query import (
     metric_name_problem,
     tag_filter_problem,
 )
+from tests.components.query_errors import query_error
 
 LAST_5M = Window("last_5m", 300)
 
@@ -474,19 +475,17 @@ def _anomaly(algorithm: str, extra: str = "", threshold: str = "1") -> str:
 def test_rejects_bad_queries_with_position_and_fragment(
     query: str, message: str, position: int
 ) -> None:
-    with pytest.raises(QueryError) as raised:
-        parse_monitor_query(query)
+    error = query_error(query)
 
-    assert str(raised.value) == message
-    assert raised.value.position == position
+    assert str(error) == message
+    assert error.position == position
 
 
 def test_error_fragment_is_the_offending_text() -> None:
-    with pytest.raises(QueryError) as raised:
-        parse_monitor_query("avg(last_800h):avg:x{*} > 1")
+    error = query_error("avg(last_800h):avg:x{*} > 1")
 
-    assert raised.value.fragment == "last_800h"
-    assert raised.value.reason.startswith("invalid window 'last_800h'")
+    assert error.fragment == "last_800h"
+    assert error.reason.startswith("invalid window 'last_800h'")
 
 
 def test_quotes_inside_a_log_search_may_be_escaped() -> None:

@@ -4,20 +4,14 @@ from typing import get_args
 
 import pytest
 
-from components.monitors.query import QueryError, QueryKind, Window, parse_monitor_query
+from components.monitors.query import QueryKind, Window, parse_monitor_query
 from components.monitors.query.api_models import EVENT_AGGREGATIONS
 from components.monitors.query.vocabulary import (
     Comparator,
     LogAggregation,
     PercentileAggregation,
 )
-
-
-def _error(query: str) -> QueryError:
-    with pytest.raises(QueryError) as raised:
-        parse_monitor_query(query)
-    return raised.value
-
+from tests.components.query_errors import query_error
 
 # --- chain.py: one rule for repeated methods ----------------------------------------------------
 # Datadog's API reference (create-a-monitor, "Service Check Query" and "Logs Alert Query";
@@ -57,7 +51,7 @@ def _error(query: str) -> QueryError:
     ],
 )
 def test_a_chained_method_may_appear_only_once(query: str, message: str, position: int) -> None:
-    error = _error(query)
+    error = query_error(query)
 
     assert (error.reason, error.position) == (message, position)
 
@@ -149,7 +143,7 @@ def test_event_search_methods_may_come_in_any_order() -> None:
     ],
 )
 def test_chain_arguments_follow_each_methods_table_entry(query: str, message: str) -> None:
-    assert _error(query).reason == message
+    assert query_error(query).reason == message
 
 
 def test_burn_rate_methods_come_in_any_order_and_keep_their_windows_in_table_order() -> None:
@@ -191,7 +185,7 @@ def test_windows_at_the_edges_of_their_range_are_accepted(query: str, window: Wi
     ],
 )
 def test_windows_outside_their_range_are_refused(query: str, description: str) -> None:
-    assert description in _error(query).reason
+    assert description in query_error(query).reason
 
 
 # --- metric_query.py, expressions.py, algorithms.py ----------------------------------------------
@@ -210,13 +204,13 @@ def test_a_percentile_may_have_decimals() -> None:
 
 @pytest.mark.parametrize("aggregator", ["p0", "p100"])
 def test_percentiles_lie_strictly_between_0_and_100(aggregator: str) -> None:
-    error = _error(f"percentile(last_5m):{aggregator}:x{{*}} > 1")
+    error = query_error(f"percentile(last_5m):{aggregator}:x{{*}} > 1")
 
     assert error.reason.startswith(f"unknown space aggregator {aggregator!r}")
 
 
 def test_a_formula_operand_is_a_variable_not_a_metric() -> None:
-    error = _error('formula("errors / trace.hits").last("5m") > 1')
+    error = query_error('formula("errors / trace.hits").last("5m") > 1')
 
     assert error.reason == "expected a variable named in options.variables, not 'trace.hits'"
     assert error.fragment == "trace.hits"
@@ -231,13 +225,13 @@ def test_formula_function_arguments_are_formula_expressions() -> None:
 
 
 def test_an_algorithm_in_a_formula_is_refused() -> None:
-    error = _error('formula("anomalies(avg:x{*}, \'basic\', 2)").last("5m") > 1')
+    error = query_error('formula("anomalies(avg:x{*}, \'basic\', 2)").last("5m") > 1')
 
     assert (error.reason, error.position) == ("anomalies() is not a formula function", 9)
 
 
 def test_an_algorithm_may_not_nest_inside_another() -> None:
-    error = _error("avg(last_1h):anomalies(anomalies(avg:x{*}, 'basic', 2), 'basic', 2) > 1")
+    error = query_error("avg(last_1h):anomalies(anomalies(avg:x{*}, 'basic', 2), 'basic', 2) > 1")
 
     assert (error.reason, error.position) == (
         "anomalies() cannot be nested inside anomalies()",
@@ -249,7 +243,7 @@ def test_outliers_take_a_percentage_after_the_bounds_and_no_options() -> None:
     assert parse_monitor_query(
         "avg(last_1h):outliers(avg:x{*} by {host}, 'dbscan', 3, 20) > 0"
     ).kind is (QueryKind.OUTLIER)
-    assert _error("avg(last_1h):outliers(avg:x{*}, 'dbscan', 3, interval=60) > 0").reason == (
+    assert query_error("avg(last_1h):outliers(avg:x{*}, 'dbscan', 3, interval=60) > 0").reason == (
         "unknown outliers() option 'interval' (expected no options)"
     )
 
@@ -271,7 +265,7 @@ def test_every_builder_log_aggregation_is_an_event_rollup() -> None:
 
 
 def test_count_takes_no_measure() -> None:
-    error = _error('logs("a").rollup("count", "@duration").last("5m") > 1')
+    error = query_error('logs("a").rollup("count", "@duration").last("5m") > 1')
 
     assert (error.reason, error.position) == ('.rollup("count") takes no measure', 27)
 
