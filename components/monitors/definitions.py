@@ -11,6 +11,7 @@ Messages arrive ready-made: `messages.py` composes the state blocks and notifica
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from components.datadog_ids import IdRef, id_refs, with_stand_ins
 from components.monitors.query import QueryError, format_number, parse_window
 from components.monitors.query.metric_query import (
     group_key_problem,
@@ -114,6 +115,8 @@ class MonitorDefinition:
     name: str
     type: str
     query: str
+    """The query, with `${monitor:<role>}` or `${slo:<role>}` where it names another object of
+    the service by id (`components.datadog_ids`)."""
     message: str
     thresholds: Thresholds
     tags: tuple[str, ...] = ()
@@ -139,11 +142,19 @@ class MonitorDefinition:
     def __post_init__(self) -> None:
         # Valid by construction, however it was made: checked once, here, so that whatever
         # registers a definition need not check it again. A warning does not stop it: the
-        # plan's check of the registered monitor shows it, as lint-monitors does.
-        problems = errors(validate_monitor(self.to_monitor_json()))
+        # plan's check of the registered monitor shows it, as lint-monitors does. Ids of other
+        # objects are checked in the form Datadog gives them.
+        monitor = {**self.to_monitor_json(), "query": with_stand_ins(self.query)}
+        problems = errors(validate_monitor(monitor))
         if problems:
             reason = "; ".join(str(problem) for problem in problems)
             raise MonitorDefinitionError(self.name, reason, problems)
+
+    @property
+    def id_refs(self) -> tuple[IdRef, ...]:
+        """The monitors and SLOs whose ids the query names (`${monitor:<role>}`), which must
+        exist before this monitor."""
+        return id_refs(self.query)
 
     def to_monitor_json(self) -> dict[str, object]:
         """The monitor in Datadog's flat API form; unset options are left out, not emptied,

@@ -6,18 +6,32 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_datadog as datadog
 
+from components.datadog_ids import IdRef, fill_ids
 from components.monitors.definitions import LogQueryVariable, MonitorDefinition, Thresholds
 from components.monitors.query import format_number
 from components.monitors.service_monitors import check_role, monitor_resource_name
 
 
-def monitor_args(definition: MonitorDefinition) -> datadog.MonitorArgs:
-    """The provider's arguments for one monitor; unset options stay unset, as in the API form."""
+def monitor_args(
+    definition: MonitorDefinition, ids: Mapping[IdRef, pulumi.Input[str]] | None = None
+) -> datadog.MonitorArgs:
+    """The provider's arguments for one monitor; unset options stay unset, as in the API form.
+    `ids` holds the id of each object the query names (`definition.id_refs`)."""
     windows = definition.threshold_windows
+    refs = definition.id_refs
+    query: pulumi.Input[str] = definition.query
+    if refs:
+        given = ids or {}
+        missing = [str(ref) for ref in refs if ref not in given]
+        if missing:
+            raise ValueError(f"monitor {definition.name!r}: no id for {', '.join(missing)}")
+        query = pulumi.Output.all(*(given[ref] for ref in refs)).apply(
+            lambda values: fill_ids(definition.query, dict(zip(refs, values, strict=True)))
+        )
     return datadog.MonitorArgs(
         name=definition.name,
         type=definition.type,
-        query=definition.query,
+        query=query,
         message=definition.message,
         monitor_thresholds=_thresholds(definition.thresholds),
         monitor_threshold_windows=None
@@ -55,6 +69,12 @@ class ServiceMonitorsArgs:
         # Every definition is valid by construction; the roles name resources.
         for role in self.monitors:
             check_role(role)
+        # A monitor may name the service's other monitors (a composite), which come first.
+        for role, definition in self.monitors.items():
+            for ref in definition.id_refs:
+                if ref.kind != "monitor" or ref.role not in self.monitors or ref.role == role:
+                    raise ValueError(f"monitor {role!r} names {ref}, not another of its monitors")
+        creation_order(self.monitors)
 
 
 class ServiceMonitors(pulumi.ComponentResource):
@@ -68,16 +88,45 @@ class ServiceMonitors(pulumi.ComponentResource):
     ) -> None:
         super().__init__("observability:monitors:ServiceMonitors", name, None, opts)
         child_opts = pulumi.ResourceOptions(parent=self, provider=args.provider)
-        monitors = {
-            role: datadog.Monitor(
-                monitor_resource_name(name, role), monitor_args(definition), opts=child_opts
+        ids: dict[IdRef, pulumi.Input[str]] = {}
+        monitors: dict[str, datadog.Monitor] = {}
+        for role in creation_order(args.monitors):
+            monitors[role] = monitor = datadog.Monitor(
+                monitor_resource_name(name, role),
+                monitor_args(args.monitors[role], ids),
+                opts=child_opts,
             )
-            for role, definition in args.monitors.items()
-        }
+            ids[IdRef("monitor", role)] = monitor.id
+        # Reported by role in the order the stack file gives them, whatever the creation order.
+        monitors = {role: monitors[role] for role in args.monitors}
         self.monitor_ids = pulumi.Output.all(
             **{role: monitor.id for role, monitor in monitors.items()}
         )
         self.register_outputs({"monitor_ids": self.monitor_ids})
+
+
+def creation_order(monitors: Mapping[str, MonitorDefinition]) -> list[str]:
+    """The roles in their given order, except that a monitor comes after the monitors it names;
+    ValueError for monitors that name each other in a cycle."""
+    order: list[str] = []
+    visiting: list[str] = []
+
+    def visit(role: str) -> None:
+        if role in order:
+            return
+        if role in visiting:
+            cycle = " -> ".join([*visiting[visiting.index(role) :], role])
+            raise ValueError(f"monitors name each other in a cycle: {cycle}")
+        visiting.append(role)
+        for ref in monitors[role].id_refs:
+            if ref.kind == "monitor" and ref.role in monitors:
+                visit(ref.role)
+        visiting.pop()
+        order.append(role)
+
+    for role in monitors:
+        visit(role)
+    return order
 
 
 def _thresholds(thresholds: Thresholds) -> datadog.MonitorMonitorThresholdsArgs:

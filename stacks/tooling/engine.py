@@ -24,6 +24,7 @@ from pulumi.runtime.proto import provider_pb2, resource_pb2, source_pb2
 from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
+from components.datadog_ids import IdKind, id_like
 from components.problems import Problem, errors
 from components.versions import DEFAULT_KUBERNETES_VERSION
 from stacks.validation.resources import HELM_RELEASE_TYPE, resource_problems
@@ -32,6 +33,10 @@ PROJECT: Final = "observability"
 ALIAS_SPECS_FEATURE: Final = resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS
 ACCOUNT_ID: Final = "123456789012"
 SECRET_MASK: Final = "[secret]"
+_DATADOG_ID_KINDS: Final[dict[str, IdKind]] = {
+    "datadog:index/monitor:Monitor": "monitor",
+    "datadog:index/serviceLevelObjective:ServiceLevelObjective": "slo",
+}
 
 
 @dataclass(frozen=True)
@@ -302,6 +307,9 @@ class OfflineMocks(mocks.Mocks):
             resource_id = (
                 arn if args.typ.startswith(("aws:secretsmanager", "aws:ecs/service")) else physical
             )
+        if args.typ in _DATADOG_ID_KINDS:
+            # Composites and SLO alerts write these ids into their queries.
+            resource_id = id_like(_DATADOG_ID_KINDS[args.typ], args.name)
         if args.typ == "aws:kms/key:Key":
             resource_id = state["keyId"] = str(uuid.uuid5(uuid.NAMESPACE_URL, args.name))
             state["arn"] = f"arn:aws:kms:{self.region}:{ACCOUNT_ID}:key/{resource_id}"
