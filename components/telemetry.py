@@ -28,6 +28,8 @@ class Signal(StrEnum):
     """LLM spans (LLM Observability), sent through an Agent or agentless."""
     MONITORS = "monitors"
     """Monitors the stack creates for the source, which a monitor summary lists."""
+    SLOS = "SLOs"
+    """Service level objectives the stack creates for the source, which SLO widgets show."""
     COLLECTOR_TELEMETRY = "OpenTelemetry Collector metrics"
     """The collectors' own `otelcol_*` metrics, scraped from their telemetry endpoint."""
 

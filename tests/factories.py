@@ -13,8 +13,10 @@ from components.fargate.args import (
 )
 from components.monitors import Notifications, ServiceMonitorsSpec, SeverityPolicy
 from components.monitors.service_monitors import monitor_builders
+from components.slos.service_slos import slo_builders
 from components.telemetry import Need, Signal, Telemetry
 from stacks.program.compile import monitors_spec as compiled_monitors_spec
+from stacks.program.compile import slo_settings
 from stacks.program.model import StackConfig
 from stacks.program.telemetry import TelemetryPlan, telemetry_plan
 
@@ -115,8 +117,10 @@ def full_platform_dashboard(cluster: str = "prod-eks") -> Json:
 
 def planned_telemetry(config: StackConfig) -> TelemetryPlan:
     """What `compile_stack` keeps of a valid stack's monitors and dashboards, and its notes."""
-    planned = {
-        service.name: monitor_builders(compiled_monitors_spec(config, service))
+    specs = {service.name: compiled_monitors_spec(config, service) for service in config.services}
+    planned = {name: monitor_builders(spec) for name, spec in specs.items()}
+    planned_slos = {
+        service.name: slo_builders(specs[service.name], slo_settings(service))
         for service in config.services
     }
-    return telemetry_plan(config, planned)
+    return telemetry_plan(config, planned, planned_slos)

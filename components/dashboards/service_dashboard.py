@@ -15,20 +15,27 @@ the monitor summary use `$env $service`, which Datadog expands to `env:<value> s
 of monitor tags). A widget shows only what the service sends (`components.telemetry`).
 """
 
+from collections.abc import Mapping
+
 from components.dashboards.widgets import (
     DashboardBuild,
     Formula,
+    Json,
     MetricQuery,
     Section,
+    SloQuery,
     fed,
     fed_dashboard,
     log_stream,
     monitor_summary,
     query_value,
+    slo_status,
     template_variable,
     timeseries,
     toplist,
 )
+from components.datadog_ids import IdRef
+from components.slos.service_slos import SloShape
 from components.telemetry import Need, Signal, Telemetry
 
 _PERCENTILES = ("p50", "p95", "p99")
@@ -39,10 +46,15 @@ _SEARCH_SCOPE = "$env $service"
 
 
 def service_dashboard(
-    service: str, env: str, *, operation: str = "fastapi.request", telemetry: Telemetry
+    service: str,
+    env: str,
+    *,
+    operation: str = "fastapi.request",
+    telemetry: Telemetry,
+    slos: Mapping[str, SloShape] | None = None,
 ) -> DashboardBuild:
     """The dashboard of `service` in `env`, whose ddtrace root spans are named `operation`, with
-    the widgets that `telemetry` feeds."""
+    the widgets that `telemetry` feeds and one row per SLO of `slos` (by role)."""
     traces = (Need(Signal.TRACES, service),)
     requests_per_second = MetricQuery("hits", f"sum:trace.{operation}.hits{_SCOPE}.as_rate()")
     latencies = [_latency(operation, percentile) for percentile in _PERCENTILES]
@@ -133,6 +145,17 @@ def service_dashboard(
                 feature=True,
             ),
             Section(
+                "Service level objectives",
+                fed(
+                    (Need(Signal.SLOS, service),),
+                    *(
+                        widget
+                        for role, shape in (slos or {}).items()
+                        for widget in _slo_widgets(role, shape)
+                    ),
+                ),
+            ),
+            Section(
                 "Errors and alerts",
                 (
                     *fed(
@@ -147,6 +170,30 @@ def service_dashboard(
             ),
         ],
         telemetry=telemetry,
+    )
+
+
+def _slo_widgets(role: str, shape: SloShape) -> tuple[Json, ...]:
+    """Status, remaining budget and burn rate of the SLO of `role`, over its primary timeframe
+    (the dashboard's time frame for the burn rate); the id is filled in once the SLO exists."""
+    slo_id = str(IdRef("slo", role))
+
+    def measure(name: str) -> SloQuery:
+        return SloQuery(name, slo_id, name, shape.type)
+
+    return (
+        slo_status(f"{role.capitalize()} SLO", slo_id, shape.timeframes),
+        query_value(
+            f"{role.capitalize()}: error budget left ({shape.timeframe})",
+            [measure("error_budget_remaining")],
+            Formula("error_budget_remaining"),
+            unit="%",
+        ),
+        timeseries(
+            f"{role.capitalize()}: burn rate",
+            [measure("burn_rate")],
+            [Formula("burn_rate", "burn rate")],
+        ),
     )
 
 

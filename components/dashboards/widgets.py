@@ -39,6 +39,29 @@ class MetricQuery:
 
 
 @dataclass(frozen=True)
+class SloQuery:
+    """A named query of one measure of an SLO (`burn_rate`, `error_budget_remaining`, ...),
+    whose id is written as `${slo:<role>}` until the SLO exists."""
+
+    name: str
+    slo_id: str
+    measure: str
+    slo_type: str
+    """metric, time_slice or monitor: Datadog's `slo_query_type`, the SLO's own type."""
+
+    def to_json(self, *, scalar: bool) -> Json:
+        del scalar  # an SLO measure is one value per point already; no aggregator applies
+        return {
+            "data_source": "slo",
+            "name": self.name,
+            "slo_id": self.slo_id,
+            "measure": self.measure,
+            "slo_query_type": self.slo_type,
+            "group_mode": "overall",
+        }
+
+
+@dataclass(frozen=True)
 class Formula:
     """An expression over query names, such as `Formula("100 * errors / hits", "error %")`."""
 
@@ -54,7 +77,7 @@ class Formula:
 
 def timeseries(
     title: str,
-    queries: Sequence[MetricQuery],
+    queries: Sequence[MetricQuery | SloQuery],
     formulas: Sequence[Formula],
     *,
     display_type: str = "line",
@@ -67,7 +90,7 @@ def timeseries(
 
 def query_value(
     title: str,
-    queries: Sequence[MetricQuery],
+    queries: Sequence[MetricQuery | SloQuery],
     formula: Formula,
     *,
     precision: int = 2,
@@ -98,6 +121,19 @@ def toplist(
         "order_by": [{"type": "formula", "index": 0, "order": "desc"}],
     }
     return _widget("toplist", title=title, requests=[request])
+
+
+def slo_status(title: str, slo_id: str, time_windows: Sequence[str]) -> Json:
+    """An SLO widget: status and remaining error budget in each of `time_windows`."""
+    return _widget(
+        "slo",
+        title=title,
+        slo_id=slo_id,
+        view_type="detail",
+        view_mode="overall",
+        time_windows=list(time_windows),
+        show_error_budget=True,
+    )
 
 
 def log_stream(
@@ -263,7 +299,7 @@ def ordered_dashboard(
 
 
 def _formula_request(
-    queries: Sequence[MetricQuery], formulas: Sequence[Formula], response_format: str
+    queries: Sequence[MetricQuery | SloQuery], formulas: Sequence[Formula], response_format: str
 ) -> Json:
     scalar = response_format == "scalar"
     return {

@@ -26,6 +26,7 @@ from components.monitors.query.vocabulary import (
     LogAggregation,
     PercentileAggregation,
     Seasonality,
+    SloTarget,
 )
 from components.monitors.validation import validate_monitor
 from components.problems import Problem, errors
@@ -343,6 +344,53 @@ class LogFormulaSpec:
     thresholds: Thresholds
     comparator: Comparator = ">"
     window: str = "15m"
+
+
+@dataclass(frozen=True)
+class BurnRateSpec:
+    """A burn rate alert: the SLO's error budget spent `burn_rate` times as fast as its timeframe
+    allows, over both windows."""
+
+    settings: MonitorSettings
+    slo: IdRef
+    """The SLO, whose id exists once it does."""
+    timeframe: SloTarget
+    """One of the SLO's timeframes, normally its primary one."""
+    burn_rate: float
+    long_window: str
+    """1h to 48h: long enough that a blip does not alert."""
+    short_window: str
+    """Below the long window (about a twelfth): the alert resolves soon after the burn stops."""
+
+
+@dataclass(frozen=True)
+class ErrorBudgetSpec:
+    """An error budget alert: more than a share of the SLO's budget spent over its timeframe."""
+
+    settings: MonitorSettings
+    slo: IdRef
+    timeframe: SloTarget
+    thresholds: Thresholds
+    """Percent of the budget spent, e.g. 75 (alert) and 50 (warning)."""
+
+
+def burn_rate_monitor(spec: BurnRateSpec) -> MonitorDefinition:
+    """`burn_rate("<slo>").over("30d").long_window("1h").short_window("5m") > 14.4`."""
+    query = (
+        f"burn_rate({_quoted(str(spec.slo))}).over({_quoted(spec.timeframe)})"
+        f".long_window({_quoted(spec.long_window)}).short_window({_quoted(spec.short_window)})"
+        f" > {format_number(spec.burn_rate)}"
+    )
+    return _build(spec.settings, "slo alert", query, Thresholds(spec.burn_rate))
+
+
+def error_budget_monitor(spec: ErrorBudgetSpec) -> MonitorDefinition:
+    """`error_budget("<slo>").over("30d") > 75`."""
+    query = (
+        f"error_budget({_quoted(str(spec.slo))}).over({_quoted(spec.timeframe)}) "
+        f"{_condition('>', spec.thresholds)}"
+    )
+    return _build(spec.settings, "slo alert", query, spec.thresholds)
 
 
 def metric_threshold_monitor(spec: MetricThresholdSpec) -> MonitorDefinition:

@@ -82,6 +82,8 @@ class ServiceMonitors(pulumi.ComponentResource):
 
     monitor_ids: pulumi.Output[dict[str, str]]
     """Datadog monitor ids by role."""
+    ids: dict[str, pulumi.Output[str]]
+    """The same ids, one output each, for what names one monitor (a monitor-based SLO)."""
 
     def __init__(
         self, name: str, args: ServiceMonitorsArgs, opts: pulumi.ResourceOptions | None = None
@@ -98,10 +100,8 @@ class ServiceMonitors(pulumi.ComponentResource):
             )
             ids[IdRef("monitor", role)] = monitor.id
         # Reported by role in the order the stack file gives them, whatever the creation order.
-        monitors = {role: monitors[role] for role in args.monitors}
-        self.monitor_ids = pulumi.Output.all(
-            **{role: monitor.id for role, monitor in monitors.items()}
-        )
+        self.ids = {role: monitors[role].id for role in args.monitors}
+        self.monitor_ids = pulumi.Output.all(**self.ids)
         self.register_outputs({"monitor_ids": self.monitor_ids})
 
 

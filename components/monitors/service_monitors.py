@@ -286,7 +286,7 @@ def monitor_builders(spec: ServiceMonitorsSpec) -> dict[str, PlannedMonitor]:
     return builders
 
 
-def _settings(
+def routed_settings(
     spec: ServiceMonitorsSpec,
     title: str,
     text: MessageText,
@@ -294,6 +294,8 @@ def _settings(
     *,
     no_data_minutes: int | None = None,
 ) -> MonitorSettings:
+    """A monitor of the service titled `title`, tagged as the service's monitors are and routed
+    to the handles of `severity` in its environment; SLO alerts are made the same way."""
     policy = spec.notifications.policy(severity)
     return MonitorSettings(
         name=spec.monitor_name(title),
@@ -327,7 +329,7 @@ def _latency(spec: ServiceMonitorsSpec, latency: LatencySettings) -> MonitorDefi
     title = f"{latency.percentile} latency above {format_number(latency.critical_seconds)}s"
     return apm_latency_monitor(
         ApmLatencySpec(
-            settings=_settings(
+            settings=routed_settings(
                 spec, title, text, latency.severity, no_data_minutes=no_data_minutes
             ),
             target=_apm(spec),
@@ -351,7 +353,7 @@ def _error_rate(spec: ServiceMonitorsSpec, errors: ErrorRateSettings) -> Monitor
     )
     return apm_error_rate_monitor(
         ApmErrorRateSpec(
-            settings=_settings(
+            settings=routed_settings(
                 spec, f"error rate above {_percent(errors.critical)}", text, errors.severity
             ),
             target=_apm(spec),
@@ -377,7 +379,9 @@ def _throughput(spec: ServiceMonitorsSpec, throughput: ThroughputSettings) -> Mo
     )
     return anomaly_monitor(
         AnomalySpec(
-            settings=_settings(spec, f"throughput {side} {pattern}", text, throughput.severity),
+            settings=routed_settings(
+                spec, f"throughput {side} {pattern}", text, throughput.severity
+            ),
             query=hits,
             algorithm=throughput.algorithm,
             bounds=throughput.bounds,
@@ -404,7 +408,7 @@ def _error_logs(spec: ServiceMonitorsSpec, logs: ErrorLogSettings) -> MonitorDef
     title = f"more than {format_number(logs.critical)} error logs in {window}"
     return log_monitor(
         LogMonitorSpec(
-            settings=_settings(spec, title, text, logs.severity),
+            settings=routed_settings(spec, title, text, logs.severity),
             # The environment is part of the search: each stack's monitor watches its own logs.
             search=f"service:{spec.service} env:{spec.env} status:error",
             thresholds=Thresholds(logs.critical, warning=logs.warning),
@@ -429,7 +433,7 @@ def _custom(spec: ServiceMonitorsSpec, custom: CustomMonitor) -> MonitorDefiniti
         recovery=f"Recovered: {title} (value {{{{value}}}}).",
         no_data=f"No data for {title}." if given.notify_no_data else None,
     )
-    base = _settings(spec, title, text, custom.severity)
+    base = routed_settings(spec, title, text, custom.severity)
     settings = dataclasses.replace(
         given,
         name=base.name,

@@ -99,6 +99,17 @@ from components.monitors.service_monitors import (
     monitor_resource_name,
 )
 from components.problems import Problem
+from components.slos.service_slos import (
+    AvailabilitySloSettings,
+    BuiltSlo,
+    BurnRateAlertSettings,
+    ErrorBudgetAlertSettings,
+    LatencySloSettings,
+    Objective,
+    ServiceSloSettings,
+    SloBuildError,
+    slo_builders,
+)
 from components.telemetry import scope_terms
 from stacks.program.errors import NAMESPACE, StackConfigError, stack_file_name
 from stacks.program.load import API_KEY_CONFIG, APP_KEY_CONFIG, StackSecrets, load_stack
@@ -122,7 +133,8 @@ from stacks.program.model.services import (
     LoadBalancerSettings,
     ServiceSettings,
 )
-from stacks.program.telemetry import TelemetryPlan, monitor_key, telemetry_plan
+from stacks.program.model.slos import ObjectiveSettings
+from stacks.program.telemetry import ServicePlan, TelemetryPlan, monitor_key, telemetry_plan
 
 
 def resource_tags(config: StackConfig, service: ServiceSettings | None = None) -> dict[str, str]:
@@ -660,6 +672,9 @@ class CompiledService:
     tags: dict[str, str]
     monitors: dict[str, MonitorDefinition]
     """Its monitors by role, built and validated; only those that will have data."""
+    slos: dict[str, BuiltSlo]
+    """Its SLOs by role with their alerts, built and validated; only those that will have
+    data."""
     dashboard: Json | None
     """Its dashboard, None when turned off or when nothing on it would have data."""
 
@@ -667,6 +682,11 @@ class CompiledService:
     def monitors_name(self) -> str:
         """The name of its `ServiceMonitors` component."""
         return f"{self.name}-monitors"
+
+    @property
+    def slos_name(self) -> str:
+        """The name of its `ServiceSlos` component."""
+        return f"{self.name}-slos"
 
     @property
     def dashboard_name(self) -> str:
@@ -711,11 +731,16 @@ def compile_running_stack() -> CompiledStack:
 def compile_stack(config: StackConfig, secrets: StackSecrets) -> CompiledStack:
     """The whole stack, or StackConfigError with every problem at its key."""
     problems: list[Problem] = []
+    specs = {service.name: monitors_spec(config, service) for service in config.services}
     planned = {
-        service.name: _planned_monitors(config, index, service, problems)
+        service.name: _planned_monitors(config, index, service, specs[service.name], problems)
         for index, service in enumerate(config.services)
     }
-    plan = telemetry_plan(config, planned)
+    planned_slos = {
+        service.name: slo_builders(specs[service.name], slo_settings(service))
+        for service in config.services
+    }
+    plan = telemetry_plan(config, planned, planned_slos)
     problems += plan.problems
     services = tuple(
         _compile_service(config, index, service, plan, problems)
@@ -768,6 +793,54 @@ def downtime(config: StackConfig, settings: DowntimeSettings) -> Downtime:
     )
 
 
+def slo_settings(service: ServiceSettings) -> ServiceSloSettings:
+    """The service's SLOs; the latency SLO follows the latency monitor's percentile and
+    threshold unless it sets its own."""
+    availability, latency = service.slos.availability, service.slos.latency
+    monitor = service.monitors.latency
+    defaults = LatencySloSettings()
+    return ServiceSloSettings(
+        availability=None
+        if availability is None
+        else AvailabilitySloSettings(objective(availability)),
+        latency=None
+        if latency is None
+        else LatencySloSettings(
+            objective(latency),
+            threshold_seconds=latency.threshold_seconds
+            or (defaults.threshold_seconds if monitor is None else monitor.critical_seconds),
+            percentile=latency.percentile
+            or (defaults.percentile if monitor is None else monitor.percentile),
+            method=latency.method,
+            interval_seconds=latency.interval_seconds,
+        ),
+    )
+
+
+def objective(settings: ObjectiveSettings) -> Objective:
+    budget = settings.error_budget_alert
+    return Objective(
+        target=settings.target,
+        warning=settings.warning,
+        timeframe=settings.timeframe,
+        timeframes=tuple(settings.timeframes),
+        burn_rate_alerts={
+            role: BurnRateAlertSettings(
+                burn_rate=alert.burn_rate,
+                long_window=alert.long_window,
+                short_window=alert.short_window,
+                severity=alert.severity,
+            )
+            for role, alert in settings.alerts().items()
+        },
+        error_budget_alert=None
+        if budget is None
+        else ErrorBudgetAlertSettings(
+            critical=budget.critical, warning=budget.warning, severity=budget.severity
+        ),
+    )
+
+
 def _monitor_name_collisions(services: Sequence[CompiledService]) -> list[Problem]:
     """Monitors of two services whose resources would get the same name, and so one URN."""
     first: dict[str, str] = {}
@@ -789,14 +862,18 @@ def _monitor_name_collisions(services: Sequence[CompiledService]) -> list[Proble
 
 
 def _planned_monitors(
-    config: StackConfig, index: int, service: ServiceSettings, problems: list[Problem]
+    config: StackConfig,
+    index: int,
+    service: ServiceSettings,
+    spec: ServiceMonitorsSpec,
+    problems: list[Problem],
 ) -> dict[str, PlannedMonitor]:
     """The service's monitors, unbuilt; problems of their scope and roles go to `problems`."""
     path = f"{NAMESPACE}:services[{index}].monitors"
     for role, custom in service.monitors.custom.items():
         problems += _scope_problems(config, f"{path}.custom.{role}", custom)
     try:
-        return monitor_builders(monitors_spec(config, service))
+        return monitor_builders(spec)
     except ValueError as error:  # a custom role taken by a default monitor
         problems.append(Problem(f"{path}.custom", str(error)))
         return {}
@@ -841,8 +918,44 @@ def _compile_service(
         task_role_arn=service.task_role_arn,
         tags=resource_tags(config, service),
         monitors=monitors,
+        slos=_built_slos(path, service_plan, problems),
         dashboard=service_plan.dashboard,
     )
+
+
+def _built_slos(
+    path: str, service_plan: ServicePlan, problems: list[Problem]
+) -> dict[str, BuiltSlo]:
+    """The service's SLOs with their alerts; what Datadog would refuse goes to `problems` at
+    the key of the SLO or alert it comes from."""
+    slos = {}
+    for role, slo in service_plan.slos.items():
+        key = f"{path}.slos.{role}"
+        if slo.follows_monitors - service_plan.monitors.keys():
+            problems.append(
+                Problem(
+                    f"{key}.method",
+                    "a monitor-based SLO follows the service's latency monitor, which this "
+                    "stack does not make; use time-slice or turn the monitor on",
+                )
+            )
+            continue
+        try:
+            slos[role] = slo.build()
+        except SloBuildError as error:
+            problems += [
+                Problem(_slo_part_key(key, part), reason) for part, reason in error.problems
+            ]
+    return slos
+
+
+def _slo_part_key(key: str, part: str) -> str:
+    """Where the part of an SLO that a build problem names is configured."""
+    if not part:
+        return key
+    if part == "error-budget":
+        return f"{key}.errorBudgetAlert"
+    return f"{key}.burnRateAlerts.{part}"
 
 
 def _scope_problems(
@@ -903,7 +1016,9 @@ def _unnotified_production_problems(config: StackConfig, plan: TelemetryPlan) ->
     problems = []
     stack_services = []
     for index, service in enumerate(config.services):
-        if service_notifications(config, service).alert or not plan.services[service.name].monitors:
+        service_plan = plan.services[service.name]
+        alerting = service_plan.monitors or service_plan.slos
+        if service_notifications(config, service).alert or not alerting:
             continue
         own = service.notifications
         if own is not None and "alert" in own.model_fields_set:

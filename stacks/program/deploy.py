@@ -12,6 +12,7 @@ from components.downtimes import StackDowntimes, StackDowntimesArgs
 from components.eks.observability import EksObservability
 from components.fargate.service import InstrumentedFargateService
 from components.monitors.monitor_resources import ServiceMonitors, ServiceMonitorsArgs
+from components.slos.slo_resources import ServiceSlos, ServiceSlosArgs
 from stacks.program.compile import CompiledService, CompiledStack, compile_running_stack
 
 
@@ -71,20 +72,28 @@ def renamed_from(service: CompiledService, suffix: str = "") -> pulumi.ResourceO
 
 
 def deploy_monitors_and_dashboards(stack: CompiledStack, provider: datadog.Provider) -> None:
-    """Per service `<service>-monitors` and `<service>-apm` (its dashboard),
+    """Per service `<service>-monitors`, `<service>-slos` and `<service>-apm` (its dashboard),
     `telemetry-pipeline` for EKS and `downtimes` for the scheduled downtimes: names that stay
     put as monitors and titles change."""
     for service in stack.services:
+        monitor_ids: dict[str, pulumi.Output[str]] = {}
         if service.monitors:
-            ServiceMonitors(
+            monitor_ids = ServiceMonitors(
                 service.monitors_name,
                 ServiceMonitorsArgs(service.monitors, provider),
                 renamed_from(service, "-monitors"),
-            )
+            ).ids
+        slo_ids: dict[str, pulumi.Output[str]] = {}
+        if service.slos:
+            slo_ids = ServiceSlos(
+                service.slos_name,
+                ServiceSlosArgs(service.slos, monitor_ids, provider),
+                renamed_from(service, "-slos"),
+            ).slo_ids
         if service.dashboard is not None:
             DatadogDashboard(
                 service.dashboard_name,
-                DatadogDashboardArgs(service.dashboard, provider),
+                DatadogDashboardArgs(service.dashboard, provider, slo_ids),
                 renamed_from(service, "-apm"),
             )
     if stack.platform_dashboard is not None:

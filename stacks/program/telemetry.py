@@ -15,6 +15,7 @@ from components.dashboards import platform_dashboard, service_dashboard
 from components.dashboards.widgets import DashboardBuild, Json, LeftOut
 from components.monitors import PlannedMonitor
 from components.problems import Problem
+from components.slos.service_slos import PlannedSlo
 from components.telemetry import Need, Signal, Telemetry
 from stacks.program.errors import NAMESPACE
 from stacks.program.model import StackConfig
@@ -99,6 +100,8 @@ class ServicePlan:
 
     monitors: dict[str, PlannedMonitor]
     """Its monitors by role, those with data only."""
+    slos: dict[str, PlannedSlo]
+    """Its SLOs by role, those with data only."""
     dashboard: Json | None
     """Its dashboard, None when turned off or when nothing on it would have data."""
 
@@ -120,29 +123,44 @@ class TelemetryPlan:
     def manages_datadog_resources(self) -> bool:
         """Whether there is any monitor or dashboard, and so a Datadog provider and its keys."""
         return self.platform_dashboard is not None or any(
-            plan.monitors or plan.dashboard is not None for plan in self.services.values()
+            plan.monitors or plan.slos or plan.dashboard is not None
+            for plan in self.services.values()
         )
 
 
 def telemetry_plan(
-    config: StackConfig, planned: Mapping[str, Mapping[str, PlannedMonitor]]
+    config: StackConfig,
+    planned: Mapping[str, Mapping[str, PlannedMonitor]],
+    planned_slos: Mapping[str, Mapping[str, PlannedSlo]],
 ) -> TelemetryPlan:
-    """Every monitor and dashboard of the stack that has data; see the module docstring.
+    """Every monitor, SLO and dashboard of the stack that has data; see the module docstring.
 
-    `planned` holds each service's monitors by role, unbuilt (`monitor_builders`)."""
+    `planned` holds each service's monitors by role, unbuilt (`monitor_builders`), and
+    `planned_slos` its SLOs (`slo_builders`)."""
     telemetry = stack_telemetry(config)
     notes: list[str] = []
     problems: list[Problem] = []
     monitors: dict[str, dict[str, PlannedMonitor]] = {}
+    slos: dict[str, dict[str, PlannedSlo]] = {}
     for index, service in enumerate(config.services):
         monitors[service.name] = _fed_monitors(
             index, service, planned[service.name], telemetry, notes=notes, problems=problems
         )
-    # A monitor summary shows the monitors the stack creates: with none, it stays empty.
+        slos[service.name] = _fed_slos(
+            index, service, planned_slos[service.name], telemetry, notes=notes, problems=problems
+        )
+    # A monitor summary shows the monitors the stack creates, SLO widgets its SLOs: with none,
+    # they stay empty.
     telemetry = telemetry.extended(
         {
-            Need(Signal.MONITORS, name): None if fed else "it has no monitors"
-            for name, fed in monitors.items()
+            **{
+                Need(Signal.MONITORS, name): None if fed else "it has no monitors"
+                for name, fed in monitors.items()
+            },
+            **{
+                Need(Signal.SLOS, name): None if fed else "it has no SLOs"
+                for name, fed in slos.items()
+            },
         }
     )
     services = {}
@@ -154,6 +172,7 @@ def telemetry_plan(
                 config.environment.name,
                 operation=service.operation,
                 telemetry=telemetry,
+                slos={role: slo.shape for role, slo in slos[service.name].items()},
             )
             dashboard = _kept_dashboard(
                 build,
@@ -163,7 +182,7 @@ def telemetry_plan(
                 notes=notes,
                 problems=problems,
             )
-        services[service.name] = ServicePlan(monitors[service.name], dashboard)
+        services[service.name] = ServicePlan(monitors[service.name], slos[service.name], dashboard)
     platform = None
     eks = config.eks
     if eks is not None and eks.dashboard:
@@ -215,6 +234,37 @@ def _fed_monitors(
                 f"{gap.reason}; {remedy}",
             )
         )
+    return kept
+
+
+def _fed_slos(
+    index: int,
+    service: ServiceSettings,
+    planned: Mapping[str, PlannedSlo],
+    telemetry: Telemetry,
+    *,
+    notes: list[str],
+    problems: list[Problem],
+) -> dict[str, PlannedSlo]:
+    """The service's SLOs that have data: an SLO on data nobody sends would report 100 % (a
+    time slice without data counts as good) or nothing. A default one is left out with a note,
+    one the stack file sets is a problem."""
+    configured = service.slos.model_fields_set
+    kept: dict[str, PlannedSlo] = {}
+    for role, slo in planned.items():
+        gap = telemetry.gap(slo.reads)
+        if gap is None:
+            kept[role] = slo
+        elif role not in configured:
+            notes.append(f"{service.name}: no {slo.title}: {gap.reason}")
+        else:
+            problems.append(
+                Problem(
+                    f"{NAMESPACE}:services[{index}].slos.{role}",
+                    f"this {slo.title} would have no data: it reads {gap.need}, and "
+                    f"{gap.reason}; set it to null",
+                )
+            )
     return kept
 
 

@@ -2,7 +2,7 @@
 
 One file per payload a reviewer reads, under stable names, so a pull request's diff of the plan
 output is a diff of exactly what changed: ECS container definitions, Kubernetes manifests (YAML),
-Datadog monitors, dashboards and downtimes (JSON). Values are the recorded inputs, secrets
+Datadog monitors, SLOs, dashboards and downtimes (JSON). Values are the recorded inputs, secrets
 already masked.
 """
 
@@ -17,6 +17,7 @@ import yaml
 
 from stacks.tooling.engine import RecordedResource
 from stacks.validation.downtimes import DOWNTIME_SCHEDULE_TYPE
+from stacks.validation.slos import SLO_TYPE
 
 RESOURCES_FILE: Final = "resources.json"
 ARTIFACT_DIRS: Final = ("ecs", "kubernetes", "datadog")
@@ -51,12 +52,13 @@ def _helm_release(resource: RecordedResource) -> tuple[str, str]:
     )
 
 
-def _monitor(resource: RecordedResource) -> tuple[str, str]:
-    return f"datadog/monitors/{_file_name(resource.name)}.json", _json(resource.inputs)
+def _inputs_in(folder: str) -> Callable[[RecordedResource], tuple[str, str]]:
+    """A writer of a resource's inputs as JSON under `datadog/<folder>/`."""
 
+    def write(resource: RecordedResource) -> tuple[str, str]:
+        return f"datadog/{folder}/{_file_name(resource.name)}.json", _json(resource.inputs)
 
-def _downtime(resource: RecordedResource) -> tuple[str, str]:
-    return f"datadog/downtimes/{_file_name(resource.name)}.json", _json(resource.inputs)
+    return write
 
 
 def _dashboard(resource: RecordedResource) -> tuple[str, str]:
@@ -67,9 +69,10 @@ def _dashboard(resource: RecordedResource) -> tuple[str, str]:
 _WRITERS: Final[dict[str, Callable[[RecordedResource], tuple[str, str]]]] = {
     "aws:ecs/taskDefinition:TaskDefinition": _container_definitions,
     "kubernetes:helm.sh/v3:Release": _helm_release,
-    "datadog:index/monitor:Monitor": _monitor,
+    "datadog:index/monitor:Monitor": _inputs_in("monitors"),
     "datadog:index/dashboardJson:DashboardJson": _dashboard,
-    DOWNTIME_SCHEDULE_TYPE: _downtime,
+    DOWNTIME_SCHEDULE_TYPE: _inputs_in("downtimes"),
+    SLO_TYPE: _inputs_in("slos"),
 }
 
 

@@ -27,7 +27,9 @@ from pulumi.runtime.sync_await import _sync_await
 from components.datadog_ids import IdKind, id_like
 from components.problems import Problem, errors
 from components.versions import DEFAULT_KUBERNETES_VERSION
+from stacks.validation.monitors import MONITOR_TYPE
 from stacks.validation.resources import HELM_RELEASE_TYPE, resource_problems
+from stacks.validation.slos import SLO_TYPE, slo_alert_problems
 
 PROJECT: Final = "observability"
 ALIAS_SPECS_FEATURE: Final = resource_pb2.RESOURCE_MONITOR_FEATURE_ALIAS_SPECS
@@ -360,6 +362,8 @@ class RecordingMonitor(mocks.MockMonitor):
         self.run = run
         self.strict = strict
         self._claimed: set[str] = set()
+        self._slos: dict[str, dict[str, Any]] = {}
+        """The SLOs registered so far by id, which SLO alerts are checked against."""
 
     def make_urn(self, parent: str, type_: str, name: str) -> str:
         # The engine leaves the root stack out of a resource's type chain; the SDK's mock puts it
@@ -401,6 +405,8 @@ class RecordingMonitor(mocks.MockMonitor):
         problems = resource_problems(
             request.type, plain_inputs, kubernetes_version=self.offline_mocks.kubernetes_version
         )
+        if request.type == MONITOR_TYPE and plain_inputs.get("type") == "slo alert":
+            problems += slo_alert_problems(str(plain_inputs.get("query")), self._slos)
         problems = [*_provider_problems(request), *problems]
         refused = errors(problems)
         if refused and self.strict:
@@ -433,6 +439,8 @@ class RecordingMonitor(mocks.MockMonitor):
                 ignore_changes=tuple(sorted(request.ignoreChanges)),
             )
         )
+        if request.type == SLO_TYPE:
+            self._slos[resource_id] = plain_inputs
         state_proto = _settled(rpc.serialize_properties(state, {}))
         self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, resource_id, state)
         return resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=state_proto)

@@ -26,6 +26,7 @@ from stacks.validation.ecs_service import service_problems
 from stacks.validation.ecs_task_definition import task_definition_problems
 from stacks.validation.kubernetes import check_kubernetes_object, json_path
 from stacks.validation.monitors import MONITOR_TYPE, monitor_problems
+from stacks.validation.slos import SLO_TYPE, slo_problems
 
 ResourceCheck = Callable[[dict[str, Any]], list[Problem]]
 
@@ -37,6 +38,7 @@ _CHECKS_BY_TYPE: dict[str, ResourceCheck] = {
     "datadog:index/dashboardJson:DashboardJson": dashboard_json_problems,
     MONITOR_TYPE: monitor_problems,
     DOWNTIME_SCHEDULE_TYPE: downtime_schedule_problems,
+    SLO_TYPE: slo_problems,
 }
 
 HELM_RELEASE_TYPE = "kubernetes:helm.sh/v3:Release"

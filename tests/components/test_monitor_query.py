@@ -459,6 +459,24 @@ def _anomaly(algorithm: str, extra: str = "", threshold: str = "1") -> str:
             id="slo-window",
         ),
         pytest.param(
+            'burn_rate("abc").over("30d").long_window("72h").short_window("6h") > 1',
+            "the long window of a burn rate alert runs from 1h to 48h (at char 42: '72h')",
+            42,
+            id="burn-rate-long-window",
+        ),
+        pytest.param(
+            'burn_rate("abc").over("30d").long_window("1h").short_window("1h") > 14.4',
+            "the short window (1h) must be shorter than the long window (1h) (at char 42: '1h')",
+            42,
+            id="burn-rate-short-window",
+        ),
+        pytest.param(
+            'burn_rate("abc").over("30d").long_window("1h").short_window("5m") > 0',
+            "a burn rate threshold must be above 0 (at char 68: '0')",
+            68,
+            id="burn-rate-threshold",
+        ),
+        pytest.param(
             "123 && abc",
             "expected a monitor id in the composite (at char 7: 'abc')",
             7,

@@ -41,6 +41,14 @@ def nested(path: tuple[str | int, ...], value: Any) -> Change:
     return change
 
 
+def both(*changes: Change) -> Change:
+    def change(config: dict[str, Any]) -> None:
+        for each in changes:
+            each(config)
+
+    return change
+
+
 S0 = ("observability:services", 0)
 EKS = ("observability:eks",)
 NOTIFY = ("observability:datadog", "notifications")
@@ -285,6 +293,55 @@ _TABLE: list[tuple[str, str, Change, str, str]] = [
         "downtimes[0].recurrences[0].rrule",
         "not an RFC 5545 RRULE",
     ),
+    # slos
+    (
+        "slo-target",
+        "dev",
+        nested((*S0, "slos", "availability", "target"), 100),
+        "services[0].slos.availability.target",
+        "less than 100",
+    ),
+    (
+        "slo-warning-below-target",
+        "dev",
+        nested((*S0, "slos", "availability", "warning"), 98.0),
+        "services[0].slos.availability.warning",
+        "must be above the target (99)",
+    ),
+    (
+        "slo-burn-rate-unreachable",
+        "dev",
+        nested((*S0, "slos", "availability"), {"target": 90, "warning": 95}),
+        "services[0].slos.availability.burnRateAlerts.fast-burn",
+        "every request failing burns 10x",
+    ),
+    (
+        "slo-long-window",
+        "dev",
+        nested(
+            (*S0, "slos", "latency", "burnRateAlerts"),
+            {"weekly": {"burnRate": 2, "longWindow": "72h", "shortWindow": "6h"}},
+        ),
+        "services[0].slos.latency.burnRateAlerts.weekly",
+        "runs from 1h to 48h",
+    ),
+    (
+        "slo-without-traces",
+        "dev",
+        nested(("observability:services", 1, "slos"), {"availability": {"target": 99.5}}),
+        "services[1].slos.availability",
+        "an agentless service sends no traces",
+    ),
+    (
+        "slo-on-a-missing-monitor",
+        "dev",
+        both(
+            nested((*S0, "monitors", "latency"), None),
+            nested((*S0, "slos", "latency", "method"), "monitor"),
+        ),
+        "services[0].slos.latency.method",
+        "follows the service's latency monitor",
+    ),
     # notifications
     (
         "bad-handle",
@@ -355,5 +412,5 @@ def test_the_table_covers_every_section() -> None:
     sections = {case.path.split("[")[0].split(".")[0] for case in CASES}
     assert {"services", "environment", "datadog", "eks", "downtimes"} <= sections
     paths = " ".join(case.path for case in CASES)
-    for part in ("monitors", "dashboard", "notifications"):
+    for part in ("monitors", "slos", "dashboard", "notifications"):
         assert part in paths

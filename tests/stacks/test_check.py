@@ -35,7 +35,7 @@ def test_the_committed_stacks_are_clean(capsys: pytest.CaptureFixture[str], stac
 def test_check_lists_what_it_left_out_for_want_of_data(capsys: pytest.CaptureFixture[str]) -> None:
     _, lines = check(capsys, "--stack", "dev")
     left_out = [line for line in lines if line.startswith("Pulumi.dev.yaml: info: ")]
-    assert len(left_out) == 6
+    assert len(left_out) == 8
     assert left_out[0] == (
         "Pulumi.dev.yaml: info: support-assistant: no APM latency monitor: an agentless service "
         "sends no traces"

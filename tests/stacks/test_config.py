@@ -115,7 +115,7 @@ CASES = [
     ),
     pytest.param(
         service_change(0, colour="blue"),
-        "observability:services[0].colour: unknown key; none of the 38 keys allowed here is "
+        "observability:services[0].colour: unknown key; none of the 39 keys allowed here is "
         "close (the README's configuration reference lists them)",
         id="unknown-service-key",
     ),
@@ -500,6 +500,7 @@ CONNECTION_FAILURES: dict[str, Any] = {
 }
 MONITORS = "observability:services[0].monitors"
 NO_DEFAULT_MONITORS = {"latency": None, "errorRate": None, "throughput": None, "errorLogs": None}
+NO_SLOS = {"availability": None, "latency": None}
 
 
 def monitors(**settings: Any) -> Any:
@@ -834,7 +835,7 @@ def test_monitors_and_dashboards_need_both_datadog_keys() -> None:
         "datadog:appKey <key>` with an application key allowed to manage monitors and "
         "dashboards (the stack's Datadog provider needs it)",
     ]
-    quiet = {**SERVICE, "dashboard": False, "monitors": NO_DEFAULT_MONITORS}
+    quiet = {**SERVICE, "dashboard": False, "monitors": NO_DEFAULT_MONITORS, "slos": NO_SLOS}
     config["observability:services"] = json.dumps([quiet])
     config["datadog:apiKey"] = "key"
     compiled: list[CompiledStack] = []

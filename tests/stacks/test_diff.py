@@ -52,7 +52,7 @@ def test_a_real_change_between_two_plans(
     old, new = plan_of(tmp_path, "base"), plan_of(tmp_path, "head", change)
     capsys.readouterr()
     markdown = diff_folders(old, new, "dev")
-    assert markdown.startswith("### dev\n\n**16 to add, 12 to remove, 0 to replace, 1 to change**")
+    assert markdown.startswith("### dev\n\n**27 to add, 12 to remove, 0 to replace, 1 to change**")
     assert "- `orders-api-task` `aws:ecs/taskDefinition:TaskDefinition`" in markdown
     assert "- `support-assistant-service` `aws:ecs/service:Service`" in markdown
     rows = [line for line in markdown.splitlines() if line.startswith("| `containerDefinitions")]

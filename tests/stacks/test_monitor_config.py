@@ -19,6 +19,7 @@ from tests.factories import SERVICE_CONFIG, planned_telemetry
 
 SERVICE: dict[str, Any] = dict(SERVICE_CONFIG)
 NO_DEFAULT_MONITORS = {"latency": None, "errorRate": None, "throughput": None, "errorLogs": None}
+NO_SLOS = {"availability": None, "latency": None}
 
 
 def stack(env: str = "dev", **sections: Any) -> StackConfig:
@@ -237,7 +238,9 @@ def test_dashboards_follow_their_switches() -> None:
     assert plan.manages_datadog_resources
     quiet = planned_telemetry(
         stack(
-            services=[{**SERVICE, "dashboard": False, "monitors": NO_DEFAULT_MONITORS}],
+            services=[
+                {**SERVICE, "dashboard": False, "monitors": NO_DEFAULT_MONITORS, "slos": NO_SLOS}
+            ],
             eks={**eks, "dashboard": False},
         )
     )

@@ -15,6 +15,7 @@ from stacks.tooling.cli import main
 from stacks.tooling.engine import ResourceValidationError, run_program
 from stacks.tooling.stack_file import REPO_ROOT
 from stacks.validation.dashboards import validate_dashboard
+from stacks.validation.slos import SLO_TYPE
 
 FIELDS = {
     "urn",
@@ -77,6 +78,7 @@ def test_resources_json_lists_registrations_with_their_parents(dev: list[dict[st
         "checkout-api",
         "checkout-api-apm",
         "checkout-api-monitors",
+        "checkout-api-slos",
         "datadog",
         "datadog-api-key",
         "downtimes",
@@ -160,7 +162,7 @@ def test_plan_prints_the_tree_and_counts(
 ) -> None:
     plan("dev", tmp_path)
     printed = capsys.readouterr().out
-    assert printed.startswith("stack dev (Pulumi.dev.yaml): 60 resources\n")
+    assert printed.startswith("stack dev (Pulumi.dev.yaml): 71 resources\n")
     assert "├─ checkout-api  (observability:fargate:InstrumentedFargateService)" in printed
     assert "  aws:ecs/taskDefinition:TaskDefinition" in printed
     assert f"wrote {tmp_path / 'resources.json'}" in printed
@@ -177,6 +179,8 @@ def test_plan_says_what_it_left_out_for_want_of_data(
         "info: support-assistant: no throughput anomaly monitor: an agentless service sends no "
         "traces",
         "info: support-assistant: no error-log monitor: its logs go to CloudWatch, not Datadog",
+        "info: support-assistant: no availability SLO: an agentless service sends no traces",
+        "info: support-assistant: no latency SLO: an agentless service sends no traces",
         "info: support-assistant: dashboard without 'At a glance' section, 'Over time' section, "
         "'Resources' section: an agentless service sends no traces",
         "info: support-assistant: dashboard without 'Error logs': its logs go to CloudWatch, not "
@@ -319,9 +323,15 @@ CHECKOUT_TAGS = ["service:checkout-api", "env:production", "team:payments", "man
 CHECKOUT_RUNBOOK = "Runbook: https://runbooks.example.com/checkout-api"
 
 
-def monitors(resources: list[dict[str, Any]]) -> dict[str, dict[str, Any]]:
-    """Monitor inputs by resource name."""
-    return {r["name"]: r["inputs"] for r in resources if r["type"] == MONITOR}
+def monitors(resources: list[dict[str, Any]], kind: str = "monitors") -> dict[str, dict[str, Any]]:
+    """Monitor inputs by resource name: the services' monitors, or with `kind="slos"` the
+    alerts on their SLOs."""
+    component = {"monitors": "ServiceMonitors", "slos": "ServiceSlos"}[kind]
+    return {
+        r["name"]: r["inputs"]
+        for r in resources
+        if r["type"] == MONITOR and f":{component}$" in r["urn"]
+    }
 
 
 def test_dev_monitors_notify_no_one(dev: list[dict[str, Any]]) -> None:
@@ -531,6 +541,38 @@ def test_dashboards_per_service_and_for_the_cluster(
     assert variables[0] == {"name": "env", "prefix": "env", "defaults": [stack]}
 
 
+def test_production_slos_page_the_owning_team_on_fast_burns(
+    production: list[dict[str, Any]],
+) -> None:
+    slos = {r["name"]: r["inputs"] for r in production if r["type"] == SLO_TYPE}
+    availability = slos["checkout-api-slos-availability"]
+    assert (availability["targetThreshold"], availability["warningThreshold"]) == (99.95, 99.97)
+    assert availability["tags"] == CHECKOUT_TAGS
+    assert slos["support-assistant-slos-availability"]["targetThreshold"] == 99.5
+    # support-assistant's latency slices follow its own latency monitor (15 s).
+    slices = slos["support-assistant-slos-latency"]["sliSpecification"]["timeSlice"]
+    assert slices["threshold"] == 15
+    alerts = monitors(production, "slos")
+    fast = alerts["checkout-api-slos-availability-fast-burn"]
+    assert fast["type"] == "slo alert"
+    assert "@pagerduty-Checkout" in fast["message"]
+    assert "@pagerduty" not in alerts["checkout-api-slos-availability-slow-burn"]["message"]
+    assert (
+        "@slack-checkout-alerts" in alerts["checkout-api-slos-availability-error-budget"]["message"]
+    )
+
+
+def test_dev_slos_are_weekly_and_notify_no_one(dev: list[dict[str, Any]]) -> None:
+    slos = {r["name"]: r["inputs"] for r in dev if r["type"] == SLO_TYPE}
+    assert sorted(slos) == ["checkout-api-slos-availability", "checkout-api-slos-latency"]
+    assert slos["checkout-api-slos-latency"]["thresholds"] == [
+        {"timeframe": "7d", "target": 95, "warning": 97}
+    ]
+    alerts = monitors(dev, "slos")
+    assert all('.over("7d")' in alert["query"] for alert in alerts.values())
+    assert not any("@" in alert["message"] for alert in alerts.values())
+
+
 @pytest.mark.parametrize("stack", ["dev", "production"])
 def test_every_datadog_resource_goes_through_the_stacks_provider(
     stack: str, request: pytest.FixtureRequest
@@ -543,9 +585,16 @@ def test_every_datadog_resource_goes_through_the_stacks_provider(
         "appKey": "[secret]",
     }
     datadog_resources = [r for r in resources if r["type"].startswith("datadog:")]
-    # Two dashboards and the provider, and dev's downtime of nights and weekends.
+    # Monitors, SLOs and their alerts, two dashboards and the provider, and dev's downtime of
+    # nights and weekends.
     downtimes = {"dev": 1, "production": 0}[stack]
-    assert len(datadog_resources) == len(monitors(resources)) + 3 + downtimes
+    slos = [r for r in resources if r["type"] == SLO_TYPE]
+    alerts = monitors(resources, "slos")
+    assert len(slos) == {"dev": 2, "production": 4}[stack]
+    assert len(alerts) == 4 * len(slos)
+    assert (
+        len(datadog_resources) == len(monitors(resources)) + len(alerts) + len(slos) + 3 + downtimes
+    )
     assert {r["provider"] for r in datadog_resources} == {provider["urn"]}
 
 

@@ -31,6 +31,7 @@ from dataclasses import replace
 
 from components.monitors.query.composite import parse_composite
 from components.monitors.query.event_search import ERROR_TRACKING_PREFIX, parse_event_search
+from components.monitors.query.expressions import ExpressionFacts, parse_metric_expression
 from components.monitors.query.formula import formula_variables, parse_formula
 from components.monitors.query.metric_monitor import parse_metric_monitor
 from components.monitors.query.result import (
@@ -59,6 +60,7 @@ __all__ = [
     "Window",
     "format_number",
     "formula_variables",
+    "parse_metric_expression_text",
     "parse_monitor_query",
     "parse_window",
 ]
@@ -75,6 +77,24 @@ def parse_monitor_query(query: str) -> MonitorQuery:
     check_balanced(query)
     scanner = Scanner(query)
     return replace(_parse(scanner), warnings=tuple(scanner.warnings))
+
+
+def parse_metric_expression_text(text: str) -> ExpressionFacts:
+    """A metric expression on its own, as an SLO's numerator, denominator or time-slice query
+    holds it: metric queries, functions and arithmetic, with no window and no condition.
+
+    Raises QueryError as `parse_monitor_query` does; anomaly-style algorithm calls are monitors'
+    own and are refused here.
+    """
+    check_balanced(text)
+    scanner = Scanner(text)
+    facts = ExpressionFacts()
+    if not scanner.current():
+        raise scanner.error("the query is empty")
+    if parse_metric_expression(scanner, facts) is not None or facts.algorithm_calls:
+        raise scanner.error("an algorithm such as anomalies() belongs to a monitor, not an SLO", 0)
+    scanner.expect_end("the metric expression")
+    return facts
 
 
 def _parse(scanner: Scanner) -> MonitorQuery:

@@ -28,6 +28,7 @@ from components.fargate.container_definitions import (
 from components.fargate.sizes import FARGATE_MEMORY_BY_CPU, fargate_size_problem
 from stacks.program.model.datadog import NotificationSettings
 from stacks.program.model.monitors import MonitorsSettings
+from stacks.program.model.slos import SlosSettings
 from stacks.program.model.types import (
     CREDENTIAL_LIKE,
     ApplicationLoadBalancerArn,
@@ -404,6 +405,8 @@ class ServiceSettings(Model):
     """A Datadog dashboard of the service's requests, latency, errors and monitors."""
     monitors: MonitorsSettings = MonitorsSettings()
     """The service's Datadog monitors."""
+    slos: SlosSettings = SlosSettings()
+    """The service's service level objectives and the alerts on their error budgets."""
     notifications: NotificationSettings | None = None
     """Who hears about this service's monitors; the keys given replace those of
     observability:datadog.notifications."""
