@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from components.datadog_ids import IdRef, id_refs, with_stand_ins
 from components.monitors.query import QueryError, format_number, parse_window
+from components.monitors.query.composite import composite_roles
 from components.monitors.query.metric_query import (
     group_key_problem,
     metric_name_problem,
@@ -119,7 +120,8 @@ class MonitorDefinition:
     """The query, with `${monitor:<role>}` or `${slo:<role>}` where it names another object of
     the service by id (`components.datadog_ids`)."""
     message: str
-    thresholds: Thresholds
+    thresholds: Thresholds | None
+    """None for composites, whose states are those of the monitors they combine."""
     tags: tuple[str, ...] = ()
     priority: int | None = None
     """1 (highest) to 5."""
@@ -175,10 +177,9 @@ class MonitorDefinition:
             "notify_by": list(self.notify_by) or None,
             "variables": [variable.to_json() for variable in self.variables] or None,
         }
-        options: dict[str, object] = {
-            "thresholds": self.thresholds.to_json(),
-            "notify_no_data": self.notify_no_data,
-        }
+        options: dict[str, object] = {"notify_no_data": self.notify_no_data}
+        if self.thresholds is not None:
+            options["thresholds"] = self.thresholds.to_json()
         options.update({key: value for key, value in optional_options.items() if value is not None})
         monitor: dict[str, object] = {
             "name": self.name,
@@ -393,6 +394,14 @@ def error_budget_monitor(spec: ErrorBudgetSpec) -> MonitorDefinition:
     return _build(spec.settings, "slo alert", query, spec.thresholds)
 
 
+@dataclass(frozen=True)
+class CompositeSpec:
+    settings: MonitorSettings
+    expression: str
+    """Over the roles of the service's other monitors, e.g. `latency && error-rate`: `&&`,
+    `||`, `!` and parentheses, as in Datadog's composite queries."""
+
+
 def metric_threshold_monitor(spec: MetricThresholdSpec) -> MonitorDefinition:
     """`avg(last_5m):avg:metric{tags} by {keys} > critical`."""
     condition = _condition(spec.comparator, spec.thresholds)
@@ -510,6 +519,19 @@ def log_formula_monitor(spec: LogFormulaSpec) -> MonitorDefinition:
     return _build(spec.settings, "log alert", query, spec.thresholds, variables=spec.variables)
 
 
+def composite_monitor(spec: CompositeSpec) -> MonitorDefinition:
+    """`${monitor:latency} && ${monitor:error-rate}` from `latency && error-rate`: the ids of the
+    service's monitors of those roles, which whatever registers it fills in."""
+    try:
+        roles = composite_roles(spec.expression)
+    except QueryError as error:
+        raise _invalid(spec.settings, f"expression: {error}") from None
+    query = spec.expression
+    for role in reversed(roles):
+        query = f"{query[: role.start]}{IdRef('monitor', role.text)}{query[role.end :]}"
+    return _build(spec.settings, "composite", query.strip(), None)
+
+
 def _invalid(
     settings: MonitorSettings, reason: str, problems: Sequence[Problem] = ()
 ) -> MonitorDefinitionError:
@@ -537,7 +559,7 @@ def _build(
     settings: MonitorSettings,
     monitor_type: str,
     query: str,
-    thresholds: Thresholds,
+    thresholds: Thresholds | None,
     *,
     threshold_windows: ThresholdWindows | None = None,
     require_full_window: bool | None = None,

@@ -33,7 +33,15 @@ def monitor_args(
         type=definition.type,
         query=query,
         message=definition.message,
-        monitor_thresholds=_thresholds(definition.thresholds),
+        # A composite has no thresholds. Left unset, terraform-provider-datadog sends
+        # `"thresholds": {}` and records none, reading them back only when Datadog returns
+        # some (buildMonitorStruct and updateMonitorState in datadog/resource_datadog_monitor.go,
+        # alike from v4.0.0 to v4.19.0); its TestAccDatadogMonitor_ComposeWithSyntheticsTest
+        # cassette shows Datadog returning a composite without thresholds. A block, even an
+        # empty one, would then differ from the state on every preview.
+        monitor_thresholds=None
+        if definition.thresholds is None
+        else _thresholds(definition.thresholds),
         monitor_threshold_windows=None
         if windows is None
         else datadog.MonitorMonitorThresholdWindowsArgs(

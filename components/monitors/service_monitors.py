@@ -19,7 +19,7 @@ spike are early signs worth a look, not a page, so they default to `low`.
 
 import dataclasses
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import partial
 from typing import Final
@@ -29,6 +29,7 @@ from components.monitors.definitions import (
     ApmErrorRateSpec,
     ApmLatencySpec,
     ApmService,
+    CompositeSpec,
     LogFormulaSpec,
     LogMonitorSpec,
     MetricQuery,
@@ -39,12 +40,14 @@ from components.monitors.definitions import (
     anomaly_monitor,
     apm_error_rate_monitor,
     apm_latency_monitor,
+    composite_monitor,
     log_formula_monitor,
     log_monitor,
     metric_threshold_monitor,
 )
 from components.monitors.messages import MessageText, Notifications, Severity, monitor_message
 from components.monitors.query import format_number
+from components.monitors.query.composite import composite_roles
 from components.monitors.query.vocabulary import (
     AnomalyAlgorithm,
     AnomalyDirection,
@@ -140,7 +143,7 @@ class ServiceMonitorSettings:
     """Environments where missing traces notify; elsewhere a quiet service is normal."""
 
 
-CustomSpec = MetricThresholdSpec | AnomalySpec | LogMonitorSpec | LogFormulaSpec
+CustomSpec = MetricThresholdSpec | AnomalySpec | LogMonitorSpec | LogFormulaSpec | CompositeSpec
 
 
 @dataclass(frozen=True)
@@ -165,13 +168,24 @@ class CustomMonitor:
     def __post_init__(self) -> None:
         check_role(self.role)
 
+    @property
+    def operands(self) -> tuple[str, ...]:
+        """The roles of the monitors a composite combines, each once; () for other monitors
+        (ValueError for an expression that is not one)."""
+        if not isinstance(self.spec, CompositeSpec):
+            return ()
+        return tuple(dict.fromkeys(role.text for role in composite_roles(self.spec.expression)))
+
     def reads(self, service: str) -> tuple[Need, ...]:
         """What the monitor needs from the stack, as a monitor of `service`: the signal its query
-        reads, from the services it names (`service:` terms), or else from `service`."""
+        reads, from the services it names (`service:` terms), or else from `service`. A
+        composite reads nothing itself: what its monitors read (`monitor_builders`)."""
         if self.external_source is not None:
             return ()
         spec = self.spec
         match spec:
+            case CompositeSpec():
+                return ()
             case MetricThresholdSpec() | AnomalySpec():
                 signal, texts = metric_signal(spec.query.metric), spec.query.filters
             case LogMonitorSpec():
@@ -242,6 +256,8 @@ class PlannedMonitor:
     """The signals its query needs; without any of them the monitor sees no data."""
     title: str
     """What the monitor is, for messages: `APM latency monitor`."""
+    operands: tuple[str, ...] = ()
+    """The roles of the monitors it combines, for a composite: it needs all of them."""
 
 
 def service_monitors(spec: ServiceMonitorsSpec) -> dict[str, MonitorDefinition]:
@@ -281,9 +297,35 @@ def monitor_builders(spec: ServiceMonitorsSpec) -> dict[str, PlannedMonitor]:
                 f"{spec.service}"
             )
         builders[custom.role] = PlannedMonitor(
-            partial(_custom, spec, custom), custom.reads(spec.service), f"{custom.role} monitor"
+            partial(_custom, spec, custom),
+            custom.reads(spec.service),
+            f"{custom.role} monitor",
+            custom.operands,
         )
+    # A composite reads what the monitors it combines read, once all roles are known.
+    for role, planned in builders.items():
+        if planned.operands:
+            builders[role] = dataclasses.replace(
+                planned, reads=_composite_reads(spec.service, role, builders)
+            )
     return builders
+
+
+def _composite_reads(
+    service: str, role: str, builders: Mapping[str, PlannedMonitor]
+) -> tuple[Need, ...]:
+    """What the composite of `role` reads; ValueError when it names a role that is not another
+    non-composite monitor of the service, which Datadog could not combine."""
+    reads: list[Need] = []
+    for operand in builders[role].operands:
+        planned = builders.get(operand)
+        if operand == role or planned is None or planned.operands:
+            raise ValueError(
+                f"composite monitor {role!r} names {operand!r}, which is not another "
+                f"non-composite monitor of {service}"
+            )
+        reads += planned.reads
+    return tuple(dict.fromkeys(reads))
 
 
 def routed_settings(
@@ -424,15 +466,24 @@ def _custom(spec: ServiceMonitorsSpec, custom: CustomMonitor) -> MonitorDefiniti
     if not title:
         raise ValueError(f"custom monitor {custom.role!r} needs a name")
     description = given.message.strip() or f"{title[0].upper()}{title[1:]}."
-    thresholds = custom.spec.thresholds
-    text = MessageText(
-        alert=f"{description} Value {{{{value}}}}, alert threshold {{{{threshold}}}}.",
-        warning=None
-        if thresholds.warning is None
-        else f"{description} Value {{{{value}}}}, warning threshold {{{{warn_threshold}}}}.",
-        recovery=f"Recovered: {title} (value {{{{value}}}}).",
-        no_data=f"No data for {title}." if given.notify_no_data else None,
-    )
+    if isinstance(custom.spec, CompositeSpec):
+        # No value or threshold of its own. Datadog puts a composite in Warn when the monitors
+        # that decide it warn (`a && b` takes the less severe of their states), so it warns too.
+        text = MessageText(
+            alert=description,
+            warning=f"Warning, not yet an alert: {description}",
+            recovery=f"Recovered: {title}.",
+        )
+    else:
+        thresholds = custom.spec.thresholds
+        text = MessageText(
+            alert=f"{description} Value {{{{value}}}}, alert threshold {{{{threshold}}}}.",
+            warning=None
+            if thresholds.warning is None
+            else f"{description} Value {{{{value}}}}, warning threshold {{{{warn_threshold}}}}.",
+            recovery=f"Recovered: {title} (value {{{{value}}}}).",
+            no_data=f"No data for {title}." if given.notify_no_data else None,
+        )
     base = routed_settings(spec, title, text, custom.severity)
     settings = dataclasses.replace(
         given,
@@ -453,6 +504,8 @@ def _custom(spec: ServiceMonitorsSpec, custom: CustomMonitor) -> MonitorDefiniti
             return log_monitor(dataclasses.replace(custom.spec, settings=settings))
         case LogFormulaSpec():
             return log_formula_monitor(dataclasses.replace(custom.spec, settings=settings))
+        case CompositeSpec():
+            return composite_monitor(dataclasses.replace(custom.spec, settings=settings))
 
 
 def _apm(spec: ServiceMonitorsSpec) -> ApmService:

@@ -5,11 +5,13 @@ from typing import get_args
 
 import pytest
 
+from components.datadog_ids import IdRef, with_stand_ins
 from components.monitors import (
     AnomalySpec,
     ApmErrorRateSpec,
     ApmLatencySpec,
     ApmService,
+    CompositeSpec,
     LogFormulaSpec,
     LogMonitorSpec,
     LogQueryVariable,
@@ -23,6 +25,7 @@ from components.monitors import (
     anomaly_monitor,
     apm_error_rate_monitor,
     apm_latency_monitor,
+    composite_monitor,
     log_formula_monitor,
     log_monitor,
     metric_threshold_monitor,
@@ -286,6 +289,35 @@ def test_log_formula_monitor_declares_its_variables() -> None:
     }
 
 
+def test_composite_monitor_names_the_monitors_of_its_roles_by_id() -> None:
+    definition = composite_monitor(
+        CompositeSpec(SETTINGS, " !(latency || error-rate) && error-logs && latency ")
+    )
+
+    # Placeholders for the ids, which whatever registers the monitor fills in.
+    assert definition.query == (
+        "!(${monitor:latency} || ${monitor:error-rate}) && ${monitor:error-logs} && "
+        "${monitor:latency}"
+    )
+    assert definition.id_refs == (
+        IdRef("monitor", "latency"),
+        IdRef("monitor", "error-rate"),
+        IdRef("monitor", "error-logs"),
+    )
+    # No thresholds at all: a composite's states are its monitors'.
+    assert definition.thresholds is None
+    assert definition.to_monitor_json() == {
+        "name": "Checkout API",
+        "type": "composite",
+        "query": definition.query,
+        "message": SETTINGS.message,
+        "options": {"notify_no_data": False},
+    }
+    parsed = parse_monitor_query(with_stand_ins(definition.query))
+    assert parsed.kind is QueryKind.COMPOSITE
+    assert len(set(parsed.monitor_ids)) == 3
+
+
 @pytest.mark.parametrize(
     ("build", "message"),
     [
@@ -399,6 +431,12 @@ def test_log_formula_monitor_declares_its_variables() -> None:
             "monitor 'Checkout API': options.variables: the formula uses 'total' but no variable "
             "has that name",
             id="formula-variable-missing",
+        ),
+        pytest.param(
+            lambda: composite_monitor(CompositeSpec(SETTINGS, "latency &&& error-rate")),
+            "monitor 'Checkout API': expression: expected a monitor role (lowercase words "
+            "joined by '-') in the composite (at char 10: '& error-rate')",
+            id="composite-syntax",
         ),
         pytest.param(
             lambda: metric_threshold_monitor(

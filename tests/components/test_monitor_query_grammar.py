@@ -4,8 +4,9 @@ from typing import get_args
 
 import pytest
 
-from components.monitors.query import QueryKind, Window, parse_monitor_query
+from components.monitors.query import QueryError, QueryKind, Window, parse_monitor_query
 from components.monitors.query.api_models import EVENT_AGGREGATIONS
+from components.monitors.query.composite import composite_roles
 from components.monitors.query.vocabulary import (
     Comparator,
     LogAggregation,
@@ -275,6 +276,46 @@ def test_count_takes_no_measure() -> None:
 
 def test_composites_nest_negations_and_groups() -> None:
     assert parse_monitor_query("!(1 || 2) && 3").monitor_ids == (1, 2, 3)
+
+
+def test_composites_over_roles_read_each_role_where_it_stands() -> None:
+    expression = "!(latency || error-rate) && latency"
+    roles = composite_roles(expression)
+    assert [(role.text, role.start) for role in roles] == [
+        ("latency", 2),
+        ("error-rate", 13),
+        ("latency", 28),
+    ]
+    assert all(expression[role.start : role.end] == role.text for role in roles)
+
+
+@pytest.mark.parametrize(
+    ("expression", "message"),
+    [
+        pytest.param("", "the expression is empty (at the end, after char 0: '')", id="empty"),
+        pytest.param(
+            "latency & error-rate",
+            "unexpected text after the composite expression (only roles, &&, ||, ! and "
+            "parentheses) (at char 8: '& error-rate')",
+            id="single-ampersand",
+        ),
+        pytest.param(
+            "Latency && error-rate",
+            "expected a monitor role (lowercase words joined by '-') in the composite "
+            "(at char 0: 'Latency && error-rate')",
+            id="upper-case",
+        ),
+        pytest.param(
+            "(latency && error-rate",
+            "unbalanced parentheses: '(' is never closed (at char 0: '(latency && error-rate')",
+            id="unclosed",
+        ),
+    ],
+)
+def test_composites_over_roles_refuse_what_is_not_one(expression: str, message: str) -> None:
+    with pytest.raises(QueryError) as error:
+        composite_roles(expression)
+    assert str(error.value) == message
 
 
 # Read longest first: `>=` read as `>` would leave `= 1`, which is no threshold.

@@ -10,6 +10,7 @@ import pytest
 from components.datadog_ids import id_like
 from components.datadog_provider import DatadogProviderArgs, datadog_provider
 from components.monitors import (
+    CompositeSpec,
     CustomMonitor,
     LogFormulaSpec,
     LogQueryVariable,
@@ -180,6 +181,30 @@ def test_without_a_provider_monitors_use_the_default_one(
 
     assert run.by_type("pulumi:providers:datadog") == []
     assert {provider_references[monitor.name] for monitor in run.by_type(MONITOR)} == {""}
+
+
+def test_a_composite_is_created_after_its_monitors_and_names_their_ids() -> None:
+    both = CustomMonitor(
+        "slow-and-failing",
+        CompositeSpec(
+            MonitorSettings("slow and failing", "Both at once."), "latency && error-rate"
+        ),
+    )
+    # Declared first, so that only the ids it names order it after the others.
+    monitors = service_monitors(monitors_spec(custom=(both,)))
+    run = deploy({"slow-and-failing": monitors["slow-and-failing"], **monitors})
+
+    composite = run.named("checkout-api-slow-and-failing")
+    latency, errors = run.named("checkout-api-latency"), run.named("checkout-api-error-rate")
+    # The engine answers with integer ids, as Datadog does; the query holds them, not roles.
+    assert composite.inputs["query"] == (
+        f"{id_like('monitor', latency.name)} && {id_like('monitor', errors.name)}"
+    )
+    assert composite.inputs["type"] == "composite"
+    assert "monitorThresholds" not in composite.inputs
+    assert set(composite.dependencies) == {latency.urn, errors.urn}
+    order = [resource.name for resource in run.by_type(MONITOR)]
+    assert order.index(composite.name) > max(order.index(latency.name), order.index(errors.name))
 
 
 @pulumi.runtime.test

@@ -8,6 +8,7 @@ import pytest
 
 from components.monitors import (
     AnomalySpec,
+    CompositeSpec,
     CustomMonitor,
     ErrorLogSettings,
     ErrorRateSettings,
@@ -28,6 +29,7 @@ from components.monitors import (
 )
 from components.monitors.query import parse_monitor_query
 from components.monitors.validation import validate_monitor
+from components.telemetry import Need, Signal
 from tests.factories import CHAT, PAGER, RUNBOOK, monitors_spec
 
 PRODUCTION_TAGS = ["service:checkout-api", "env:production", "team:payments", "managed-by:pulumi"]
@@ -512,3 +514,80 @@ def test_each_monitor_is_built_on_its_own_so_a_failure_names_its_role() -> None:
     assert builders["latency"].build().name == "[production] checkout-api: p95 latency above 0.5s"
     with pytest.raises(ValueError, match=r"options\.thresholds\.warning: must be below critical"):
         builders["connection-failures"].build()
+
+
+SLOW_AND_FAILING_SPEC = CompositeSpec(
+    MonitorSettings("slow and failing", "Checkout is slow and failing at once."),
+    expression="latency && (error-rate || connection-failures)",
+)
+SLOW_AND_FAILING = CustomMonitor("slow-and-failing", SLOW_AND_FAILING_SPEC)
+
+
+def test_a_composite_combines_the_services_monitors_and_routes_like_the_others() -> None:
+    monitors = service_monitors(monitors_spec(custom=(CONNECTION_FAILURES, SLOW_AND_FAILING)))
+
+    composite = monitors["slow-and-failing"]
+    assert composite.to_monitor_json() == {
+        "name": "[production] checkout-api: slow and failing",
+        "type": "composite",
+        "query": "${monitor:latency} && (${monitor:error-rate} || ${monitor:connection-failures})",
+        "message": (
+            "{{#is_alert}}\n"
+            "Checkout is slow and failing at once.\n"
+            f"{PAGER}\n"
+            "{{/is_alert}}\n"
+            "{{#is_warning}}\n"
+            "Warning, not yet an alert: Checkout is slow and failing at once.\n"
+            f"{CHAT}\n"
+            "{{/is_warning}}\n"
+            "{{#is_recovery}}\n"
+            "Recovered: slow and failing.\n"
+            "{{/is_recovery}}\n"
+            f"{{{{#is_alert_recovery}}}}\n{PAGER}\n{{{{/is_alert_recovery}}}}\n"
+            f"{{{{#is_warning_recovery}}}}\n{CHAT}\n{{{{/is_warning_recovery}}}}\n"
+            f"Runbook: {RUNBOOK}"
+        ),
+        "tags": PRODUCTION_TAGS,
+        "priority": 1,
+        "options": {"notify_no_data": False, "renotify_interval": 60},
+    }
+    assert {ref.role for ref in composite.id_refs} == {
+        "latency", "error-rate", "connection-failures",
+    }  # fmt: skip
+
+
+def test_a_composite_reads_what_the_monitors_it_combines_read() -> None:
+    builders = monitor_builders(monitors_spec(custom=(CONNECTION_FAILURES, SLOW_AND_FAILING)))
+
+    composite = builders["slow-and-failing"]
+    assert composite.operands == ("latency", "error-rate", "connection-failures")
+    assert composite.reads == (
+        Need(Signal.TRACES, "checkout-api"),
+        Need(Signal.LOGS, "checkout-api"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("expression", "operand"),
+    [
+        pytest.param("latency && error-rates", "error-rates", id="unknown-role"),
+        pytest.param("latency && slow-and-failing", "slow-and-failing", id="itself"),
+        pytest.param("latency && other", "other", id="another-composite"),
+    ],
+)
+def test_a_composite_combines_only_other_plain_monitors_of_its_service(
+    expression: str, operand: str
+) -> None:
+    composite = dataclasses.replace(
+        SLOW_AND_FAILING, spec=dataclasses.replace(SLOW_AND_FAILING_SPEC, expression=expression)
+    )
+    other = dataclasses.replace(SLOW_AND_FAILING, role="other")
+
+    with pytest.raises(
+        ValueError,
+        match=re.escape(
+            f"composite monitor 'slow-and-failing' names {operand!r}, which is not another "
+            "non-composite monitor of checkout-api"
+        ),
+    ):
+        monitor_builders(monitors_spec(custom=(composite, other)))
