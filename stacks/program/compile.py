@@ -8,6 +8,7 @@ was compiled from, and every failure is reported at once: `deploy` registers not
 whole stack compiles. This is the one place that maps the model to the components.
 """
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -73,6 +74,7 @@ from components.fargate.container_definitions import (
 from components.fargate.scaling import request_count_resource_label
 from components.monitors import (
     AnomalySpec,
+    CompositeSpec,
     CustomMonitor,
     ErrorLogSettings,
     ErrorRateSettings,
@@ -119,6 +121,7 @@ from stacks.program.model.downtimes import DowntimeSettings
 from stacks.program.model.eks import AgentFeatureSettings, EksSettings, ResourceSettings
 from stacks.program.model.monitors import (
     AnomalyMonitorSettings,
+    CompositeMonitorSettings,
     CustomMonitorSettings,
     FormulaMonitorSettings,
     LogMonitorSettings,
@@ -565,9 +568,18 @@ def custom_monitor(role: str, settings: CustomMonitorSettings) -> CustomMonitor:
         message=settings.message,
         tags=tuple(settings.tags),
         priority=settings.priority,
+        renotify_interval=settings.renotify_minutes,
+    )
+    if isinstance(settings, CompositeMonitorSettings):
+        return CustomMonitor(
+            role=role,
+            spec=CompositeSpec(settings=monitor, expression=settings.expression),
+            severity=settings.severity,
+        )
+    monitor = dataclasses.replace(
+        monitor,
         notify_no_data=settings.no_data_minutes is not None,
         no_data_timeframe=settings.no_data_minutes,
-        renotify_interval=settings.renotify_minutes,
         notify_by=tuple(settings.notify_by),
     )
     spec: CustomSpec
@@ -964,8 +976,9 @@ def _scope_problems(
     """A custom monitor must watch services of the stack in the stack's environment: another
     name is a typo or a block copied from another stack file, and the monitor would stay silent
     or watch someone else's data. One on data from outside the stack (`externalSource`) names
-    that system's services and environments, which the stack cannot know."""
-    if monitor.external_source is not None:
+    that system's services and environments, which the stack cannot know. A composite names
+    only monitors of its own service."""
+    if isinstance(monitor, CompositeMonitorSettings) or monitor.external_source is not None:
         return []
     texts: list[tuple[str, str]] = []
     match monitor:

@@ -9,7 +9,6 @@ would sit in No Data forever.
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Final
 
 from components.dashboards import platform_dashboard, service_dashboard
 from components.dashboards.widgets import DashboardBuild, Json, LeftOut
@@ -20,21 +19,13 @@ from components.telemetry import Need, Signal, Telemetry
 from stacks.program.errors import NAMESPACE
 from stacks.program.model import StackConfig
 from stacks.program.model.eks import EksSettings
-from stacks.program.model.monitors import MonitorsSettings
+from stacks.program.model.monitors import DEFAULT_MONITOR_FIELDS, MonitorsSettings
 from stacks.program.model.services import ServiceSettings
-
-# The default monitors' roles (components.monitors) and their fields in the stack model.
-_DEFAULT_MONITOR_FIELDS: Final = {
-    "latency": "latency",
-    "error-rate": "error_rate",
-    "throughput": "throughput",
-    "error-logs": "error_logs",
-}
 
 
 def monitor_key(role: str) -> str:
     """Where a service's monitor of `role` is configured, under its `monitors` key."""
-    field = _DEFAULT_MONITOR_FIELDS.get(role)
+    field = DEFAULT_MONITOR_FIELDS.get(role)
     if field is None:
         return f"custom.{role}"
     return MonitorsSettings.model_fields[field].alias or field
@@ -211,14 +202,30 @@ def _fed_monitors(
     path = f"{NAMESPACE}:services[{index}].monitors"
     configured = service.monitors.model_fields_set
     kept: dict[str, PlannedMonitor] = {}
-    for role, monitor in planned.items():
+    left_out: dict[str, str] = {}
+    # Composites last: each needs the monitors it combines, which Datadog must have created.
+    for role, monitor in sorted(planned.items(), key=lambda item: bool(item[1].operands)):
+        missing = [operand for operand in monitor.operands if operand in left_out]
+        if missing:
+            problems.append(
+                Problem(
+                    f"{path}.{monitor_key(role)}.expression",
+                    "; ".join(
+                        f"{operand!r} is not created in this stack ({left_out[operand]}), so "
+                        "there is no monitor to combine"
+                        for operand in missing
+                    ),
+                )
+            )
+            continue
         gap = telemetry.gap(monitor.reads)
         if gap is None:
             kept[role] = monitor
             continue
+        left_out[role] = gap.reason
         if gap.need not in telemetry.signals:
             continue  # a service outside the stack: the config's scope check says so
-        field = _DEFAULT_MONITOR_FIELDS.get(role)
+        field = DEFAULT_MONITOR_FIELDS.get(role)
         if field is not None and field not in configured:
             notes.append(f"{service.name}: no {monitor.title}: {gap.reason}")
             continue
@@ -234,7 +241,7 @@ def _fed_monitors(
                 f"{gap.reason}; {remedy}",
             )
         )
-    return kept
+    return {role: kept[role] for role in planned if role in kept}
 
 
 def _fed_slos(

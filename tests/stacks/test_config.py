@@ -513,6 +513,21 @@ def custom(**fields: Any) -> Any:
     return monitors(custom={"connection-failures": {**CONNECTION_FAILURES, **fields}})
 
 
+def composite(expression: str, **settings: Any) -> dict[str, Any]:
+    """A composite custom monitor over `expression`."""
+    return {"kind": "composite", "name": "slow and failing", "expression": expression, **settings}
+
+
+def with_composite(expression: str, **monitor_settings: Any) -> Any:
+    """checkout-api with a composite `both` over `expression`, and `monitor_settings`."""
+    custom = monitor_settings.pop("custom", {})
+    return monitors(**monitor_settings, custom={**custom, "both": composite(expression)})
+
+
+BOTH = f"{MONITORS}.custom.both.expression"
+LOG_MONITORS = {f"logs-{n}": CONNECTION_FAILURES for n in range(11)}
+
+
 def notifications(**settings: Any) -> Any:
     """Set the stack's `observability:datadog.notifications`."""
     return lambda c: c.update({"observability:datadog": {"notifications": settings}})
@@ -695,7 +710,7 @@ MONITOR_CASES = [
     pytest.param(
         custom(kind="sql"),
         f"{MONITORS}.custom.connection-failures.kind: Input should be one of 'metric', 'anomaly', "
-        "'log', 'formula' (got 'sql')",
+        "'log', 'formula', 'composite' (got 'sql')",
         id="unknown-custom-kind",
     ),
     pytest.param(
@@ -740,6 +755,79 @@ MONITOR_CASES = [
             "stack (checkout-api, orders-api); the monitor would never see data",
         ],
         id="other-environment-and-unknown-service-in-filters",
+    ),
+    pytest.param(
+        with_composite("latency &&"),
+        f"{BOTH}: expected a monitor role (lowercase words joined by '-') in the composite (at "
+        "the end, after char 10: 'latency &&')",
+        id="composite-syntax",
+    ),
+    pytest.param(
+        with_composite("latency && error-rates"),
+        f"{BOTH}: no monitor of this service has the role 'error-rates' (its monitors: latency, "
+        "error-rate, throughput, error-logs)",
+        id="composite-unknown-role",
+    ),
+    pytest.param(
+        with_composite("latency && error-rate", errorRate=None),
+        f"{BOTH}: 'error-rate' is turned off (errorRate: null), so there is no monitor to combine",
+        id="composite-of-a-monitor-turned-off",
+    ),
+    pytest.param(
+        lambda c: (
+            service_change(0, traceEnabled=False)(c),
+            with_composite("latency && error-logs")(c),
+        ),
+        f"{BOTH}: 'latency' is not created in this stack (traceEnabled is false), so there is no "
+        "monitor to combine",
+        id="composite-of-a-monitor-without-data",
+    ),
+    pytest.param(
+        with_composite("both || latency"),
+        f"{BOTH}: 'both' is this composite itself",
+        id="composite-of-itself",
+    ),
+    pytest.param(
+        with_composite("latency && other", custom={"other": composite("error-rate && latency")}),
+        f"{BOTH}: 'other' is a composite too, and Datadog does not base composites on other "
+        "composites",
+        id="composite-of-a-composite",
+    ),
+    pytest.param(
+        with_composite("latency && other", custom={"other": composite("both || error-rate")}),
+        [
+            f"{BOTH}: 'other' is a composite too, which names this one back, and Datadog does "
+            "not base composites on other composites",
+            f"{MONITORS}.custom.other.expression: 'both' is a composite too, which names this "
+            "one back, and Datadog does not base composites on other composites",
+        ],
+        id="composite-cycle",
+    ),
+    pytest.param(
+        with_composite("!latency || latency"),
+        f"{BOTH}: a composite combines at least two monitors, and this names only 'latency'",
+        id="composite-of-one-monitor",
+    ),
+    pytest.param(
+        with_composite(" && ".join(LOG_MONITORS), custom=LOG_MONITORS),
+        f"{BOTH}: names 11 monitors; Datadog combines at most 10",
+        id="composite-of-too-many-monitors",
+    ),
+    pytest.param(
+        with_composite(
+            "latency && error-logs",
+            latency={"groupBy": ["resource_name"]},
+            errorLogs={"groupBy": ["@error.kind"]},
+        ),
+        f"{BOTH}: 'latency' is grouped by resource_name and 'error-logs' by @error.kind: Datadog "
+        "pairs the groups of multi-alert monitors by their tag values, so these have none in "
+        "common and the composite would never trigger; group one by some of the other's keys",
+        id="composite-of-monitors-grouped-apart",
+    ),
+    pytest.param(
+        monitors(custom={"both": composite("latency && error-rate", noDataMinutes=5)}),
+        f"{MONITORS}.custom.both.noDataMinutes: unknown key; did you mean renotifyMinutes?",
+        id="composite-without-missing-data-alerts",
     ),
     pytest.param(
         service_change(0, operation="FastAPI request"),

@@ -1,12 +1,13 @@
 """A service's `monitors`: the default monitors' settings and custom monitors by role."""
 
 from collections.abc import Mapping
-from typing import Annotated, Literal
+from typing import Annotated, Final, Literal
 
 from pydantic import Field, field_validator
 
 from components.monitors.messages import Severity
 from components.monitors.query import QueryError, formula_variables, parse_window
+from components.monitors.query.composite import composite_roles
 from components.monitors.query.vocabulary import (
     Aggregation,
     AnomalyAlgorithm,
@@ -118,11 +119,11 @@ class ErrorLogMonitorSettings(Model):
         return threshold_problems(self, ">", _CRITICAL_AND_WARNING)
 
 
-class CustomMonitorBase(Model):
-    """What every custom monitor has besides its query."""
+class CustomMonitorCommon(Model):
+    """What every custom monitor has: its title and how it notifies."""
 
     kind: str
-    """metric, anomaly, log or formula: which keys follow."""
+    """metric, anomaly, log, formula or composite: which keys follow."""
     name: Title
     """Title; the monitor is named `[<env>] <service>: <name>`."""
     message: str = ""
@@ -135,6 +136,11 @@ class CustomMonitorBase(Model):
     """Overrides the severity's priority."""
     renotify_minutes: int | None = Field(None, gt=0)
     """Overrides the severity's reminders."""
+
+
+class CustomMonitorBase(CustomMonitorCommon):
+    """What every custom monitor with a query of its own has besides the query."""
+
     no_data_minutes: int | None = Field(None, gt=0)
     """Tell the noData handles after this many minutes without data; omitted, missing data does
     not notify."""
@@ -324,10 +330,55 @@ class FormulaMonitorSettings(ThresholdFields, CustomMonitorBase):
         return list(dict.fromkeys(keys))
 
 
+MAX_COMPOSITE_MONITORS: Final = 10
+"""Datadog combines up to 10 monitors in a composite (DataDog/documentation,
+content/en/monitors/types/composite.md, "Select monitors")."""
+
+
+class CompositeMonitorSettings(CustomMonitorCommon):
+    """Other monitors of the service combined, e.g. alert when latency and error rate both do.
+
+    Datadog takes its states from theirs: `a && b` alerts (or warns) at the less severe of
+    their states, `a || b` at the more severe, `!a` alerts while `a` is OK. It has no threshold,
+    query or missing-data alert of its own (the monitors it combines report missing data), and
+    it must not combine other composites, which Datadog refuses.
+    """
+
+    kind: Literal["composite"]
+    expression: str = Field(min_length=1)
+    """Over the roles of the service's monitors: latency, error-rate, throughput, error-logs
+    and the custom roles, with `&&`, `||`, `!` and parentheses, e.g. `latency && error-rate`."""
+
+    @field_validator("expression")
+    @classmethod
+    def _an_expression(cls, value: str) -> str:
+        try:
+            composite_roles(value)
+        except QueryError as error:
+            raise ValueError(str(error)) from None
+        return value
+
+    def roles(self) -> list[str]:
+        """The roles the expression names, each once."""
+        return list(dict.fromkeys(role.text for role in composite_roles(self.expression)))
+
+
 CustomMonitorSettings = Annotated[
-    MetricMonitorSettings | AnomalyMonitorSettings | LogMonitorSettings | FormulaMonitorSettings,
+    MetricMonitorSettings
+    | AnomalyMonitorSettings
+    | LogMonitorSettings
+    | FormulaMonitorSettings
+    | CompositeMonitorSettings,
     Field(discriminator="kind"),
 ]
+
+DEFAULT_MONITOR_FIELDS: Final = {
+    "latency": "latency",
+    "error-rate": "error_rate",
+    "throughput": "throughput",
+    "error-logs": "error_logs",
+}
+"""The default monitors' roles (components.monitors) and their fields in MonitorsSettings."""
 
 
 class MonitorsSettings(Model):
@@ -344,8 +395,8 @@ class MonitorsSettings(Model):
     """A burst of error logs; off for services whose logs do not reach Datadog."""
     custom: dict[str, CustomMonitorSettings] = {}
     """The team's monitors by role; the role names the monitor's resource, so keep it stable:
-    lowercase words joined by '-', e.g. connection-failures. `kind` is metric, anomaly, log or
-    formula."""
+    lowercase words joined by '-', e.g. connection-failures. `kind` is metric, anomaly, log,
+    formula or composite."""
 
     @field_validator("custom")
     @classmethod
@@ -355,3 +406,82 @@ class MonitorsSettings(Model):
         for role in value:
             check_role(role)
         return value
+
+    def field_problems(self) -> dict[str, str]:
+        return {
+            f"custom.{role}.expression": "; ".join(reasons)
+            for role, monitor in self.custom.items()
+            if isinstance(monitor, CompositeMonitorSettings)
+            and (reasons := self._composite_problems(role, monitor))
+        }
+
+    def _group_keys(self) -> dict[str, list[str] | None]:
+        """The keys each monitor of the service groups by, by role; None for a default monitor
+        turned off, and for composites, which Datadog will not combine."""
+        defaults = {
+            "latency": None if self.latency is None else self.latency.group_by,
+            "error-rate": None if self.error_rate is None else self.error_rate.group_by,
+            "throughput": None if self.throughput is None else [],
+            "error-logs": None if self.error_logs is None else self.error_logs.group_by,
+        }
+        custom = {
+            role: None if isinstance(monitor, CompositeMonitorSettings) else monitor.group_keys()
+            for role, monitor in self.custom.items()
+        }
+        return {**defaults, **custom}
+
+    def _composite_problems(self, role: str, composite: CompositeMonitorSettings) -> list[str]:
+        groups = self._group_keys()
+        operands = composite.roles()
+        combinable = [other for other, keys in groups.items() if keys is not None and other != role]
+        problems = []
+        for operand in operands:
+            if operand == role:
+                problems.append(f"{operand!r} is this composite itself")
+            elif operand in DEFAULT_MONITOR_FIELDS and groups[operand] is None:
+                field = DEFAULT_MONITOR_FIELDS[operand]
+                alias = type(self).model_fields[field].alias or field
+                problems.append(
+                    f"{operand!r} is turned off ({alias}: null), so there is no monitor to combine"
+                )
+            elif isinstance(other := self.custom.get(operand), CompositeMonitorSettings):
+                back = ", which names this one back" if role in other.roles() else ""
+                problems.append(
+                    f"{operand!r} is a composite too{back}, and Datadog does not base "
+                    "composites on other composites"
+                )
+            elif operand not in groups:
+                problems.append(
+                    f"no monitor of this service has the role {operand!r} (its monitors: "
+                    f"{', '.join(combinable)})"
+                )
+        if len(operands) < 2:
+            problems.append(
+                f"a composite combines at least two monitors, and this names only {operands[0]!r}"
+            )
+        if len(operands) > MAX_COMPOSITE_MONITORS:
+            problems.append(
+                f"names {len(operands)} monitors; Datadog combines at most {MAX_COMPOSITE_MONITORS}"
+            )
+        problems += _group_problems({o: keys for o in operands if (keys := groups.get(o))})
+        return problems
+
+
+def _group_problems(grouped: Mapping[str, list[str]]) -> list[str]:
+    """Multi-alert monitors a composite cannot pair: Datadog matches their groups by tag values,
+    so one grouped by `host` pairs with one by `device,host`, but one by `host,url` with neither
+    (DataDog/documentation, content/en/monitors/types/composite.md, "Common reporting sources");
+    such a composite never triggers."""
+    problems = []
+    roles = list(grouped)
+    for index, first in enumerate(roles):
+        for second in roles[index + 1 :]:
+            a, b = set(grouped[first]), set(grouped[second])
+            if not (a <= b or b <= a):
+                problems.append(
+                    f"{first!r} is grouped by {', '.join(grouped[first])} and {second!r} by "
+                    f"{', '.join(grouped[second])}: Datadog pairs the groups of "
+                    "multi-alert monitors by their tag values, so these have none in common and "
+                    "the composite would never trigger; group one by some of the other's keys"
+                )
+    return problems
