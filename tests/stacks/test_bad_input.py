@@ -263,6 +263,23 @@ _TABLE: list[tuple[str, str, Change, str, str]] = [
         "services[0].monitors.custom.connection-failures.search",
         "not a service of this stack",
     ),
+    (
+        "composite-role-typo",
+        "production",
+        nested(
+            (*S0, "monitors", "custom", "failing-checkouts", "expression"),
+            "throughput && error-log",
+        ),
+        "services[0].monitors.custom.failing-checkouts.expression",
+        "no monitor of this service has the role 'error-log'",
+    ),
+    (
+        "composite-of-a-monitor-turned-off",
+        "production",
+        nested((*S0, "monitors", "throughput"), None),
+        "services[0].monitors.custom.failing-checkouts.expression",
+        "'throughput' is turned off (throughput: null)",
+    ),
     # dashboards
     (
         "service-dashboard-type",

@@ -9,6 +9,7 @@ import pulumi
 import pytest
 import yaml
 
+from components.datadog_ids import id_like
 from stacks.program import deploy as deploy_module
 from stacks.program.compile import CompiledStack
 from stacks.tooling.cli import main
@@ -394,6 +395,7 @@ def test_production_monitors_page_the_owning_team(production: list[dict[str, Any
         "checkout-api-monitors-error-logs",
         "checkout-api-monitors-error-rate",
         "checkout-api-monitors-failed-payments",
+        "checkout-api-monitors-failing-checkouts",
         "checkout-api-monitors-latency",
         "checkout-api-monitors-throughput",
         "support-assistant-monitors-error-logs",
@@ -503,6 +505,28 @@ def test_production_custom_monitors(production: list[dict[str, Any]]) -> None:
     assert limits["message"].startswith(
         "{{#is_alert}}\nOpenAI refuses requests for exceeding the organisation's rate limits. "
         "Value {{value}}, alert threshold {{threshold}}.\n@slack-platform-alerts\n{{/is_alert}}"
+    )
+
+
+def test_production_pages_when_traffic_drops_while_errors_are_logged(
+    production: list[dict[str, Any]],
+) -> None:
+    composite = named(production, "checkout-api-monitors-failing-checkouts")
+    throughput = named(production, "checkout-api-monitors-throughput")
+    error_logs = named(production, "checkout-api-monitors-error-logs")
+    # The ids the engine gave the two monitors, as Datadog would, and nothing else.
+    assert composite["inputs"]["query"] == (
+        f"{id_like('monitor', throughput['name'])} && {id_like('monitor', error_logs['name'])}"
+    )
+    assert sorted(composite["dependencies"]) == sorted([throughput["urn"], error_logs["urn"]])
+    assert composite["inputs"]["type"] == "composite"
+    assert "monitorThresholds" not in composite["inputs"]
+    # Both monitors only chat; together they page.
+    assert "@pagerduty" not in throughput["inputs"]["message"] + error_logs["inputs"]["message"]
+    assert composite["inputs"]["priority"] == "1"
+    assert composite["inputs"]["message"].startswith(
+        "{{#is_alert}}\nFewer requests than the weekly pattern expects while the app logs "
+        "errors; customers are likely failing to check out.\n@pagerduty-Checkout\n{{/is_alert}}"
     )
 
 
