@@ -23,6 +23,15 @@ HANDLE: Final = re.compile(
 _PRIORITIES: Final = range(1, 6)
 
 
+def above_thresholds(value: str, *, unit: str = "", warns: bool) -> tuple[str, str | None]:
+    """The alert and warning lines of a monitor that alerts above its thresholds, `value` saying
+    what the monitor measured (`p95 latency of api is {{value}}s`); no warning line unless it
+    `warns`."""
+    alert = f"{value}, above the {{{{threshold}}}}{unit} alert threshold."
+    warning = f"{value}, above the {{{{warn_threshold}}}}{unit} warning threshold."
+    return alert, warning if warns else None
+
+
 @dataclass(frozen=True)
 class SeverityPolicy:
     """Priority and reminders of the monitors of one severity."""

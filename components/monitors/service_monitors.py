@@ -45,7 +45,13 @@ from components.monitors.definitions import (
     log_monitor,
     metric_threshold_monitor,
 )
-from components.monitors.messages import MessageText, Notifications, Severity, monitor_message
+from components.monitors.messages import (
+    MessageText,
+    Notifications,
+    Severity,
+    above_thresholds,
+    monitor_message,
+)
 from components.monitors.query import format_number
 from components.monitors.query.composite import composite_roles
 from components.monitors.query.vocabulary import (
@@ -355,11 +361,12 @@ def _latency(spec: ServiceMonitorsSpec, latency: LatencySettings) -> MonitorDefi
     no_data_minutes = (
         spec.settings.no_data_minutes if spec.env in spec.settings.no_data_environments else None
     )
+    alert, warning = above_thresholds(
+        f"{what} is {{{{value}}}}s", unit="s", warns=latency.warning_seconds is not None
+    )
     text = MessageText(
-        alert=f"{what} is {{{{value}}}}s, above the {{{{threshold}}}}s alert threshold.",
-        warning=None
-        if latency.warning_seconds is None
-        else f"{what} is {{{{value}}}}s, above the {{{{warn_threshold}}}}s warning threshold.",
+        alert=alert,
+        warning=warning,
         recovery=f"{what} is back to {{{{value}}}}s.",
         no_data=None
         if no_data_minutes is None
@@ -385,12 +392,12 @@ def _latency(spec: ServiceMonitorsSpec, latency: LatencySettings) -> MonitorDefi
 
 def _error_rate(spec: ServiceMonitorsSpec, errors: ErrorRateSettings) -> MonitorDefinition:
     what = f"Error rate of {spec.service}{_groups(errors.group_by)}"
+    alert, warning = above_thresholds(
+        f"{what} is {{{{value}}}} of requests", warns=errors.warning is not None
+    )
     text = MessageText(
-        alert=f"{what} is {{{{value}}}} of requests, above the {{{{threshold}}}} alert threshold.",
-        warning=None
-        if errors.warning is None
-        else f"{what} is {{{{value}}}} of requests, above the {{{{warn_threshold}}}} warning "
-        "threshold.",
+        alert=alert,
+        warning=warning,
         recovery=f"{what} is back to {{{{value}}}} of requests.",
     )
     return apm_error_rate_monitor(
@@ -440,11 +447,10 @@ def _throughput(spec: ServiceMonitorsSpec, throughput: ThroughputSettings) -> Mo
 def _error_logs(spec: ServiceMonitorsSpec, logs: ErrorLogSettings) -> MonitorDefinition:
     window = _spoken(logs.window)
     what = f"{spec.service}{_groups(logs.group_by)} logged {{{{value}}}} errors in {window}"
+    alert, warning = above_thresholds(what, warns=logs.warning is not None)
     text = MessageText(
-        alert=f"{what}, above the {{{{threshold}}}} alert threshold.",
-        warning=None
-        if logs.warning is None
-        else f"{what}, above the {{{{warn_threshold}}}} warning threshold.",
+        alert=alert,
+        warning=warning,
         recovery=f"Error logs of {spec.service} are back to {{{{value}}}} in {window}.",
     )
     title = f"more than {format_number(logs.critical)} error logs in {window}"

@@ -36,7 +36,7 @@ from components.monitors.definitions import (
     burn_rate_monitor,
     error_budget_monitor,
 )
-from components.monitors.messages import MessageText, Severity
+from components.monitors.messages import MessageText, Severity, above_thresholds
 from components.monitors.query import format_number
 from components.monitors.query.vocabulary import PercentileAggregation, SloTarget
 from components.monitors.service_monitors import ServiceMonitorsSpec, routed_settings
@@ -333,15 +333,12 @@ class _Objective:
         )
 
     def error_budget_alert(self, alert: ErrorBudgetAlertSettings) -> MonitorDefinition:
-        spent = (
-            f"{{{{value}}}}% of the {self.settings.timeframe} error budget of {self.what} is spent"
+        spent = f"{{{{value}}}}% of the error budget of {self.what} is spent"
+        alert_line, warning_line = above_thresholds(
+            spent, unit="%", warns=alert.warning is not None
         )
         text = MessageText(
-            alert=f"{spent}, above the {{{{threshold}}}}% alert threshold.",
-            warning=None
-            if alert.warning is None
-            else f"{spent}, above the {{{{warn_threshold}}}}% warning threshold.",
-            recovery=f"{spent}, back below the thresholds.",
+            alert=alert_line, warning=warning_line, recovery=f"{spent}, back below the thresholds."
         )
         title = f"{self.role} SLO error budget {format_number(alert.critical)}% spent"
         return error_budget_monitor(
