@@ -2,7 +2,9 @@
 
 Two objectives per service, from the same ddtrace root-span metrics its monitors read:
 - availability, metric-based: good events are requests that did not fail (`trace.<op>.hits`
-  minus `trace.<op>.errors`), total events all requests; 99.9 % over 30 days by default;
+  minus `trace.<op>.errors`), total events all requests; 99.9 % over 30 days by default. Trace
+  metrics count every request whatever the sampling (Datadog's "Trace Metrics" page: "calculated
+  based on 100% of the application's traffic"), so `traceSampleRate` does not skew it;
 - latency, time-slice: each 5-minute slice whose p95 is at most the latency threshold counts as
   good time; 99 % by default. Where a time slice does not fit (a team wants the SLO to follow the
   latency monitor exactly, with its grouping), it is monitor-based on the latency monitor.
