@@ -1361,7 +1361,9 @@ def test_unknown_stack_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: 
     assert main(["plan", "--stack", "staging", "--out", str(tmp_path)]) == 2
     assert capsys.readouterr().err.strip() == (
         "Pulumi.staging.yaml: (file): no such stack file "
-        "(stack files here: Pulumi.dev.yaml, Pulumi.production.yaml)"
+        "(stack files here: Pulumi.assistant-production.yaml, Pulumi.dev.yaml, "
+        "Pulumi.payments-production.yaml, Pulumi.platform-production.yaml, "
+        "Pulumi.production.yaml)"
     )
 
 

@@ -14,6 +14,7 @@ from stacks.program.model.datadog import DatadogSettings
 from stacks.program.model.downtimes import DowntimeSettings, scope_problem
 from stacks.program.model.eks import EksSettings
 from stacks.program.model.services import EcsSettings, ServiceSettings
+from stacks.program.model.stack import StackSettings
 from stacks.program.model.types import (
     MAX_TAGS,
     PRODUCTION_ENVIRONMENTS,
@@ -83,10 +84,13 @@ class StackConfig(Model):
     """`observability:eks`."""
     downtimes: list[DowntimeSettings] = []
     """`observability:downtimes`."""
+    stack: StackSettings = StackSettings()
+    """`observability:stack`."""
 
     def field_problems(self) -> dict[str, str]:
         names = [service.name for service in self.services]
         problems = _duplicate_names("services", "service", names)
+        problems.update(self._role_problems())
         for index, service in enumerate(self.services):
             problems.update(self._placement_problems(index, service))
         problems.update(self._downtime_problems())
@@ -98,6 +102,38 @@ class StackConfig(Model):
                     "resources"
                     for old in claimed
                 )
+        return problems
+
+    def _role_problems(self) -> dict[str, str]:
+        """What a stack of its role may not hold: each belongs to the other kind of stack."""
+        role = self.stack.role
+        problems = {}
+        if role == "platform":
+            for index, service in enumerate(self.services):
+                problems[f"services.{index}"] = (
+                    f"{service.name}: a platform stack has no services; put it in a team stack "
+                    "(observability:stack.role: team), which reads the platform's API key secret"
+                )
+        if role == "team":
+            if self.eks is not None:
+                problems["eks"] = (
+                    "a team stack has no EKS collector or Agent: the cluster's belong to the "
+                    "platform stack (observability:stack.platform)"
+                )
+            if self.datadog.api_key_secret.model_fields_set:
+                problems["datadog.api_key_secret"] = (
+                    "a team stack has no API key secret of its own: its services read the "
+                    "platform stack's (output datadogApiKeySecretArn); remove apiKeySecret"
+                )
+        if role != "platform" and self.datadog.notification_handles:
+            problems["datadog.notification_handles"] = (
+                "only a platform stack defines the handles its team stacks may notify"
+                + (
+                    "; a team stack's monitors may notify those of its platform"
+                    if role == "team"
+                    else "; a single stack's monitors may notify any handle"
+                )
+            )
         return problems
 
     def _downtime_problems(self) -> dict[str, str]:

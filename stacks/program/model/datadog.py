@@ -89,3 +89,19 @@ class DatadogSettings(Model):
     must have alert handles for every service with monitors."""
     monitor_defaults: MonitorDefaultSettings = MonitorDefaultSettings()
     """Monitor behaviour shared by every service."""
+    notification_handles: list[NotificationHandle] = []
+    """Platform stacks only: the handles, besides those of `notifications`, that the
+    organisation's Datadog integrations provide (PagerDuty services, Slack channels, teams,
+    ...) and its team stacks may notify. A team stack's monitors may notify only the handles
+    its platform defines: any other is refused at its key, as Datadog would silently notify no
+    one through a handle no integration knows."""
+
+    @property
+    def defined_handles(self) -> tuple[str, ...]:
+        """Every handle this stack defines for team stacks: the defaults' and the others."""
+        defaults = self.notifications
+        return tuple(
+            sorted(
+                {*defaults.alert, *defaults.warning, *defaults.no_data, *self.notification_handles}
+            )
+        )
