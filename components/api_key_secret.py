@@ -108,6 +108,11 @@ class DatadogApiKeySecretArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
     """Tags of the secret and key."""
 
+    @property
+    def has_own_kms_key(self) -> bool:
+        """Whether the secret is under a customer-managed key, which readers decrypt with."""
+        return self.customer_managed_key or self.existing_kms_key_arn is not None
+
     def __post_init__(self) -> None:
         if (self.api_key is None) == (self.existing_secret_arn is None):
             raise ValueError("give exactly one of api_key and existing_secret_arn")

@@ -9,10 +9,13 @@ whole stack compiles. This is the one place that maps the model to the component
 """
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any, Final
 
 import pulumi
+from pydantic import ValidationError
+from pydantic.alias_generators import to_camel
 
 from components.api_key_secret import DatadogApiKeySecretArgs
 from components.dashboards.widgets import Json
@@ -113,6 +116,7 @@ from components.slos.service_slos import (
     slo_builders,
 )
 from components.telemetry import scope_terms
+from components.wire import whole_numbers_as_int
 from stacks.program.errors import NAMESPACE, StackConfigError, stack_file_name
 from stacks.program.load import API_KEY_CONFIG, APP_KEY_CONFIG, StackSecrets, load_stack
 from stacks.program.model import StackConfig
@@ -137,6 +141,7 @@ from stacks.program.model.services import (
     ServiceSettings,
 )
 from stacks.program.model.slos import ObjectiveSettings
+from stacks.program.model.stack import StackRole
 from stacks.program.telemetry import ServicePlan, TelemetryPlan, monitor_key, telemetry_plan
 
 
@@ -670,6 +675,50 @@ def _thresholds(settings: ThresholdFields) -> Thresholds:
     )
 
 
+PLATFORM_OUTPUTS: Final = {
+    "datadogApiKeySecretArn": "the Datadog API key secret's ARN, which the services' tasks read",
+    "environment": "the environment (observability:environment.name), which a team must share",
+    "datadogSite": "the Datadog site (observability:datadog.site) of the API key's organisation",
+    "notifications": "the notification defaults of its team stacks",
+    "notificationHandles": "every handle its team stacks may notify",
+}
+"""What a platform stack exports for its team stacks, all required, and why."""
+PLATFORM_KMS_KEY_OUTPUT: Final = "datadogApiKeyKmsKeyArn"
+"""The customer-managed key of the API key secret: exported only when the secret has one."""
+
+
+@dataclass(frozen=True)
+class PlatformOutputs:
+    """What a team stack uses of its platform stack's outputs."""
+
+    stack: str
+    """The platform, fully qualified."""
+    api_key_secret_arn: pulumi.Input[str]
+    """Its Datadog API key secret."""
+    api_key_kms_key_arn: pulumi.Input[str] | None
+    """The secret's customer-managed key, which the services' execution roles decrypt with."""
+    environment: str
+    datadog_site: str
+    notifications: NotificationSettings
+    """The defaults of every team stack, which a team stack or a service overrides by key."""
+    notification_handles: frozenset[str]
+    """The handles a team's monitors may notify."""
+
+    def api_key(self) -> ApiKeySecretRef:
+        """How the team's services refer to the platform's API key secret."""
+        return ApiKeySecretRef(
+            secret_arn=self.api_key_secret_arn, kms_key_arn=self.api_key_kms_key_arn
+        )
+
+
+@dataclass(frozen=True)
+class OutputValue:
+    """One output of a stack as a stack reference reads it."""
+
+    value: Any
+    secret: bool = False
+
+
 @dataclass(frozen=True)
 class CompiledService:
     """One service as the stack registers it."""
@@ -721,7 +770,12 @@ class CompiledService:
 class CompiledStack:
     """Everything a stack registers; `deploy` only wires it into components."""
 
-    api_key_secret: DatadogApiKeySecretArgs
+    role: StackRole
+    """What it exports follows from it (`deploy`)."""
+    api_key_secret: DatadogApiKeySecretArgs | None
+    """The secret the stack creates or names; None in a team stack."""
+    platform: PlatformOutputs | None
+    """A team stack's platform, as its outputs say; None otherwise."""
     services: tuple[CompiledService, ...]
     eks: EksObservabilityArgs | None
     datadog_provider: DatadogProviderArgs | None
@@ -732,17 +786,34 @@ class CompiledStack:
     """One line per default monitor or dashboard left out, and why."""
     downtimes: dict[str, Downtime]
     """Scheduled downtimes of the stack's monitors by name; empty for none."""
+    platform_exports: Mapping[str, object]
+    """A platform stack's outputs for its team stacks besides the API key secret's ARNs
+    (`PLATFORM_OUTPUTS`); empty in other stacks."""
 
 
 def compile_running_stack() -> CompiledStack:
-    """The running stack's configuration, read, validated and compiled (StackConfigError)."""
+    """The running stack's configuration, read, validated and compiled (StackConfigError).
+
+    Not for a team stack, whose platform's outputs come from a stack reference
+    (`compile_stack` with `platform`)."""
     stack = load_stack()
     return compile_stack(stack.config, stack.secrets)
 
 
-def compile_stack(config: StackConfig, secrets: StackSecrets) -> CompiledStack:
-    """The whole stack, or StackConfigError with every problem at its key."""
+def compile_stack(
+    config: StackConfig, secrets: StackSecrets, platform: PlatformOutputs | None = None
+) -> CompiledStack:
+    """The whole stack, or StackConfigError with every problem at its key.
+
+    A team stack needs its platform's outputs: its monitors notify the platform's defaults, and
+    only the handles the platform defines.
+    """
     problems: list[Problem] = []
+    if config.stack.role == "team":
+        if platform is None:
+            raise ValueError("a team stack compiles with its platform stack's outputs")
+        problems += platform_problems(config, platform)
+        config = with_platform_defaults(config, platform)
     specs = {service.name: monitors_spec(config, service) for service in config.services}
     planned = {
         service.name: _planned_monitors(config, index, service, specs[service.name], problems)
@@ -778,14 +849,30 @@ def compile_stack(config: StackConfig, secrets: StackSecrets) -> CompiledStack:
         else None
     )
     return CompiledStack(
-        api_key_secret=api_key_secret_args(config, secrets.api_key),
+        role=config.stack.role,
+        api_key_secret=None
+        if config.stack.role == "team"
+        else api_key_secret_args(config, secrets.api_key),
+        platform=platform,
         services=services,
         eks=None if config.eks is None else eks_args(config, config.eks, secrets.api_key),
         datadog_provider=provider,
         platform_dashboard=plan.platform_dashboard,
         notes=plan.notes,
         downtimes={d.name: downtime(config, d) for d in config.downtimes},
+        platform_exports=platform_exports(config) if config.stack.role == "platform" else {},
     )
+
+
+def platform_exports(config: StackConfig) -> dict[str, object]:
+    """The plain outputs of a platform stack, as its team stacks read them back
+    (`platform_outputs`): notifications as their stack file key writes them."""
+    return {
+        "environment": config.environment.name,
+        "datadogSite": config.datadog.site,
+        "notifications": config.datadog.notifications.model_dump(mode="json", by_alias=True),
+        "notificationHandles": list(config.datadog.defined_handles),
+    }
 
 
 def downtime(config: StackConfig, settings: DowntimeSettings) -> Downtime:
@@ -1060,7 +1147,13 @@ def _missing_key_problems(
     config: StackConfig, secrets: StackSecrets, datadog_resources: bool
 ) -> list[Problem]:
     """The Datadog keys that something in the stack needs and the stack file does not set."""
-    problems = [] if secrets.api_key is not None else _missing_api_key(config, datadog_resources)
+    # A team stack stores no key: only its Datadog provider needs one.
+    needs_api_key = datadog_resources or config.stack.role != "team"
+    problems = (
+        _missing_api_key(config, datadog_resources)
+        if secrets.api_key is None and needs_api_key
+        else []
+    )
     if datadog_resources and secrets.app_key is None:
         problems.append(
             Problem(
@@ -1094,3 +1187,117 @@ def _missing_api_key(config: StackConfig, datadog_resources: bool) -> list[Probl
     if not alternatives:
         return []
     return [Problem(API_KEY_CONFIG, f"{set_it} or name " + " and ".join(alternatives))]
+
+
+def platform_outputs(config: StackConfig, outputs: Mapping[str, OutputValue]) -> PlatformOutputs:
+    """The platform's outputs a team stack reads, or StackConfigError naming each that is
+    missing or malformed and the platform stack (at observability:stack.platform)."""
+    platform = config.stack.platform
+    assert platform is not None  # the model requires it of a team stack
+    key = f"{NAMESPACE}:stack.platform"
+    missing = sorted(set(PLATFORM_OUTPUTS) - set(outputs))
+    problems = [
+        Problem(
+            key,
+            f"the platform stack {platform} exports no output {name!r} ({PLATFORM_OUTPUTS[name]}); "
+            "is it a platform stack (observability:stack.role: platform), deployed (or planned) "
+            "since it was made one?",
+        )
+        for name in missing
+    ]
+    if problems:
+        raise StackConfigError(problems, stack_file_name())
+
+    def plain(name: str) -> Any:
+        return outputs[name].value
+
+    def maybe_secret(name: str) -> pulumi.Input[str]:
+        output = outputs[name]
+        return pulumi.Output.secret(output.value) if output.secret else output.value
+
+    try:
+        notifications = NotificationSettings.model_validate(
+            whole_numbers_as_int(plain("notifications"))
+        )
+    except ValidationError as error:
+        problems.append(
+            Problem(
+                key,
+                f"{platform}'s output 'notifications' is not what observability:datadog."
+                f"notifications allows: {error.errors(include_url=False)[0]['msg']}",
+            )
+        )
+    handles = plain("notificationHandles")
+    texts = {"environment": plain("environment"), "datadogSite": plain("datadogSite")}
+    if not isinstance(handles, list) or not all(isinstance(h, str) for h in handles):
+        problems.append(Problem(key, f"{platform}'s output 'notificationHandles' is not a list"))
+    for name, text in texts.items():
+        if not isinstance(text, str):
+            problems.append(Problem(key, f"{platform}'s output {name!r} is not a string"))
+    if problems:
+        raise StackConfigError(problems, stack_file_name())
+    kms_key = outputs.get(PLATFORM_KMS_KEY_OUTPUT)
+    return PlatformOutputs(
+        stack=platform,
+        api_key_secret_arn=maybe_secret("datadogApiKeySecretArn"),
+        api_key_kms_key_arn=None if kms_key is None else maybe_secret(PLATFORM_KMS_KEY_OUTPUT),
+        environment=texts["environment"],
+        datadog_site=texts["datadogSite"],
+        notifications=notifications,
+        notification_handles=frozenset(handles),
+    )
+
+
+def platform_problems(config: StackConfig, platform: PlatformOutputs) -> list[Problem]:
+    """What a team stack must share with its platform: the environment, the Datadog site, and
+    only the notification handles the platform defines."""
+    problems = []
+    name = config.environment.name
+    if name != platform.environment:
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:environment.name",
+                f"{name}, but its platform stack {platform.stack} is {platform.environment}: "
+                "a team stack belongs to its platform's environment",
+            )
+        )
+    site = config.datadog.site
+    if site != platform.datadog_site:
+        problems.append(
+            Problem(
+                f"{NAMESPACE}:datadog.site",
+                f"{site}, but its platform stack {platform.stack} reports to "
+                f"{platform.datadog_site}, whose organisation the API key belongs to; set "
+                f"site: {platform.datadog_site}",
+            )
+        )
+    settings = [(f"{NAMESPACE}:datadog.notifications", config.datadog.notifications)] + [
+        (f"{NAMESPACE}:services[{index}].notifications", service.notifications)
+        for index, service in enumerate(config.services)
+        if service.notifications is not None
+    ]
+    defined = platform.notification_handles
+    for path, notifications in settings:
+        for key in ("alert", "warning", "no_data"):
+            for index, handle in enumerate(getattr(notifications, key)):
+                if handle not in defined:
+                    problems.append(
+                        Problem(
+                            f"{path}.{to_camel(key)}[{index}]",
+                            f"{handle} is not a handle its platform stack {platform.stack} "
+                            "defines (its notifications and notificationHandles: "
+                            f"{', '.join(sorted(defined)) or 'none'})",
+                        )
+                    )
+    return problems
+
+
+def with_platform_defaults(config: StackConfig, platform: PlatformOutputs) -> StackConfig:
+    """The team stack's config with its platform's notification defaults under its own: each
+    key the team stack sets replaces the platform's, as a service's replace the stack's."""
+    own = config.datadog.notifications
+    notifications = platform.notifications.model_copy(
+        update={key: getattr(own, key) for key in own.model_fields_set}
+    )
+    datadog = config.datadog.model_copy(update={"notifications": notifications})
+    return config.model_copy(update={"datadog": datadog})

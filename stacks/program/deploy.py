@@ -13,18 +13,53 @@ from components.eks.observability import EksObservability
 from components.fargate.service import InstrumentedFargateService
 from components.monitors.monitor_resources import ServiceMonitors, ServiceMonitorsArgs
 from components.slos.slo_resources import ServiceSlos, ServiceSlosArgs
-from stacks.program.compile import CompiledService, CompiledStack, compile_running_stack
+from stacks.program.compile import (
+    PLATFORM_KMS_KEY_OUTPUT,
+    PLATFORM_OUTPUTS,
+    CompiledService,
+    CompiledStack,
+    OutputValue,
+    compile_stack,
+    platform_outputs,
+)
+from stacks.program.load import LoadedStack, load_stack
+
+PLATFORM_REFERENCE = "platform"
+"""The name of a team stack's `pulumi.StackReference` to its platform stack."""
 
 
 def main() -> None:
     """Entry point of `__main__.py`: nothing is registered unless the whole stack compiles.
 
     It takes the process for itself, as `pulumi up` gives it one: an inline program of the
-    Automation API, which shares its host's process, should call
-    `deploy(compile_running_stack())`.
+    Automation API, which shares its host's process, should call `deploy(compile_running_stack())`
+    (a single or platform stack) or `await deploy_team(load_stack())`.
     """
     tune_garbage_collector()
-    deploy(compile_running_stack())
+    stack = load_stack()
+    if stack.config.stack.role == "team":
+        # A team stack compiles with values its platform exports (the handles its monitors
+        # notify are in their messages), so it waits for the stack reference: `pulumi.run`
+        # awaits this once the module has run, in `pulumi up` as in the offline plan.
+        pulumi.run(lambda: deploy_team(stack))
+    else:
+        deploy(compile_stack(stack.config, stack.secrets))
+
+
+async def deploy_team(stack: LoadedStack) -> None:
+    """Read the platform stack's outputs, then compile and register the team stack."""
+    platform = stack.config.stack.platform
+    assert platform is not None  # the model requires it of a team stack
+    reference = pulumi.StackReference(PLATFORM_REFERENCE, stack_name=platform)
+    outputs = {}
+    for name in (*PLATFORM_OUTPUTS, PLATFORM_KMS_KEY_OUTPUT):
+        # A value, a secret value, or neither: an output the platform does not export.
+        details = await reference.get_output_details(name)
+        if details.secret_value is not None:
+            outputs[name] = OutputValue(details.secret_value, secret=True)
+        elif details.value is not None:
+            outputs[name] = OutputValue(details.value)
+    deploy(compile_stack(stack.config, stack.secrets, platform_outputs(stack.config, outputs)))
 
 
 def tune_garbage_collector() -> None:
@@ -47,21 +82,42 @@ def deploy(stack: CompiledStack) -> None:
     # What the stack leaves out for want of data, in `pulumi preview` as in the offline plan.
     for note in stack.notes:
         pulumi.log.info(note)
-    api_key = DatadogApiKeySecret("datadog-api-key", stack.api_key_secret)
+    if stack.api_key_secret is not None:
+        api_key = DatadogApiKeySecret("datadog-api-key", stack.api_key_secret)
+        reference = api_key.reference()
+        pulumi.export("datadogApiKeySecretArn", api_key.secret_arn)
+    else:
+        assert stack.platform is not None  # a team stack's services use the platform's secret
+        reference = stack.platform.api_key()
     services = {
         service.name: InstrumentedFargateService(
-            service.name, service.args(api_key.reference()), renamed_from(service)
+            service.name, service.args(reference), renamed_from(service)
         )
         for service in stack.services
     }
-    pulumi.export("datadogApiKeySecretArn", api_key.secret_arn)
-    pulumi.export("taskDefinitions", {name: s.task_definition_arn for name, s in services.items()})
+    if stack.role != "platform":
+        pulumi.export(
+            "taskDefinitions", {name: s.task_definition_arn for name, s in services.items()}
+        )
+    if stack.role == "platform":
+        assert stack.api_key_secret is not None
+        export_platform(stack, api_key)
     if stack.eks is not None:
         eks = EksObservability("eks", stack.eks)
         # What applications on the cluster set as OTEL_EXPORTER_OTLP_ENDPOINT.
         pulumi.export("eksOtlpEndpoint", eks.otlp_endpoint)
     if stack.datadog_provider is not None:
         deploy_monitors_and_dashboards(stack, datadog_provider("datadog", stack.datadog_provider))
+
+
+def export_platform(stack: CompiledStack, api_key: DatadogApiKeySecret) -> None:
+    """What team stacks read from their platform stack (`PLATFORM_OUTPUTS`): the secret's ARN,
+    its key's, the environment and site they must share, and the notification handles."""
+    assert stack.api_key_secret is not None
+    if stack.api_key_secret.has_own_kms_key:
+        pulumi.export(PLATFORM_KMS_KEY_OUTPUT, api_key.kms_key_arn)
+    for name, value in stack.platform_exports.items():
+        pulumi.export(name, value)
 
 
 def renamed_from(service: CompiledService, suffix: str = "") -> pulumi.ResourceOptions:

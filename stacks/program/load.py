@@ -8,12 +8,14 @@ of them at once, before a single resource is registered. Rules that need more th
 
 import difflib
 import json
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterator, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Annotated, Any, Final, get_args, get_origin
 
 import pulumi
 import pulumi_aws as aws
+import yaml
 from pulumi.runtime import config as runtime_config
 from pulumi_aws.config import vars as aws_config_vars
 from pydantic import BaseModel, ValidationError
@@ -26,6 +28,11 @@ from stacks.program.model.types import STACK_RULE
 
 API_KEY_CONFIG = "datadog:apiKey"
 APP_KEY_CONFIG = "datadog:appKey"
+PROJECT_DIR: Final = Path(__file__).resolve().parents[2]
+"""Where Pulumi.yaml and the stack files are: `pulumi up` runs the program from here."""
+# libyaml parses a catalog of hundreds of services in milliseconds where pure Python takes
+# seconds; PyYAML's wheels bundle it, a source build may not.
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,7 @@ def load_stack() -> LoadedStack:
         problems += error.problems
     else:
         problems += _cluster_region_problems(config, runtime_config.get_config("aws:region"))
+        problems += sibling_service_problems(config, stack_file_name())
     if problems:
         raise StackConfigError(problems, stack_file_name())
     datadog = pulumi.Config("datadog")
@@ -81,6 +89,61 @@ def parse_stack_config(raw: Mapping[str, Any]) -> StackConfig:
     except ValidationError as error:
         problems = [_problem(e) for e in error.errors(include_url=False)]
         raise StackConfigError(problems, stack_file_name()) from None
+
+
+def sibling_service_problems(
+    config: StackConfig, own_file: str, project_dir: Path = PROJECT_DIR
+) -> list[Problem]:
+    """A team stack's services whose names another team stack of the same platform uses.
+
+    Datadog tells an environment's services apart by their `service` tag alone, so two stacks
+    with one name would mix their traces, monitors and dashboards. The other team stacks are the
+    stack files beside this one, read for their names only (never planned), in the offline plan
+    and in `pulumi up` alike, which runs in a checkout of the repository: a change that brings a
+    clash is refused in its pull request's preview, and a team stack kept in another repository
+    is not seen.
+    """
+    platform = config.stack.platform
+    if config.stack.role != "team" or platform is None:
+        return []
+    taken = {}
+    for other, index, name in _team_services(project_dir, platform, own_file):
+        taken.setdefault(name, (other, index))
+    problems = []
+    for index, service in enumerate(config.services):
+        if service.name in taken:
+            other, at = taken[service.name]
+            problems.append(
+                Problem(
+                    f"{NAMESPACE}:services[{index}].name",
+                    f"{service.name!r} is already a service of {other} "
+                    f"({NAMESPACE}:services[{at}]), another team stack of {platform}: Datadog "
+                    "tells the services of an environment apart by their service tag alone",
+                )
+            )
+    return problems
+
+
+def _team_services(
+    project_dir: Path, platform: str, own_file: str
+) -> Iterator[tuple[str, int, str]]:
+    """(stack file, index, name) of each service of the other team stacks of `platform`."""
+    for path in sorted(project_dir.glob("Pulumi.*.yaml")):
+        if path.name == own_file:
+            continue
+        try:
+            text = path.read_text(encoding="utf-8")
+            # Most stack files of a large organisation belong to other platforms: not parsed.
+            if platform not in text:
+                continue
+            values = yaml.load(text, Loader=YAML_LOADER)["config"]
+            stack, services = values[f"{NAMESPACE}:stack"], values[f"{NAMESPACE}:services"]
+            if stack["role"] != "team" or stack["platform"] != platform:
+                continue
+            names = [(index, service["name"]) for index, service in enumerate(services)]
+        except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
+            continue  # a file that is no team stack's, or that its own plan refuses
+        yield from ((path.name, index, name) for index, name in names if isinstance(name, str))
 
 
 def _aws_key_problems(keys: set[str]) -> list[Problem]:

@@ -21,12 +21,13 @@ import pulumi
 from pulumi.runtime import mocks, rpc, settings
 from pulumi.runtime import resource as sdk_resource
 from pulumi.runtime.proto import provider_pb2, resource_pb2, source_pb2
-from pulumi.runtime.stack import run_pulumi_func
+from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from components.datadog_ids import IdKind, id_like
 from components.problems import Problem, errors
 from components.versions import DEFAULT_KUBERNETES_VERSION
+from components.wire import whole_numbers_as_int
 from stacks.validation.monitors import MONITOR_TYPE
 from stacks.validation.resources import HELM_RELEASE_TYPE, resource_problems
 from stacks.validation.slos import SLO_TYPE, slo_alert_problems
@@ -39,6 +40,17 @@ _DATADOG_ID_KINDS: Final[dict[str, IdKind]] = {
     "datadog:index/monitor:Monitor": "monitor",
     "datadog:index/serviceLevelObjective:ServiceLevelObjective": "slo",
 }
+STACK_REFERENCE_TYPE: Final = "pulumi:pulumi:StackReference"
+
+
+@dataclass(frozen=True)
+class StackOutputs:
+    """A stack's exported outputs, as a stack reference to it reads them."""
+
+    outputs: Mapping[str, Any]
+    """By name; a secret's value is the mask (offline plans never hold a real one)."""
+    secret_names: frozenset[str] = frozenset()
+    """The outputs that are secrets."""
 
 
 @dataclass(frozen=True)
@@ -82,6 +94,10 @@ class ResourceValidationError(Exception):
     """Raised at registration in strict mode, so the test or plan that registered it fails."""
 
 
+class UnresolvedStackReferenceError(Exception):
+    """A stack reference to a stack whose outputs the run was not given."""
+
+
 @dataclass
 class ProgramRun:
     """What one offline run of a program registered, exported and said."""
@@ -93,6 +109,12 @@ class ProgramRun:
     they warn of, by URN. A strict run raises on the first error, so it holds warnings only."""
     messages: list[str] = field(default_factory=list)
     """What the program logged (`pulumi.log`), as the CLI prints it: `info: ...`."""
+    secret_output_names: frozenset[str] = frozenset()
+    """The stack outputs that are secrets (their values are masked in `stack_outputs`)."""
+
+    def exported(self) -> StackOutputs:
+        """What a stack reference to this stack reads."""
+        return StackOutputs(dict(self.stack_outputs), self.secret_output_names)
 
     def by_type(self, type_: str) -> list[RecordedResource]:
         return [r for r in self.resources if r.type == type_]
@@ -175,23 +197,6 @@ def mask_secrets(value: Any) -> Any:
         return {k: mask_secrets(v) for k, v in value.items()}
     if isinstance(value, list):
         return [mask_secrets(v) for v in value]
-    return value
-
-
-def whole_numbers_as_int(value: Any) -> Any:
-    """The value with every integral float as an int.
-
-    The engine protocol carries every number as a double (protobuf's `Value`), so a port of 4317
-    arrives as 4317.0; providers convert by their schemas, and a reviewer reading the plan should
-    see what the program wrote. No input the project sends is a float that happens to be whole
-    and must stay one (thresholds and rates travel as strings or inside JSON strings).
-    """
-    if isinstance(value, float) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: whole_numbers_as_int(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [whole_numbers_as_int(v) for v in value]
     return value
 
 
@@ -356,11 +361,19 @@ class OfflineMocks(mocks.Mocks):
 class RecordingMonitor(mocks.MockMonitor):
     """The SDK's mock monitor, keeping what it is told: parent, protect, secrets, order."""
 
-    def __init__(self, mocks_: OfflineMocks, run: ProgramRun, *, strict: bool) -> None:
+    def __init__(
+        self,
+        mocks_: OfflineMocks,
+        run: ProgramRun,
+        *,
+        strict: bool,
+        stack_outputs: Mapping[str, StackOutputs] | None = None,
+    ) -> None:
         super().__init__(mocks_)
         self.offline_mocks = mocks_
         self.run = run
         self.strict = strict
+        self.stack_outputs = dict(stack_outputs or {})
         self._claimed: set[str] = set()
         self._slos: dict[str, dict[str, Any]] = {}
         """The SLOs registered so far by id, which SLO alerts are checked against."""
@@ -391,6 +404,56 @@ class RecordingMonitor(mocks.MockMonitor):
             failures=[provider_pb2.CheckFailure(property=key, reason=why) for key, why in failures],
             **{"return": _settled(rpc.serialize_properties(answer, {}))},
         )
+
+    def ReadResource(self, request: Any) -> Any:
+        if request.type != STACK_REFERENCE_TYPE:
+            return super().ReadResource(request)  # type: ignore[no-untyped-call]
+        return self._read_stack_reference(request)
+
+    def _read_stack_reference(self, request: Any) -> Any:
+        """What Pulumi's builtin provider reads for a `pulumi.StackReference` (its id is the
+        referenced stack's name): the stack's outputs, secrets as secrets, and the names of the
+        secret ones (readStackReference in pkg/resource/deploy/builtins.go, pulumi/pulumi at
+        1b5949891b)."""
+        name = request.id
+        referenced = self.stack_outputs.get(name)
+        if referenced is None:
+            known = ", ".join(sorted(self.stack_outputs)) or "none"
+            raise UnresolvedStackReferenceError(
+                f"the program references the stack {name}, whose outputs the offline engine was "
+                f"not given (it has those of: {known})"
+            )
+        urn = self.make_urn(request.parent, request.type, request.name)
+        if urn in self._claimed:
+            raise ResourceValidationError(f"{urn}: registered twice; URNs must be unique")
+        self._claimed.add(urn)
+        outputs = {
+            key: {rpc._special_sig_key: rpc._special_secret_sig, "value": value}
+            if key in referenced.secret_names
+            else value
+            for key, value in referenced.outputs.items()
+        }
+        state = {
+            "name": name,
+            "outputs": outputs,
+            "secretOutputNames": sorted(referenced.secret_names & set(referenced.outputs)),
+        }
+        parent = None if _is_root(request.parent) else request.parent
+        self.run.resources.append(
+            RecordedResource(
+                urn=urn,
+                type=request.type,
+                name=request.name,
+                parent=parent,
+                custom=True,
+                protect=False,
+                inputs={"name": name},
+                dependencies=tuple(sorted(request.dependencies)),
+            )
+        )
+        properties = _settled(rpc.serialize_properties(state, {}))
+        self.resources[urn] = mocks.MockMonitor.ResourceRegistration(urn, name, state)
+        return resource_pb2.ReadResourceResponse(urn=urn, properties=properties)
 
     def RegisterResource(self, request: Any) -> Any:
         urn = self.make_urn(request.parent, request.type, request.name)
@@ -528,12 +591,14 @@ def offline_engine(
     secret_keys: tuple[str, ...] = (),
     strict: bool = True,
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+    stack_outputs: Mapping[str, StackOutputs] | None = None,
 ) -> Iterator[ProgramRun]:
     """Install the recording engine for one program run; yields what the run records.
 
     Each run gets its own event loop, root stack and config, so several programs can run in one
     process (the SDK otherwise keeps one root stack per process). Kubernetes objects are validated
     against `kubernetes_version`, which is also the version of every EKS cluster looked up.
+    `stack_outputs` answers the program's stack references, by fully qualified stack name.
     """
     config = dict(config or {})
     run = ProgramRun()
@@ -552,7 +617,7 @@ def offline_engine(
             stack=stack,
             preview=False,
             logger=_program_logger(run),
-            monitor=RecordingMonitor(engine_mocks, run, strict=strict),
+            monitor=RecordingMonitor(engine_mocks, run, strict=strict, stack_outputs=stack_outputs),
         )
         yield run
     finally:
@@ -578,10 +643,19 @@ def run_program(
     secret_keys: tuple[str, ...] = (),
     strict: bool = True,
     kubernetes_version: str = DEFAULT_KUBERNETES_VERSION,
+    stack_outputs: Mapping[str, StackOutputs] | None = None,
 ) -> ProgramRun:
-    """Run `program` under the recording engine and return what it registered and exported."""
+    """Run `program` under the recording engine and return what it registered and exported.
+
+    It runs as the language host runs `__main__.py`: in the root stack, then the entry point it
+    gave `pulumi.run`, if any (`stack_outputs` as in `offline_engine`)."""
+
+    # The root stack lives in the context of the task that runs the program; its outputs are
+    # read once the program (and its `pulumi.run` entry point) is done.
+    roots: list[object] = []
 
     def run_discarding_result() -> None:
+        roots.append(settings.get_root_resource())
         program()
 
     with offline_engine(
@@ -590,9 +664,14 @@ def run_program(
         secret_keys=secret_keys,
         strict=strict,
         kubernetes_version=kubernetes_version,
+        stack_outputs=stack_outputs,
     ) as run:
-        _sync_await(run_pulumi_func(run_discarding_result))
-        run.stack_outputs = _sync_await(_resolved_stack_outputs())
+        # The SDK's mocks install a root stack that is already finished, which `pulumi.run`
+        # refuses; the language host's own root stack, as `pulumi up` has it, replaces it.
+        settings.ROOT.set(None)
+        _sync_await(run_in_stack(run_discarding_result))
+        outputs, secret_names = _sync_await(_resolved_stack_outputs(roots[0]))
+        run.stack_outputs, run.secret_output_names = outputs, secret_names
     run.resources[:] = with_inherited_aliases(causal_order(run.resources))
     return run
 
@@ -612,12 +691,15 @@ def _close(loop: asyncio.AbstractEventLoop) -> None:
     loop.close()
 
 
-async def _resolved_stack_outputs() -> dict[str, Any]:
-    root = settings.get_root_resource()
+async def _resolved_stack_outputs(root: object) -> tuple[dict[str, Any], frozenset[str]]:
+    """The root stack's outputs, secrets masked, and the names of the secret ones."""
     outputs: dict[str, Any] = getattr(root, "outputs", {}) or {}
     resolved = {}
+    secret = set()
     for key, value in outputs.items():
         output = pulumi.Output.from_input(value)
         plain = await output.future()
-        resolved[key] = SECRET_MASK if await output.is_secret() else plain
-    return resolved
+        if await output.is_secret():
+            secret.add(key)
+        resolved[key] = SECRET_MASK if key in secret else plain
+    return resolved, frozenset(secret)

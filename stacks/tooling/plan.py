@@ -3,6 +3,7 @@
 import json
 import sys
 from collections import Counter
+from collections.abc import Mapping
 from pathlib import Path
 
 from components.problems import Problem
@@ -15,7 +16,21 @@ from stacks.tooling.artifacts import (
     artifacts,
     write_plan_output,
 )
-from stacks.tooling.engine import ProgramRun, RecordedResource, ResourceValidationError, run_program
+from stacks.tooling.engine import (
+    ProgramRun,
+    RecordedResource,
+    ResourceValidationError,
+    StackOutputs,
+    UnresolvedStackReferenceError,
+    run_program,
+)
+from stacks.tooling.references import (
+    DEFAULT_PLANS,
+    OUTPUTS_FILE,
+    file_digest,
+    outputs_document,
+    resolve_references,
+)
 from stacks.tooling.stack_file import REPO_ROOT, StackFile, default_stack_path, read_stack_file
 from stacks.validation.kubernetes import schema_version
 
@@ -25,8 +40,22 @@ KUBERNETES_VERSION_KEY = f"{NAMESPACE}:eks.kubernetesVersion"
 MAIN_MODULE = REPO_ROOT / "__main__.py"
 
 
-def run_stack(stack: str, config_file: Path | None = None, *, strict: bool = True) -> ProgramRun:
-    """Run `__main__.py` for a stack under the offline engine (raises StackConfigError)."""
+def run_stack(
+    stack: str,
+    config_file: Path | None = None,
+    *,
+    strict: bool = True,
+    stack_outputs: Mapping[str, StackOutputs] | None = None,
+    plans: Path = DEFAULT_PLANS,
+) -> ProgramRun:
+    """Run `__main__.py` for a stack under the offline engine (raises StackConfigError).
+
+    A stack reference (a team stack's to its platform) is answered from `stack_outputs`, by
+    fully qualified name (a file of recorded outputs, or the runs of stacks planned before in
+    this process: `ProgramRun.exported()`), else from the referenced repository stack's own
+    plan under `plans` (`<plans>/<stack>/outputs.json`) if it is of its current stack file,
+    else by planning that stack here first.
+    """
     path = config_file or default_stack_path(stack)
     stack_file = read_stack_file(path, stack_source(stack, config_file))
     return run_program(
@@ -36,6 +65,12 @@ def run_stack(stack: str, config_file: Path | None = None, *, strict: bool = Tru
         secret_keys=stack_file.secret_keys,
         strict=strict,
         kubernetes_version=stack_kubernetes_version(stack_file),
+        stack_outputs=resolve_references(
+            stack_file,
+            lambda referenced: run_stack(referenced).exported(),
+            recorded=stack_outputs,
+            plans=plans,
+        ),
     )
 
 
@@ -76,21 +111,37 @@ def stack_source(stack: str, config_file: Path | None) -> str:
     return str(config_file) if config_file else default_stack_path(stack).name
 
 
-def plan(stack: str, config_file: Path | None, out: Path | None) -> int:
+def plan(
+    stack: str,
+    config_file: Path | None,
+    out: Path | None,
+    stack_outputs: Mapping[str, StackOutputs] | None = None,
+) -> int:
+    """Plan one stack into `out` (default out/<stack>); `stack_outputs` as in `run_stack`."""
     out_dir = out or REPO_ROOT / "out" / stack
     source = stack_source(stack, config_file)
     # Nothing in the folder is touched unless the plan succeeds: a refused plan leaves the last
     # good output, and the exit status says it is not current.
     try:
-        run = run_stack(stack, config_file)
+        run = run_stack(stack, config_file, stack_outputs=stack_outputs)
     except StackConfigError as error:
         print(error.render(source), file=sys.stderr)
+        return EXIT_INVALID_CONFIG
+    except UnresolvedStackReferenceError as error:
+        print(f"{source}: {error}", file=sys.stderr)
         return EXIT_INVALID_CONFIG
     except ResourceValidationError as error:
         print(f"{source}: a resource fails its schema: {error}", file=sys.stderr)
         return EXIT_INVALID_RESOURCE
     resources_json = json.dumps([r.to_json() for r in run.resources], indent=2, sort_keys=True)
-    files = {**artifacts(run.resources), RESOURCES_FILE: (resources_json + "\n").encode()}
+    outputs = outputs_document(
+        run.exported(), file_digest(config_file or default_stack_path(stack))
+    )
+    files = {
+        **artifacts(run.resources),
+        RESOURCES_FILE: (resources_json + "\n").encode(),
+        OUTPUTS_FILE: (json.dumps(outputs, indent=2, sort_keys=True) + "\n").encode(),
+    }
     try:
         written = write_plan_output(out_dir, files)
     except PlanOutputError as error:

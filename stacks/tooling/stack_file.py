@@ -15,12 +15,12 @@ import yaml
 
 from components.problems import Problem
 from stacks.program.errors import NAMESPACE, StackConfigError
-from stacks.program.load import API_KEY_CONFIG, APP_KEY_CONFIG
+from stacks.program.load import API_KEY_CONFIG, APP_KEY_CONFIG, PROJECT_DIR
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# libyaml parses a catalog of hundreds of services in milliseconds where pure Python takes
-# seconds; PyYAML's wheels bundle it, a source build may not.
-YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# Re-exported: the tooling reads stack files with the loader the program reads them with.
+from stacks.program.load import YAML_LOADER as YAML_LOADER  # noqa: PLC0414
+
+REPO_ROOT = PROJECT_DIR
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ import yaml
 from stacks.tooling import plan as plan_module
 from stacks.tooling.artifacts import MANIFEST_FILE
 from stacks.tooling.cli import main
+from stacks.tooling.references import OUTPUTS_FILE
 
 
 @pytest.fixture(scope="module")
@@ -161,7 +162,9 @@ def test_a_plan_folder_from_before_manifests_is_still_a_plans(
 ) -> None:
     again = tmp_path / "again"
     shutil.copytree(production, again)
+    # Such a plan wrote no manifest, nor outputs.json, which came with stack references.
     (again / MANIFEST_FILE).unlink()
+    (again / OUTPUTS_FILE).unlink()
     (again / "ecs" / "retired.container-definitions.json").write_text("[]\n")
 
     assert main(["plan", "--stack", "production", "--out", str(again)]) == 0
