@@ -106,7 +106,7 @@ def sibling_service_problems(
     platform = config.stack.platform
     if config.stack.role != "team" or platform is None:
         return []
-    taken = {}
+    taken: dict[str, tuple[str, int]] = {}
     for other, index, name in _team_services(project_dir, platform, own_file):
         taken.setdefault(name, (other, index))
     problems = []

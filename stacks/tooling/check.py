@@ -9,17 +9,22 @@ problems when the stack file asks for them (exit 2, all listed), and notes other
 """
 
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 from policy.rules import StackResource, stack_violations
 from stacks.program.errors import StackConfigError
+from stacks.tooling.engine import StackOutputs
 from stacks.tooling.plan import EXIT_INVALID_CONFIG, resource_findings, run_stack, stack_source
 
 
-def check(stack: str, config_file: Path | None) -> int:
+def check(
+    stack: str, config_file: Path | None, stack_outputs: Mapping[str, StackOutputs] | None = None
+) -> int:
+    """Check one stack; `stack_outputs` answers its stack references (`run_stack`)."""
     source = stack_source(stack, config_file)
     try:
-        run = run_stack(stack, config_file, strict=False)
+        run = run_stack(stack, config_file, strict=False, stack_outputs=stack_outputs)
     except StackConfigError as error:
         print(error.render(source), file=sys.stderr)
         return EXIT_INVALID_CONFIG

@@ -9,8 +9,12 @@ import gc
 import os
 import re
 import sys
+from collections.abc import Mapping
 from pathlib import Path
-from typing import NoReturn
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:  # imported when planning only: it loads the Pulumi SDK
+    from stacks.tooling.engine import StackOutputs
 
 _STACK_NAME = re.compile(r"[A-Za-z0-9_.-]+")
 
@@ -28,6 +32,32 @@ PLANNING_COMMANDS = frozenset({"plan", "check", "urns"})
 """The commands that run the program, and so import the provider SDKs."""
 
 
+def add_stack_outputs(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--stack-outputs",
+        type=Path,
+        metavar="FILE",
+        help="JSON of recorded outputs of referenced stacks that are not in this repository: "
+        "each fully qualified stack name (<organization>/<project>/<stack>) to what "
+        "`pulumi stack output --json --stack <name>` prints",
+    )
+
+
+def recorded_stack_outputs(
+    parser: argparse.ArgumentParser, path: Path | None
+) -> "Mapping[str, StackOutputs] | None":
+    """The outputs `--stack-outputs` names, or None; a file that cannot be read stops here."""
+    if path is None:
+        return None
+    from stacks.program.errors import StackConfigError
+    from stacks.tooling.references import recorded_outputs
+
+    try:
+        return recorded_outputs(path)
+    except StackConfigError as error:
+        parser.error(error.render(str(path)))
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m stacks", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -42,6 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         "--config-file", type=Path, help="plan this stack file instead of Pulumi.<stack>.yaml"
     )
     plan_parser.add_argument("--out", type=Path, help="output folder (default: out/<stack>)")
+    add_stack_outputs(plan_parser)
 
     lint_parser = commands.add_parser(
         "lint-monitors",
@@ -63,6 +94,7 @@ def main(argv: list[str] | None = None) -> int:
     check_parser.add_argument(
         "--config-file", type=Path, help="check this stack file instead of Pulumi.<stack>.yaml"
     )
+    add_stack_outputs(check_parser)
 
     urns_parser = commands.add_parser(
         "urns", help="print the stack's resource URNs, one a line (the record tests compare with)"
@@ -70,6 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     urns_parser.add_argument(
         "--stack", required=True, type=stack_name, help="stack name, e.g. dev or production"
     )
+    add_stack_outputs(urns_parser)
 
     diff_parser = commands.add_parser(
         "diff", help="compare two plan outputs and print the differences as Markdown"
@@ -90,18 +123,19 @@ def main(argv: list[str] | None = None) -> int:
         # import, it skips collections that run again and again among their hundreds of
         # thousands of new objects and free next to nothing (see README, Scale).
         gc.disable()
+    recorded = recorded_stack_outputs(parser, getattr(args, "stack_outputs", None))
     if args.command == "plan":
         from stacks.tooling.plan import plan
 
-        return plan(args.stack, args.config_file, args.out)
+        return plan(args.stack, args.config_file, args.out, recorded)
     if args.command == "check":
         from stacks.tooling.check import check
 
-        return check(args.stack, args.config_file)
+        return check(args.stack, args.config_file, recorded)
     if args.command == "urns":
         from stacks.tooling.plan import print_urns
 
-        return print_urns(args.stack)
+        return print_urns(args.stack, recorded)
     if args.command == "diff":
         from stacks.tooling.diff import print_diff
 

@@ -198,10 +198,10 @@ def render_tree(stack: str, source: str, resources: list[RecordedResource]) -> s
     return "\n".join(lines)
 
 
-def print_urns(stack: str) -> int:
+def print_urns(stack: str, stack_outputs: Mapping[str, StackOutputs] | None = None) -> int:
     """Print the stack's URNs, sorted: the record that URN-stability tests compare with."""
     try:
-        run = run_stack(stack)
+        run = run_stack(stack, stack_outputs=stack_outputs)
     except StackConfigError as error:
         print(error.render(stack_source(stack, None)), file=sys.stderr)
         return EXIT_INVALID_CONFIG

@@ -1263,6 +1263,7 @@ def test_eks_needs_the_api_key_unless_it_names_an_existing_secret() -> None:
     [stack] = compiled
     assert stack.eks is not None
     assert stack.eks.namespace.api_key is None
+    assert stack.api_key_secret is not None
     assert stack.api_key_secret.api_key is None
 
 
