@@ -112,7 +112,8 @@ def test_team_services_read_the_platform_secret_and_decrypt_with_its_key() -> No
         for secret in container.get("secrets", [])
         if secret["name"] == "DD_API_KEY"
     ]
-    assert api_keys and all(arn == f"{secret_arn}:DD_API_KEY::" for arn in api_keys)
+    assert api_keys
+    assert set(api_keys) == {f"{secret_arn}:DD_API_KEY::"}
     policy = json.loads(run.named("checkout-api-execution-secrets").inputs["policy"])
     resources = [r for s in policy["Statement"] for r in _listed(s["Resource"])]
     assert secret_arn in resources
