@@ -136,14 +136,74 @@ def _team_services(
             # Most stack files of a large organisation belong to other platforms: not parsed.
             if platform not in text:
                 continue
-            values = yaml.load(text, Loader=YAML_LOADER)["config"]
-            stack, services = values[f"{NAMESPACE}:stack"], values[f"{NAMESPACE}:services"]
-            if stack["role"] != "team" or stack["platform"] != platform:
+            found = _scalars_at(text, _SIBLING_PATHS)
+        except (OSError, UnicodeDecodeError, yaml.YAMLError):
+            continue  # a file that its own plan refuses
+        role, their_platform = found.get(_ROLE), found.get(_PLATFORM)
+        if role != "team" or their_platform != platform:
+            continue
+        names = [(int(at[2]), name) for at, name in found.items() if at[:2] == _SERVICES]
+        yield from ((path.name, index, name) for index, name in sorted(names))
+
+
+_ROLE: Final = ("config", f"{NAMESPACE}:stack", "role")
+_PLATFORM: Final = ("config", f"{NAMESPACE}:stack", "platform")
+_SERVICES: Final = ("config", f"{NAMESPACE}:services")
+_SIBLING_PATHS: Final = (_ROLE, _PLATFORM, (*_SERVICES, "", "name"))
+"""What the check reads of another stack file; "" stands for any index of a list."""
+
+
+def _scalars_at(text: str, paths: Collection[tuple[str, ...]]) -> dict[tuple[str, ...], str]:
+    """The scalar values of a YAML document at `paths` (a list index as a string where the path
+    has ""), from the parser's events: a third of the cost of building the document, which for a
+    catalogue of hundreds of services in the files beside a stack was most of a small plan's."""
+    found: dict[tuple[str, ...], str] = {}
+    lengths = {len(path) for path in paths}
+    # One entry per open collection: its path, and for a mapping the key awaiting its value (or
+    # None when a key is next), for a list the index of the next item.
+    stack: list[tuple[tuple[str, ...], str | int | None]] = []
+
+    def path_of_next() -> tuple[str, ...] | None:
+        if not stack:
+            return ()
+        path, slot = stack[-1]
+        return None if slot is None else (*path, str(slot))
+
+    def advance() -> None:
+        if stack:
+            path, slot = stack[-1]
+            stack[-1] = (path, slot + 1 if isinstance(slot, int) else None)
+
+    for event in yaml.parse(text, Loader=YAML_LOADER):
+        if isinstance(event, yaml.ScalarEvent):
+            path = path_of_next()
+            if path is None:  # a mapping's key
+                stack[-1] = (stack[-1][0], event.value)
                 continue
-            names = [(index, service["name"]) for index, service in enumerate(services)]
-        except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
-            continue  # a file that is no team stack's, or that its own plan refuses
-        yield from ((path.name, index, name) for index, name in names if isinstance(name, str))
+            if len(path) in lengths and _matches(path, paths):
+                found[path] = event.value
+            advance()
+        elif isinstance(event, yaml.MappingStartEvent | yaml.SequenceStartEvent):
+            path = path_of_next()
+            if path is None:  # a complex key: not a stack file's
+                raise yaml.YAMLError("a mapping key that is not a scalar")
+            stack.append((path, None if isinstance(event, yaml.MappingStartEvent) else 0))
+        elif isinstance(event, yaml.CollectionEndEvent):
+            stack.pop()
+            advance()
+        elif isinstance(event, yaml.AliasEvent):
+            if path_of_next() is None:
+                raise yaml.YAMLError("an alias as a mapping key")
+            advance()
+    return found
+
+
+def _matches(path: tuple[str, ...], paths: Collection[tuple[str, ...]]) -> bool:
+    return any(
+        len(path) == len(pattern)
+        and all(want in ("", got) for want, got in zip(pattern, path, strict=True))
+        for pattern in paths
+    )
 
 
 def _aws_key_problems(keys: set[str]) -> list[Problem]:

@@ -12,7 +12,7 @@ import pytest
 import yaml
 
 from stacks.program.errors import StackConfigError
-from stacks.program.load import parse_stack_config
+from stacks.program.load import parse_stack_config, sibling_service_problems
 from stacks.tooling.engine import (
     SECRET_MASK,
     StackOutputs,
@@ -343,3 +343,36 @@ def test_a_reference_the_engine_cannot_answer_is_an_error() -> None:
 
     with pytest.raises(UnresolvedStackReferenceError, match="acme/elsewhere/prod"):
         run_program(program, stack="test")
+
+
+def test_the_other_team_stacks_are_read_in_any_yaml_style(tmp_path: Path) -> None:
+    own = yaml.safe_load((REPO_ROOT / "Pulumi.assistant-production.yaml").read_text())
+    config = parse_stack_config(
+        {
+            key.removeprefix("observability:"): value
+            for key, value in own["config"].items()
+            if key.startswith("observability:")
+        }
+    )
+
+    def team(platform: str, *names: str) -> dict[str, Any]:
+        services = [{"name": name, "image": "x:1"} for name in names]
+        stack = {"role": "team", "platform": platform}
+        return {"config": {"observability:stack": stack, "observability:services": services}}
+
+    # Flow style, as JSON is YAML too.
+    flow = yaml.safe_dump(team(PLATFORM, "billing", "support-assistant"), default_flow_style=True)
+    (tmp_path / "Pulumi.flow.yaml").write_text(flow)
+    (tmp_path / "Pulumi.other.yaml").write_text(yaml.safe_dump(team("a/b/c", "support-assistant")))
+    (tmp_path / "Pulumi.broken.yaml").write_text(f"config: [{PLATFORM}\n")
+    (tmp_path / "Pulumi.assistant-production.yaml").write_text(yaml.safe_dump(own))
+
+    problems = sibling_service_problems(config, "Pulumi.assistant-production.yaml", tmp_path)
+
+    assert [(p.path, p.reason.split(",")[0]) for p in problems] == [
+        (
+            "observability:services[0].name",
+            "'support-assistant' is already a service of Pulumi.flow.yaml "
+            "(observability:services[1])",
+        )
+    ]
