@@ -11,6 +11,7 @@ resource of `production` must land in exactly one of them.
 """
 
 import functools
+import json
 import shlex
 
 from stacks.tooling.engine import STACK_REFERENCE_TYPE, ProgramRun, RecordedResource
@@ -117,3 +118,23 @@ def test_the_protected_secret_and_key_move_to_the_platform() -> None:
     moved = moved_with_children(plans()["production"], urns)
     assert dest == "platform-production"
     assert {r.name for r in moved if r.protect} == {"datadog-api-key-secret", "datadog-api-key-key"}
+
+
+def test_the_new_stacks_send_what_production_sent_but_the_assistant_teams_tags() -> None:
+    # Where the inputs are the same, the first `pulumi up` after the move changes nothing; the
+    # README says what support-assistant's new `team` changes (step 6).
+    production = {r.urn: r for r in plans()["production"].resources}
+    changed: dict[str, list[str]] = {}
+    for dest in ("platform-production", "payments-production", "assistant-production"):
+        for resource in plans()[dest].resources:
+            before = production.get(in_stack(resource.urn, dest, "production"))
+            if before is None:
+                continue
+            fields = sorted(k for k in before.inputs if before.inputs[k] != resource.inputs.get(k))
+            if fields:
+                changed[f"{dest}: {resource.name}"] = fields
+                was = json.dumps(before.inputs).replace("team:platform", "team:assistant")
+                was = was.replace('"team": "platform"', '"team": "assistant"')
+                assert json.loads(was) == resource.inputs, resource.name
+    assert changed
+    assert {name.split(":")[0] for name in changed} == {"assistant-production"}
