@@ -40,7 +40,9 @@ def main() -> None:
     if stack.config.stack.role == "team":
         # A team stack compiles with values its platform exports (the handles its monitors
         # notify are in their messages), so it waits for the stack reference: `pulumi.run`
-        # awaits this once the module has run, in `pulumi up` as in the offline plan.
+        # awaits this once the module has run (run_in_stack in pulumi/runtime/stack.py of
+        # pulumi 3.272.0), in `pulumi up` as in the offline plan. Reads of a StackReference are
+        # done in previews too, so `pulumi preview` sees the platform's outputs.
         pulumi.run(lambda: deploy_team(stack))
     else:
         deploy(compile_stack(stack.config, stack.secrets))
