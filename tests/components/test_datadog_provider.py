@@ -19,6 +19,17 @@ API_URLS: dict[DatadogSite, str] = {
 }
 
 
+# What the provider receives (Pulumi sends a provider's inputs as strings): retries on, five of
+# them, and two minutes for a call (components/datadog_provider.py says why).
+RETRIES = {
+    "httpClientRetryEnabled": "true",
+    "httpClientRetryMaxRetries": "5",
+    "httpClientRetryBackoffBase": "2",
+    "httpClientRetryBackoffMultiplier": "2",
+    "httpClientRetryTimeout": "120",
+}
+
+
 def test_every_site_has_its_expected_url() -> None:
     assert sorted(API_URLS) == sorted(DATADOG_SITES)
 
@@ -34,7 +45,12 @@ def test_provider_talks_to_the_sites_api_with_masked_keys(site: DatadogSite, url
 
     (provider,) = run.resources
     assert provider.type == "pulumi:providers:datadog"
-    assert provider.inputs == {"apiUrl": url, "apiKey": "[secret]", "appKey": "[secret]"}
+    assert provider.inputs == {
+        "apiUrl": url,
+        "apiKey": "[secret]",
+        "appKey": "[secret]",
+        **RETRIES,
+    }
     recorded = json.dumps([resource.to_json() for resource in run.resources])
     assert "plain-api-key" not in recorded
     assert "plain-app-key" not in recorded
