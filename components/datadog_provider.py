@@ -8,14 +8,17 @@ import pulumi_datadog as datadog
 
 from components.datadog_site import DatadogSite, api_url
 
-# The provider's HTTP retries, given explicitly. What they do (terraform-provider-datadog v4.15.0,
-# datadog/provider.go and fwprovider/framework_provider.go, which pulumi-datadog 5.17.0 bridges;
-# datadog-api-client-go api/datadog/client.go `CallAPI` and `shouldRetryRequest`, commit
-# 1f7e702c): a 429 is retried after its `X-Ratelimit-Reset` seconds, a 5xx after
-# base * multiplier^attempt seconds, at most `max_retries` times; once the timeout has passed
-# since the first attempt, a wait ends the call with the last answer. Each unset one falls back on an environment variable of whoever runs
-# `pulumi up` (DD_HTTP_CLIENT_RETRY_ENABLED, ..._TIMEOUT, ..._MAX_RETRIES, ...), which could turn
-# retries off; then on the defaults: on, 60 s, 3 retries, base 2, multiplier 2.
+# The provider's HTTP retries, given explicitly. What they do: terraform-provider-datadog v4.15.0
+# (datadog/provider.go, fwprovider/framework_provider.go; the version pulumi-datadog's main
+# bridged at eac14226, and pulumi_datadog 5.17.0's provider.py documents the same settings and
+# defaults) hands them to datadog-api-client-go (api/datadog/client.go, `CallAPI` and
+# `shouldRetryRequest`, at 1f7e702c): a 429 is retried after its `X-Ratelimit-Reset` seconds, a
+# 5xx after base * multiplier^attempt seconds, at most `max_retries` times; once the timeout has
+# passed since the first attempt, a wait ends the call with the last answer. An unset setting
+# falls back on an environment variable of whoever runs `pulumi up` (DD_HTTP_CLIENT_RETRY_ENABLED,
+# ..._TIMEOUT, ..._MAX_RETRIES, ...), which could turn retries off, then on the defaults: on,
+# 60 s, 3 retries, base 2, multiplier 2. `http_client_retry_jitter` is left out: neither source
+# has it, so what it does cannot be read.
 RETRY_ENABLED: Final = "true"
 """A string: the provider's schema types it so (`true` or `false`)."""
 RETRY_MAX_RETRIES: Final = 5
