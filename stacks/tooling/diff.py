@@ -307,3 +307,24 @@ def print_diff(old: Path, new: Path, title: str | None, max_chars: int | None) -
         return 2
     print(markdown, end="")
     return 0
+
+
+def print_diffs(old_root: Path, new_root: Path, stacks: list[str], max_chars: int | None) -> int:
+    """`python -m stacks diff OLD NEW --stack ...`: each stack's diff of OLD/<stack> and
+    NEW/<stack>, titled by the stack, on stdout in order; each folder without a plan is refused
+    in one line, and then the status is 2."""
+    status = 0
+    for stack in stacks:
+        try:
+            markdown = diff_folders(
+                old_root / stack,
+                new_root / stack,
+                stack,
+                MAX_CHARS if max_chars is None else max_chars,
+            )
+        except PlanFolderError as error:
+            print(f"diff: Pulumi.{stack}.yaml: {error}", file=sys.stderr)
+            status = 2
+            continue
+        print(markdown, end="")
+    return status

@@ -160,6 +160,13 @@ def plan(
     return 0
 
 
+def plan_into(
+    out_root: Path | None, stack_outputs: Mapping[str, StackOutputs] | None, stack: str
+) -> int:
+    """Plan `stack` into `<out_root>/<stack>` (default: out/<stack>), as one of several."""
+    return plan(stack, None, out_root / stack if out_root else None, stack_outputs)
+
+
 def resource_findings(run: ProgramRun) -> list[str]:
     """What the checks found in each registered resource, a line each: `NAME (TYPE): schema:
     PATH: REASON`, with `warning: ` before the reason of a warning. A strict run (the plan's)
