@@ -52,21 +52,93 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
 
 def test_pull_requests_cancel_stale_runs_and_deploys_never_do() -> None:
     assert workflow("pull-request.yml")["concurrency"]["cancel-in-progress"] is True
-    up = workflow("deploy.yml")["jobs"]["up"]
-    assert up["concurrency"] == {"group": "deploy-${{ matrix.stack }}", "cancel-in-progress": False}
-    assert up["strategy"]["max-parallel"] == 1
-    assert up["strategy"]["matrix"]["stack"] == ["dev", "production"]
-    assert up["environment"] == "${{ matrix.stack }}"
+    jobs = workflow("deploy.yml")["jobs"]
+    for up in (jobs["up"], jobs["up-teams"]):
+        assert up["concurrency"] == {
+            "group": "deploy-${{ matrix.stack }}",
+            "cancel-in-progress": False,
+        }
+        assert up["environment"] == "${{ matrix.stack }}"
+
+
+def test_deploys_go_platforms_first_one_at_a_time_then_teams_side_by_side() -> None:
+    jobs = workflow("deploy.yml")["jobs"]
+    # Every stack of the repository, not only those a push changed.
+    (command,) = [s["run"] for s in jobs["stacks"]["steps"] if "run" in s]
+    assert "venv/bin/python -m stacks affected --all > stacks.json" in command
+    assert jobs["stacks"]["if"] == "github.ref == 'refs/heads/main'"
+    up, teams = jobs["up"], jobs["up-teams"]
+    assert up["needs"] == "stacks"
+    assert up["strategy"] == {
+        "max-parallel": 1,
+        "fail-fast": True,
+        "matrix": {"stack": "${{ fromJSON(needs.stacks.outputs.first) }}"},
+    }
+    assert teams["needs"] == ["stacks", "up"]
+    assert teams["if"] == "needs.stacks.outputs.teams != '[]'"
+    assert teams["strategy"] == {
+        "fail-fast": False,
+        "matrix": {"stack": "${{ fromJSON(needs.stacks.outputs.teams) }}"},
+    }
+    assert teams["steps"] == up["steps"]
+
+
+def test_previews_run_for_the_affected_stacks_platforms_before_their_teams() -> None:
+    jobs = workflow("pull-request.yml")["jobs"]
+    (command,) = [s["run"] for s in jobs["affected"]["steps"] if "run" in s]
+    assert 'venv/bin/python -m stacks affected --base "$BASE_SHA"' in command
+    preview, teams = jobs["preview"], jobs["preview-teams"]
+    assert preview["needs"] == ["test", "affected"]
+    assert preview["strategy"]["matrix"] == {
+        "stack": "${{ fromJSON(needs.affected.outputs.first) }}"
+    }
+    assert teams["needs"] == ["test", "affected", "preview"]
+    assert teams["strategy"]["matrix"] == {"stack": "${{ fromJSON(needs.affected.outputs.teams) }}"}
+    # A platform whose preview failed stops its teams'; none at all (skipped) does not.
+    assert "needs.preview.result != 'failure'" in teams["if"]
+    assert teams["steps"] == preview["steps"]
+    offline = jobs["offline-preview"]
+    assert offline["needs"] == ["test", "affected"]
+    assert offline["env"]["PLANNED"] == "${{ needs.affected.outputs.plan }}"
+    assert offline["env"]["AFFECTED"] == "${{ needs.affected.outputs.stacks }}"
+
+
+def test_the_affected_stacks_become_the_jobs_outputs(tmp_path: Path) -> None:
+    """The affected step's shell, run here as the runner runs it: JSON lists for the matrices,
+    and the stacks to plan space-separated for `--stack`."""
+    (step,) = [s for s in workflow("pull-request.yml")["jobs"]["affected"]["steps"] if "run" in s]
+    command = 'venv/bin/python -m stacks affected --base "$BASE_SHA" > affected.json'
+    assert command in step["run"]
+    (tmp_path / "affected.json").write_text(
+        json.dumps({"stacks": ["p", "t"], "first": ["p"], "teams": ["t"], "plan": ["p", "t"]})
+    )
+    outputs, summary = tmp_path / "output", tmp_path / "summary"
+    subprocess.run(
+        ["bash", "-e", "-c", step["run"].replace(command, "true")],
+        cwd=tmp_path,
+        env={**os.environ, "GITHUB_OUTPUT": str(outputs), "GITHUB_STEP_SUMMARY": str(summary)},
+        check=True,
+    )
+    assert outputs.read_text().splitlines() == [
+        'stacks=["p","t"]',
+        'first=["p"]',
+        'teams=["t"]',
+        "plan=p t",
+    ]
 
 
 def test_real_previews_only_for_branches_of_this_repository() -> None:
-    preview = workflow("pull-request.yml")["jobs"]["preview"]
-    assert preview["if"] == "github.event.pull_request.head.repo.full_name == github.repository"
-    assert preview["permissions"]["id-token"] == "write"
-    (pulumi,) = [s for s in preview["steps"] if str(s.get("uses", "")).startswith("pulumi/")]
-    assert pulumi["with"]["command"] == "preview"
+    jobs = workflow("pull-request.yml")["jobs"]
+    for preview in (jobs["preview"], jobs["preview-teams"]):
+        assert (
+            "github.event.pull_request.head.repo.full_name == github.repository" in (preview["if"])
+        )
+        assert preview["permissions"]["id-token"] == "write"
+        assert pulumi_step(preview)["with"]["command"] == "preview"
+    pulumi = pulumi_action_step()
+    assert pulumi["with"]["command"] == "${{ inputs.command }}"
     assert pulumi["with"]["policyPacks"] == "policy"
-    assert pulumi["with"]["comment-on-pr"] is True
+    assert pulumi["with"]["comment-on-pr"] == "${{ inputs.command == 'preview' }}"
 
 
 def test_the_offline_preview_needs_no_secrets() -> None:
@@ -109,7 +181,8 @@ def test_every_action_is_pinned_to_a_full_commit_with_its_tag(path: Path) -> Non
     uses = [step["uses"] for step in steps_of(yaml.safe_load(path.read_text())) if "uses" in step]
     assert uses, "a file with no action to check"
     lines = [line for line in path.read_text().splitlines() if re.match(r"^\s*(- )?uses:", line)]
-    assert len(lines) == len(uses)
+    # The same steps under an alias (`steps: *preview-steps`) are the same lines.
+    assert {line.split("uses:", 1)[1].split("#")[0].strip() for line in lines} == set(uses)
     for line in lines:
         # `$/` is this repository at the workflow's own commit, pinned by construction.
         assert line.strip().removeprefix("- ").startswith("uses: $/") or PINNED.match(line), line
@@ -133,7 +206,9 @@ def test_no_checkout_leaves_the_token_in_the_workspace() -> None:
         for step in steps_of(yaml.safe_load(path.read_text()))
         if str(step.get("uses", "")).startswith("actions/checkout@")
     ]
-    assert len(checkouts) == 5
+    # Every job's but the comment's, which checks out nothing (a team job's are its platform
+    # job's steps, under an alias).
+    assert len(checkouts) == 9
     assert all(step["with"]["persist-credentials"] is False for step in checkouts)
 
 
@@ -143,46 +218,75 @@ def test_nothing_is_granted_by_default_and_each_job_gets_what_it_needs() -> None
         assert document["permissions"] == {}, name
         for job_name, job in document["jobs"].items():
             granted[f"{name}:{job_name}"] = job["permissions"]
+    preview = {"contents": "read", "id-token": "write", "pull-requests": "write"}
     assert granted == {
         "deploy.yml:test": {"contents": "read"},
+        "deploy.yml:stacks": {"contents": "read"},
         "deploy.yml:up": {"contents": "read", "id-token": "write"},
+        "deploy.yml:up-teams": {"contents": "read", "id-token": "write"},
         "pr-comment.yml:comment": {"actions": "read", "pull-requests": "write"},
         "pull-request.yml:test": {"contents": "read"},
+        "pull-request.yml:affected": {"contents": "read"},
         "pull-request.yml:offline-preview": {"contents": "read"},
-        "pull-request.yml:preview": {
-            "contents": "read",
-            "id-token": "write",
-            "pull-requests": "write",
-        },
+        "pull-request.yml:preview": preview,
+        "pull-request.yml:preview-teams": preview,
     }
 
 
+PULUMI_ACTION = REPO_ROOT / ".github" / "actions" / "pulumi" / "action.yml"
+
+
 def pulumi_step(job: dict[str, Any]) -> dict[str, Any]:
+    """The job's step that runs `.github/actions/pulumi` (preview or up of its stack)."""
     steps: list[dict[str, Any]] = job["steps"]
+    (step,) = [s for s in steps if s.get("uses") == "$/.github/actions/pulumi"]
+    return step
+
+
+def pulumi_action_step() -> dict[str, Any]:
+    steps = steps_of(yaml.safe_load(PULUMI_ACTION.read_text()))
     (step,) = [s for s in steps if str(s.get("uses", "")).startswith("pulumi/actions@")]
     return step
 
 
 def test_previews_and_deploys_take_their_credentials_from_their_own_environments() -> None:
-    preview = workflow("pull-request.yml")["jobs"]["preview"]
-    up = workflow("deploy.yml")["jobs"]["up"]
-    assert preview["environment"] == "preview-${{ matrix.stack }}"
-    assert preview["strategy"]["matrix"]["stack"] == ["dev", "production"]
-    assert up["environment"] == "${{ matrix.stack }}"
-    assert up["if"] == "github.ref == 'refs/heads/main'"
-    preview_text = yaml.safe_dump(preview)
-    assert "AWS_PREVIEW_ROLE_ARN" in preview_text
-    assert "DEPLOY" not in preview_text
-    for job in (preview, up):
-        config = yaml.safe_load(pulumi_step(job)["with"]["config-map"])
-        assert config == {
-            API_KEY_CONFIG: {"value": "${{ secrets.DATADOG_API_KEY }}", "secret": True},
-            APP_KEY_CONFIG: {"value": "${{ secrets.DATADOG_APP_KEY }}", "secret": True},
+    pull_request, deploy = workflow("pull-request.yml")["jobs"], workflow("deploy.yml")["jobs"]
+    previews = [pull_request["preview"], pull_request["preview-teams"]]
+    ups = [deploy["up"], deploy["up-teams"]]
+    for job in previews:
+        assert job["environment"] == "preview-${{ matrix.stack }}"
+        assert pulumi_step(job)["with"]["role-to-assume"] == "${{ vars.AWS_PREVIEW_ROLE_ARN }}"
+        assert "DEPLOY" not in yaml.safe_dump(job)
+    for job in ups:
+        assert job["environment"] == "${{ matrix.stack }}"
+        assert pulumi_step(job)["with"]["role-to-assume"] == "${{ vars.AWS_DEPLOY_ROLE_ARN }}"
+        assert pulumi_step(job)["with"]["command"] == "up"
+    assert deploy["stacks"]["if"] == "github.ref == 'refs/heads/main'"
+    for job in (*previews, *ups):
+        passed = pulumi_step(job)["with"]
+        assert {key: passed[key] for key in passed if "secrets." in passed[key]} == {
+            "datadog-api-key": "${{ secrets.DATADOG_API_KEY }}",
+            "datadog-app-key": "${{ secrets.DATADOG_APP_KEY }}",
+            "pulumi-access-token": "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+            "pulumi-config-passphrase": "${{ secrets.PULUMI_CONFIG_PASSPHRASE }}",
         }
-        assert sorted(pulumi_step(job)["env"]) == [
-            "PULUMI_ACCESS_TOKEN",
-            "PULUMI_CONFIG_PASSPHRASE",
-        ]
+    # The action hands the keys to the program as the stack's config, and the Pulumi
+    # credentials to the CLI, nothing else.
+    pulumi = pulumi_action_step()
+    assert yaml.safe_load(pulumi["with"]["config-map"]) == {
+        API_KEY_CONFIG: {"value": "${{ inputs.datadog-api-key }}", "secret": True},
+        APP_KEY_CONFIG: {"value": "${{ inputs.datadog-app-key }}", "secret": True},
+    }
+    assert pulumi["env"] == {
+        "PULUMI_ACCESS_TOKEN": "${{ inputs.pulumi-access-token }}",
+        "PULUMI_CONFIG_PASSPHRASE": "${{ inputs.pulumi-config-passphrase }}",
+    }
+    (aws,) = [
+        s
+        for s in steps_of(yaml.safe_load(PULUMI_ACTION.read_text()))
+        if str(s.get("uses", "")).startswith("aws-actions/")
+    ]
+    assert aws["with"]["role-to-assume"] == "${{ inputs.role-to-assume }}"
 
 
 def test_secrets_are_only_read_by_jobs_with_an_environment() -> None:

@@ -175,6 +175,9 @@ def command_line() -> argparse.ArgumentParser:
         metavar="FILE",
         help="the files a change adds, modifies or deletes, from the repository root",
     )
+    change.add_argument(
+        "--all", action="store_true", help="every stack, as a change of the code would (deploys)"
+    )
 
     return parser
 
@@ -234,7 +237,7 @@ def _diff(args: argparse.Namespace) -> int:
 def _affected(args: argparse.Namespace) -> int:
     from stacks.tooling.selection import print_affected
 
-    return print_affected(args.base, args.changed)
+    return print_affected(args.base, ["Pulumi.yaml"] if args.all else args.changed)
 
 
 def _lint_monitors(args: argparse.Namespace) -> int:

@@ -134,7 +134,11 @@ def changed_since(base: str, root: Path = REPO_ROOT) -> list[str]:
 
 def print_affected(base: str | None, changed: list[str] | None) -> int:
     """`python -m stacks affected`: JSON on stdout, status 0; a base git cannot compare with is
-    refused in one line, status 2."""
+    refused in one line, status 2.
+
+    `stacks`: the affected stacks in the order they run, split into `first` (those that
+    reference no stack of the repository) and `teams` (each after the platform it references);
+    `plan`: those and the platforms they reference, which their offline plans read."""
     try:
         paths = changed if changed is not None else changed_since(base or "")
     except SelectionError as error:
@@ -142,12 +146,14 @@ def print_affected(base: str | None, changed: list[str] | None) -> int:
         return 2
     stacks = read_stacks(repository_stacks())
     order = affected(paths, stacks)
+    planned = {*order, *(stacks[name].platform for name in order)} - {None}
     print(
         json.dumps(
             {
                 "stacks": order,
                 "first": [name for name in order if stacks[name].platform is None],
                 "teams": [name for name in order if stacks[name].platform is not None],
+                "plan": in_order(planned, stacks),
             }
         )
     )
