@@ -126,7 +126,18 @@ def test_affected_prints_json_the_workflows_make_matrices_of(
         "stacks": ["platform-production", *TEAMS],
         "first": ["platform-production"],
         "teams": TEAMS,
+        "plan": ["platform-production", *TEAMS],
     }
+    # An offline plan of a team reads its platform's: the platform is planned, not affected.
+    assert main(["affected", "--changed", "Pulumi.payments-production.yaml"]) == 0
+    assert json.loads(capsys.readouterr().out) == {
+        "stacks": ["payments-production"],
+        "first": [],
+        "teams": ["payments-production"],
+        "plan": ["platform-production", "payments-production"],
+    }
+    assert main(["affected", "--all"]) == 0
+    assert json.loads(capsys.readouterr().out)["stacks"] == EVERY_STACK
     assert main(["affected", "--base", "no-such-commit"]) == 2
     assert capsys.readouterr().err.startswith("affected: git cannot compare with no-such-commit:")
 
