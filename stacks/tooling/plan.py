@@ -116,14 +116,17 @@ def plan(
     config_file: Path | None,
     out: Path | None,
     stack_outputs: Mapping[str, StackOutputs] | None = None,
+    *,
+    plans: Path = DEFAULT_PLANS,
 ) -> int:
-    """Plan one stack into `out` (default out/<stack>); `stack_outputs` as in `run_stack`."""
+    """Plan one stack into `out` (default out/<stack>); `stack_outputs` and `plans` as in
+    `run_stack`."""
     out_dir = out or REPO_ROOT / "out" / stack
     source = stack_source(stack, config_file)
     # Nothing in the folder is touched unless the plan succeeds: a refused plan leaves the last
     # good output, and the exit status says it is not current.
     try:
-        run = run_stack(stack, config_file, stack_outputs=stack_outputs)
+        run = run_stack(stack, config_file, stack_outputs=stack_outputs, plans=plans)
     except StackConfigError as error:
         print(error.render(source), file=sys.stderr)
         return EXIT_INVALID_CONFIG
@@ -163,8 +166,11 @@ def plan(
 def plan_into(
     out_root: Path | None, stack_outputs: Mapping[str, StackOutputs] | None, stack: str
 ) -> int:
-    """Plan `stack` into `<out_root>/<stack>` (default: out/<stack>), as one of several."""
-    return plan(stack, None, out_root / stack if out_root else None, stack_outputs)
+    """Plan `stack` into `<out_root>/<stack>` (default: out/<stack>), as one of several: a team
+    reads its platform's outputs from the plan written beside it, the platform's worker having
+    finished first."""
+    root = out_root or DEFAULT_PLANS
+    return plan(stack, None, root / stack, stack_outputs, plans=root)
 
 
 def resource_findings(run: ProgramRun) -> list[str]:

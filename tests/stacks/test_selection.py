@@ -241,16 +241,25 @@ def test_diff_of_several_stacks_titles_each_and_names_what_it_cannot_diff(
 def test_plan_of_several_stacks_writes_each_and_reports_each_failure(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    status = main(["plan", "--stack", "dev", "no-such-stack", "--out", str(tmp_path)])
+    selection = ["payments-production", "dev", "no-such-stack", "platform-production"]
+    status = main(["plan", "--stack", *selection, "--out", str(tmp_path)])
 
     printed = capsys.readouterr()
     assert status == 2
     assert "Pulumi.no-such-stack.yaml: (file): no such stack file" in printed.err
     assert printed.err.rstrip().endswith(
-        "2 stacks: 1 done, failed: Pulumi.no-such-stack.yaml (exit 2)"
+        "4 stacks: 3 done, failed: Pulumi.no-such-stack.yaml (exit 2)"
     )
-    # The stack planned beside it, in its own process, is the stack `plan --stack dev` plans.
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "dev",
+        "payments-production",
+        "platform-production",
+    ]
+    # The team planned after its platform, beside it.
+    assert printed.out.index("stack platform-production (") < printed.out.index(
+        "stack payments-production ("
+    )
+    # A stack planned among others, in its own process, is the stack `plan --stack dev` plans.
     planned = json.loads((tmp_path / "dev" / "resources.json").read_text())
     record = (REPO_ROOT / "tests" / "urns" / "dev.txt").read_text().split()
     assert sorted(resource["urn"] for resource in planned) == record
-    assert printed.out.startswith("stack dev (Pulumi.dev.yaml): ")
