@@ -146,7 +146,8 @@ def print_affected(base: str | None, changed: list[str] | None) -> int:
         return 2
     stacks = read_stacks(repository_stacks())
     order = affected(paths, stacks)
-    planned = {*order, *(stacks[name].platform for name in order)} - {None}
+    platforms = {stacks[name].platform for name in order}
+    planned = {*order, *(platform for platform in platforms if platform is not None)}
     print(
         json.dumps(
             {
