@@ -35,6 +35,7 @@ import contextlib
 import functools
 import gc
 import importlib
+import inspect
 import io
 import json
 import resource
@@ -155,9 +156,27 @@ def bare_registration(entry: dict[str, Any], *, typed: bool) -> Callable[[], obj
     from pulumi._types import input_type_py_to_pulumi_names  # noqa: PLC0415
 
     python_names = {wire: py for py, wire in input_type_py_to_pulumi_names(args_class).items()}
-    return functools.partial(
-        resource_class, name, **{python_names[key]: value for key, value in inputs.items()}
-    )
+    arguments = {python_names[key]: value for key, value in inputs.items()}
+    if type_.startswith("pulumi:providers:"):
+        arguments = provider_inputs(args_class, arguments)
+    return functools.partial(resource_class, name, **arguments)
+
+
+def provider_inputs(args_class: type, recorded: dict[str, Any]) -> dict[str, Any]:
+    """A provider's inputs as the program gave them, from their recorded wire form: the SDK sends
+    every provider input as a string, JSON for a number or a boolean, which the provider class
+    would encode a second time."""
+    annotations = inspect.signature(args_class.__init__).parameters
+    return {
+        key: json.loads(value)
+        if any(
+            t in str(annotations[key].annotation)
+            for t in ("builtins.int", "builtins.float", "builtins.bool")
+        )
+        and isinstance(value, str)
+        else value
+        for key, value in recorded.items()
+    }
 
 
 def provider_class(type_: str) -> tuple[type, type | None]:

@@ -17,6 +17,7 @@ from stacks.tooling.engine import ResourceValidationError, run_program
 from stacks.tooling.stack_file import REPO_ROOT
 from stacks.validation.dashboards import validate_dashboard
 from stacks.validation.slos import SLO_TYPE
+from tests.components.test_datadog_provider import RETRIES as PROVIDER_RETRIES
 
 FIELDS = {
     "urn",
@@ -607,6 +608,7 @@ def test_every_datadog_resource_goes_through_the_stacks_provider(
         "apiUrl": "https://api.datadoghq.eu/",
         "apiKey": "[secret]",
         "appKey": "[secret]",
+        **PROVIDER_RETRIES,
     }
     datadog_resources = [r for r in resources if r["type"].startswith("datadog:")]
     # Monitors, SLOs and their alerts, two dashboards and the provider, and dev's downtime of
