@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import typing
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -166,15 +167,14 @@ def provider_inputs(args_class: type, recorded: dict[str, Any]) -> dict[str, Any
     """A provider's inputs as the program gave them, from their recorded wire form: the SDK sends
     every provider input as a string, JSON for a number or a boolean, which the provider class
     would encode a second time."""
-    annotations = inspect.signature(args_class.__init__).parameters
+    parameters = inspect.signature(args_class).parameters
+
+    def encoded(key: str) -> bool:
+        kinds = typing.get_args(parameters[key].annotation)
+        return any(kind in kinds for kind in (int, float, bool))
+
     return {
-        key: json.loads(value)
-        if any(
-            t in str(annotations[key].annotation)
-            for t in ("builtins.int", "builtins.float", "builtins.bool")
-        )
-        and isinstance(value, str)
-        else value
+        key: json.loads(value) if isinstance(value, str) and encoded(key) else value
         for key, value in recorded.items()
     }
 
