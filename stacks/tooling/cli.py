@@ -267,13 +267,16 @@ def selected_stacks(args: argparse.Namespace) -> list[str]:
 def on_stacks(args: argparse.Namespace, task: Callable[[str], int]) -> int:
     """`task` for each stack of `--stack` or `--all`, each in a worker process, a stack after
     the one it references; each stack's output as one piece, as it finishes, except the URNs,
-    printed in order (they are a record). The status is the worst of them."""
+    printed in order (they are a record). The status is the worst of them. A selection of one
+    stack (`--all` in a repository of one stack file) runs in this process, as `--stack` does."""
     from stacks.tooling.parallel import overall_status, print_result, run_stacks, summary
     from stacks.tooling.selection import in_order, read_stacks, repository_stacks
 
     names = repository_stacks() if args.all else args.stacks
     stacks = read_stacks(names)
     order = in_order(names, stacks)
+    if len(order) == 1:
+        return task(order[0])
     in_turn = args.command == "urns"
     results = run_stacks(
         order,

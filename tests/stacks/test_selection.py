@@ -263,3 +263,13 @@ def test_plan_of_several_stacks_writes_each_and_reports_each_failure(
     planned = json.loads((tmp_path / "dev" / "resources.json").read_text())
     record = (REPO_ROOT / "tests" / "urns" / "dev.txt").read_text().split()
     assert sorted(resource["urn"] for resource in planned) == record
+
+
+def test_a_selection_of_one_stack_runs_as_that_stack_alone(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["urns", "--stack", "dev", "dev"]) == 0
+    printed = capsys.readouterr()
+    assert printed.out.split() == (REPO_ROOT / "tests" / "urns" / "dev.txt").read_text().split()
+    # No summary of several stacks: nothing but what `urns --stack dev` prints.
+    assert printed.err == ""
