@@ -412,3 +412,40 @@ def test_the_earlier_comment_is_found_by_its_author_not_only_its_marker(tmp_path
     ours = [*impostors, comment(3, "github-actions[bot]", "Bot")]
     outcome = run_comment_script(tmp_path, number="7", pulls={"7": pull()}, comments=ours)
     assert writes(outcome) == [("issues.updateComment", 3)]
+
+
+@pytest.mark.parametrize(
+    ("planned", "command"),
+    [
+        (
+            "payments-production",
+            "plan --stack payments-production --out out/head/payments-production",
+        ),
+        (
+            "platform-production payments-production",
+            "plan --stack platform-production payments-production --out out/head",
+        ),
+    ],
+    ids=["one", "several"],
+)
+def test_the_offline_preview_plans_each_stack_into_its_folder(
+    tmp_path: Path, planned: str, command: str
+) -> None:
+    """The plan step's shell, with a stand-in for the CLI that records its arguments: one
+    `--stack` takes its own folder as `--out`, several take the folder of their folders."""
+    (step,) = [
+        s
+        for s in workflow("pull-request.yml")["jobs"]["offline-preview"]["steps"]
+        if s.get("name") == "Plan the pull request"
+    ]
+    cli = tmp_path / "venv" / "bin" / "python"
+    cli.parent.mkdir(parents=True)
+    cli.write_text('#!/bin/sh\nshift 2\necho "$@" >> called.txt\n')
+    cli.chmod(0o755)
+    subprocess.run(
+        ["bash", "-e", "-c", step["run"]],
+        cwd=tmp_path,
+        env={**os.environ, "PLANNED": planned},
+        check=True,
+    )
+    assert (tmp_path / "called.txt").read_text().splitlines() == [command]
