@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.scanners.conftest import STACKS
+from tests.scanners.conftest import CLUSTER_STACKS
 from tests.scanners.scanners import Finding, assert_all_waived, run_scanner
 
 SCAN = "checkov-kubernetes"
@@ -41,7 +41,7 @@ def checkov(manifests: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def reports(plans: dict[str, Path]) -> dict[str, dict[str, Any]]:
-    return {stack: checkov(plans[stack] / "kubernetes") for stack in STACKS}
+    return {stack: checkov(plans[stack] / "kubernetes") for stack in CLUSTER_STACKS}
 
 
 def test_checkov_finds_nothing_unwaived_in_either_stack(
@@ -55,7 +55,7 @@ def test_checkov_finds_nothing_unwaived_in_either_stack(
     assert_all_waived(SCAN, findings)
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", CLUSTER_STACKS)
 def test_checkov_judged_both_collector_workloads(
     reports: dict[str, dict[str, Any]], stack: str
 ) -> None:
@@ -77,7 +77,7 @@ def datadog_agent(plan: Path) -> dict[str, Any]:
     return spec
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", CLUSTER_STACKS)
 def test_the_operator_writes_network_policies_for_the_agents(
     plans: dict[str, Path], stack: str
 ) -> None:
@@ -86,7 +86,7 @@ def test_the_operator_writes_network_policies_for_the_agents(
     assert spec["global"]["networkPolicy"] == {"create": True, "flavor": "kubernetes"}
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", CLUSTER_STACKS)
 def test_the_agent_and_the_collector_verify_kubelet_tls(plans: dict[str, Path], stack: str) -> None:
     config_map = manifest(plans[stack], "configmap-datadog-otel-collector-node.yaml")
     config = yaml.safe_load(config_map["data"]["collector.yaml"])
@@ -98,14 +98,16 @@ def test_the_agent_and_the_collector_verify_kubelet_tls(plans: dict[str, Path], 
 def test_the_cluster_agent_has_a_disruption_budget_where_it_has_replicas_to_spare(
     plans: dict[str, Path],
 ) -> None:
-    dev, production = (datadog_agent(plans[stack])["override"]["clusterAgent"] for stack in STACKS)
+    dev, production = (
+        datadog_agent(plans[stack])["override"]["clusterAgent"] for stack in ("dev", "production")
+    )
 
     assert (dev["replicas"], production["replicas"]) == (1, 2)
     assert "createPodDisruptionBudget" not in dev
     assert production["createPodDisruptionBudget"] is True
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", CLUSTER_STACKS)
 def test_the_operators_pod_is_the_one_its_network_policy_selects(
     plans: dict[str, Path], stack: str
 ) -> None:
@@ -119,7 +121,7 @@ def test_the_operators_pod_is_the_one_its_network_policy_selects(
     assert policy["spec"]["policyTypes"] == ["Ingress", "Egress"]
 
 
-@pytest.mark.parametrize("stack", STACKS)
+@pytest.mark.parametrize("stack", CLUSTER_STACKS)
 def test_no_rendered_manifest_puts_a_secret_in_an_environment_variable(
     plans: dict[str, Path], stack: str
 ) -> None:

@@ -1,4 +1,4 @@
-"""Every IAM policy document of both stacks' plans: linted by parliament, and checked for what
+"""Every IAM policy document of every stack's plan: linted by parliament, and checked for what
 matters (who may assume the roles, which resources, and every `"*"` with its reason)."""
 
 import json
@@ -150,11 +150,15 @@ def test_every_policy_document_is_known(plans: dict[str, Path]) -> None:
     assert not unknown, "classify these policy documents in DOCUMENT_FIELDS: " + ", ".join(unknown)
 
 
-def test_both_stacks_have_every_kind_of_document(documents: list[PolicyDocument]) -> None:
+def test_every_stack_with_services_has_every_kind_of_document(
+    documents: list[PolicyDocument], plans: dict[str, Path]
+) -> None:
     kinds = {(d.stack, d.kind) for d in documents}
-    assert {(s, k) for s in STACKS for k in ("trust", "identity")} <= kinds
-    # Only production encrypts the key's secret with a key of its own.
-    assert ("production", "key") in kinds
+    with_services = [stack for stack in STACKS if (plans[stack] / "ecs").is_dir()]
+    assert set(with_services) >= {"dev", "production", "payments-production"}
+    assert {(s, k) for s in with_services for k in ("trust", "identity")} <= kinds
+    # Production and its platform encrypt the key's secret with a key of their own.
+    assert {("production", "key"), ("platform-production", "key")} <= kinds
 
 
 def test_parliament_finds_nothing_unwaived(documents: list[PolicyDocument], tmp_path: Path) -> None:
