@@ -42,15 +42,15 @@ def monitor_json(inputs: Mapping[str, Any]) -> dict[str, Any]:
         if key in _TOP_LEVEL:
             monitor[_TOP_LEVEL[key]] = _number(value) if key == "priority" else value
         elif key == "monitorThresholds":
-            options["thresholds"] = {_snake(k): _number(v) for k, v in value.items()}
+            options["thresholds"] = {snake_case(k): _number(v) for k, v in value.items()}
         elif key == "monitorThresholdWindows":
-            options["threshold_windows"] = {_snake(k): v for k, v in value.items()}
+            options["threshold_windows"] = {snake_case(k): v for k, v in value.items()}
         elif key == "notifyBies":
             options["notify_by"] = value
         elif key == "variables":
             options["variables"] = [_event_query(q) for q in value.get("eventQueries", [])]
         elif key not in _PROVIDER_ONLY:
-            options[_snake(key)] = value
+            options[snake_case(key)] = value
     monitor["options"] = options
     return monitor
 
@@ -64,7 +64,7 @@ def _event_query(query: Mapping[str, Any]) -> dict[str, Any]:
     """One formula query: the provider lists `computes` and `groupBies`, the API has one
     `compute` and a `group_by` list."""
     mapped: dict[str, Any] = {
-        _snake(key): value
+        snake_case(key): value
         for key, value in query.items()
         if key not in ("dataSource", "computes", "groupBies")
     }
@@ -77,7 +77,8 @@ def _event_query(query: Mapping[str, Any]) -> dict[str, Any]:
     return mapped
 
 
-def _snake(key: str) -> str:
+def snake_case(key: str) -> str:
+    """A provider input's camelCase name as the API's snake_case one."""
     return _WORDS.sub("_", key).lower()
 
 

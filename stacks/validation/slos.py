@@ -11,7 +11,6 @@ of the SLO's timeframes, and a burn rate above 1 / (1 - target) could never be r
 Datadog refuses ("Burn Rate Alerts": maximum burn rate values).
 """
 
-import re
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -19,15 +18,13 @@ from datadog_api_client.v1.model.service_level_objective_request import (
     ServiceLevelObjectiveRequest,
 )
 
+from components.monitors.query import QueryError, format_number, parse_monitor_query
 from components.problems import Problem, Severity
 from components.slos.validation import validate_slo
 from stacks.validation.dashboards import api_json_problems
+from stacks.validation.monitors import snake_case
 
 SLO_TYPE: Final = "datadog:index/serviceLevelObjective:ServiceLevelObjective"
-_SLO_ALERT: Final = re.compile(
-    r'^\s*(?P<function>burn_rate|error_budget)\("(?P<slo>[^"]*)"\)\.over\("(?P<over>[^"]*)"\)'
-    r".*?(?P<comparator>[<>]=?)\s*(?P<threshold>-?[0-9.]+)\s*$"
-)
 _PROVIDER_ONLY: Final = frozenset({"validate", "forceDelete", "ignoreTagKeys"})
 
 
@@ -38,7 +35,7 @@ def slo_json(inputs: Mapping[str, Any]) -> dict[str, Any]:
         if key == "sliSpecification":
             slo["sli_specification"] = {"time_slice": _time_slice(value.get("timeSlice", {}))}
         elif key not in _PROVIDER_ONLY:
-            slo[_snake(key)] = value
+            slo[snake_case(key)] = value
     return slo
 
 
@@ -49,21 +46,24 @@ def slo_problems(inputs: dict[str, Any]) -> list[Problem]:
 
 def slo_alert_problems(query: str, slos: Mapping[str, Mapping[str, Any]]) -> list[Problem]:
     """What is wrong with an `slo alert` query given the SLOs of the stack by id."""
-    found = _SLO_ALERT.match(query)
-    if found is None:
-        return []  # not parsed here: the monitor validator reports its syntax
-    slo = slos.get(found["slo"])
+    try:
+        alert = parse_monitor_query(query)
+    except QueryError:
+        return []  # the monitor validator reports its syntax
+    if alert.slo is None or alert.threshold is None:
+        return []
+    slo = slos.get(alert.slo.slo_id)
     if slo is None:
         return [
             Problem(
                 "query",
-                f"names SLO {found['slo']!r}, which this stack does not create: the alert "
+                f"names SLO {alert.slo.slo_id!r}, which this stack does not create: the alert "
                 "depends on an SLO managed elsewhere",
                 Severity.WARNING,
             )
         ]
     thresholds = {t.get("timeframe"): t for t in slo.get("thresholds") or []}
-    over = found["over"]
+    over = alert.windows[0].text
     if over not in thresholds:
         return [
             Problem(
@@ -74,13 +74,13 @@ def slo_alert_problems(query: str, slos: Mapping[str, Mapping[str, Any]]) -> lis
             )
         ]
     target = thresholds[over].get("target")
-    if found["function"] == "burn_rate" and isinstance(target, int | float) and target < 100:
+    if alert.slo.function == "burn_rate" and isinstance(target, int | float) and target < 100:
         highest = 100 / (100 - target)
-        if float(found["threshold"]) > highest:
+        if alert.threshold > highest:
             return [
                 Problem(
                     "query",
-                    f"a burn rate of {found['threshold']} is never reached by SLO "
+                    f"a burn rate of {format_number(alert.threshold)} is never reached by SLO "
                     f"{slo.get('name')!r}: at its {over} target of {target:g}% the highest "
                     f"possible burn rate is {highest:.4g}",
                 )
@@ -98,12 +98,8 @@ def _time_slice(wire: Mapping[str, Any]) -> dict[str, Any]:
         "query": {
             "formulas": [{"formula": formula.get("formulaExpression")}],
             "queries": [
-                {_snake(key): value for key, value in q.get("metricQuery", {}).items()}
+                {snake_case(key): value for key, value in q.get("metricQuery", {}).items()}
                 for q in query.get("queries", [])
             ],
         },
     }
-
-
-def _snake(name: str) -> str:
-    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()

@@ -16,6 +16,7 @@ from components.monitors.query.metric_query import (
     metric_name_problem,
     tag_filter_problem,
 )
+from components.monitors.query.result import SloAlertTarget
 from tests.components.query_errors import query_error
 
 LAST_5M = Window("last_5m", 300)
@@ -172,7 +173,13 @@ LAST_5M = Window("last_5m", 300)
         ),
         pytest.param(
             'error_budget("a1b2c3").over("7d") > 75',
-            MonitorQuery(QueryKind.SLO, ">", 75.0, windows=(Window("7d", 604800),)),
+            MonitorQuery(
+                QueryKind.SLO,
+                ">",
+                75.0,
+                windows=(Window("7d", 604800),),
+                slo=SloAlertTarget("error_budget", "a1b2c3"),
+            ),
             id="slo-error-budget",
         ),
         pytest.param(
@@ -182,6 +189,7 @@ LAST_5M = Window("last_5m", 300)
                 ">",
                 14.4,
                 windows=(Window("30d", 2592000), Window("1h", 3600), Window("5m", 300)),
+                slo=SloAlertTarget("burn_rate", "a1b2c3"),
             ),
             id="slo-burn-rate",
         ),

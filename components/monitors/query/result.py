@@ -44,6 +44,15 @@ class AnomalyParams:
 
 
 @dataclass(frozen=True)
+class SloAlertTarget:
+    """The SLO an SLO alert watches, and how."""
+
+    function: str
+    """burn_rate or error_budget."""
+    slo_id: str
+
+
+@dataclass(frozen=True)
 class MonitorQuery:
     kind: QueryKind
     comparator: str | None
@@ -60,6 +69,8 @@ class MonitorQuery:
     """Variable names a formula refers to."""
     monitor_ids: tuple[int, ...] = ()
     """Monitors a composite combines."""
+    slo: SloAlertTarget | None = None
+    """The SLO of an SLO alert; its windows are `.over()` first."""
     warnings: tuple[QueryWarning, ...] = ()
     """What Datadog accepts in the query but probably does not do what its author meant."""
 

@@ -14,7 +14,7 @@ only the SLO knows (components.slos checks that).
 from typing import Final
 
 from components.monitors.query.chain import Method, MethodTable, Strings, parse_chain
-from components.monitors.query.result import MonitorQuery, QueryKind
+from components.monitors.query.result import MonitorQuery, QueryKind, SloAlertTarget
 from components.monitors.query.scanner import Scanner, Text, join
 from components.monitors.query.vocabulary import SLO_TARGETS
 from components.monitors.query.windows import SLO_WINDOW, Window
@@ -52,7 +52,7 @@ def _check_burn_rate_windows(scanner: Scanner, written: Text, long: Window, shor
 def parse_slo(scanner: Scanner, function: str) -> MonitorQuery:
     """The alert whose function word, a key of SLO_METHODS, has been read."""
     scanner.expect("(", f"after {function}")
-    scanner.read_double_quoted("SLO id")
+    slo_id = scanner.read_double_quoted("SLO id")
     scanner.expect(")", f"to close {function}(...)")
     table = SLO_METHODS[function]
     chain = parse_chain(scanner, table, f"{function}(...)")
@@ -78,4 +78,5 @@ def parse_slo(scanner: Scanner, function: str) -> MonitorQuery:
         comparator=condition.comparator,
         threshold=condition.value,
         windows=windows,
+        slo=SloAlertTarget(function, slo_id.text),
     )
